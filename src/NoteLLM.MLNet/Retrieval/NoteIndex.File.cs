@@ -1,21 +1,22 @@
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
-using Cloud.Unum.USearch;
 
 namespace NoteLLM.MLNet.Retrieval;
 
 public sealed partial class NoteIndex
 {
     // File layout (little-endian): magic, format version, dimensions, count, the ids, the embedding rows,
-    // the HNSW graph as USearch serialises it (length 0 when absent) with the connectivity it was built with,
     // then a CRC-64 of every preceding byte so truncated or damaged files are refused.
+    // The HNSW graph is not stored: a graph loaded through USearch 2.26.6's C# binding searches with the
+    // library's default expansion (its binding cannot set ExpansionSearch after loading), which silently lowers
+    // recall, so an approximate index rebuilds its graph from the embeddings on load instead.
     static readonly byte[] Magic = "NOTEIDX\0"u8.ToArray();
     const int FormatVersion = 1;
 
     /// <summary>
     /// Saves the index to <paramref name="path"/>: written to a temporary file beside it, then moved over it,
-    /// so a crash never leaves a half-written index. An approximate index also stores its HNSW graph.
+    /// so a crash never leaves a half-written index. Only ids and embeddings are stored, not the HNSW graph.
     /// </summary>
     public void Save(string path)
     {
@@ -39,7 +40,6 @@ public sealed partial class NoteIndex
                         int rows = Math.Min(Options.BlockSize, Count - row);
                         writer.Write(MemoryMarshal.AsBytes(_blocks[row / Options.BlockSize].AsSpan(0, rows * Dimensions)));
                     }
-                    WriteGraph(writer, temp);
                 }
                 file.Write(crc.GetCurrentHash());
             }
@@ -52,8 +52,8 @@ public sealed partial class NoteIndex
     }
 
     /// <summary>
-    /// Loads an index saved by <see cref="Save"/>. With <see cref="NoteSearchMode.Approximate"/> options the saved
-    /// graph is reused when it was built with the same connectivity, otherwise the graph is rebuilt.
+    /// Loads an index saved by <see cref="Save"/>. With <see cref="NoteSearchMode.Approximate"/> options the HNSW
+    /// graph is rebuilt from the loaded embeddings (minutes for millions of notes).
     /// </summary>
     /// <exception cref="InvalidDataException">The file is not a note index, is truncated or is damaged.</exception>
     public static NoteIndex Load(string path, NoteIndexOptions? options = null)
@@ -73,7 +73,7 @@ public sealed partial class NoteIndex
         options ??= new NoteIndexOptions();
         var index = new NoteIndex(dimensions, new NoteIndexOptions
         {
-            Mode = NoteSearchMode.Exact, // the graph is attached below, not rebuilt note by note
+            Mode = NoteSearchMode.Exact, // the graph is built once below, after every row is in place
             BlockSize = options.BlockSize,
             QueryBatchSize = options.QueryBatchSize,
             Connectivity = options.Connectivity,
@@ -93,72 +93,15 @@ public sealed partial class NoteIndex
             reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(index.Row(row)));
         }
         index.Options.Mode = options.Mode;
-        if (options.Mode == NoteSearchMode.Approximate) index.AttachGraph(reader, path);
+        if (options.Mode == NoteSearchMode.Approximate) index.BuildGraph();
         return index;
     }
 
-    void WriteGraph(BinaryWriter writer, string temp)
+    void BuildGraph()
     {
-        if (_graph is null)
-        {
-            writer.Write(0L);
-            return;
-        }
-        string graphFile = temp + ".graph";
-        try
-        {
-            _graph.Save(graphFile);
-            using var graph = File.OpenRead(graphFile);
-            writer.Write(graph.Length);
-            writer.Write(Options.Connectivity);
-            writer.Flush();
-            graph.CopyTo(writer.BaseStream);
-        }
-        finally
-        {
-            File.Delete(graphFile);
-        }
-    }
-
-    void AttachGraph(BinaryReader reader, string path)
-    {
-        long length = reader.ReadInt64();
-        if (length > 0 && reader.ReadInt32() == Options.Connectivity)
-        {
-            string graphFile = Path.Combine(Path.GetTempPath(), $"noteindex-{Guid.NewGuid():N}.usearch");
-            try
-            {
-                using (var graph = File.Create(graphFile)) CopyBytes(reader.BaseStream, graph, length);
-                _graph = new USearchIndex(graphFile);
-            }
-            catch (USearchException e)
-            {
-                throw new InvalidDataException($"'{path}' holds an HNSW graph USearch cannot read: {e.Message}", e);
-            }
-            finally
-            {
-                File.Delete(graphFile);
-            }
-            if ((long)_graph.Size() != Count)
-                throw new InvalidDataException($"'{path}' holds a graph of {_graph.Size()} notes for {Count} embeddings");
-            return;
-        }
-        // No graph saved, or one built with another connectivity: build it from the stored embeddings.
         _graph = NewGraph();
         var rows = Enumerable.Range(0, Count).ToArray();
         _graph.Add(Array.ConvertAll(rows, r => (ulong)r), Array.ConvertAll(rows, r => Row(r).ToArray()));
-    }
-
-    static void CopyBytes(Stream from, Stream to, long length)
-    {
-        var buffer = new byte[1 << 20];
-        while (length > 0)
-        {
-            int read = from.Read(buffer, 0, (int)Math.Min(buffer.Length, length));
-            if (read == 0) throw new EndOfStreamException();
-            to.Write(buffer, 0, read);
-            length -= read;
-        }
     }
 
     static void VerifyChecksum(string path)

@@ -13,7 +13,7 @@ namespace NoteLLM.MLNet.Retrieval;
 /// <remarks>
 /// Embeddings are L2-normalised when added, so scores are cosine similarities. Exact search keeps the
 /// embeddings in managed blocks of <see cref="NoteIndexOptions.BlockSize"/> rows; approximate search keeps them
-/// too (for <see cref="GetEmbedding"/>, <see cref="Save"/> and exact re-ranking-free fallbacks) plus the graph.
+/// too (for <see cref="GetEmbedding"/>, <see cref="RelatedNotes(string, int)"/> and <see cref="Save"/>) plus the graph.
 /// Equal scores come back in an unspecified order. Not safe for concurrent writes; concurrent searches are fine.
 /// </remarks>
 public sealed partial class NoteIndex : IDisposable

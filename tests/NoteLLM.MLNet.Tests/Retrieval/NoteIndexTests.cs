@@ -187,7 +187,7 @@ public class NoteIndexTests
     }
 
     [Fact]
-    public void ApproximateIndexSupportsRemoveAndRoundTripsItsGraph()
+    public void ApproximateIndexSupportsRemoveAndRebuildsItsGraphOnLoad()
     {
         var vectors = RandomUnitVectors(200, 8, seed: 9);
         var options = new NoteIndexOptions { Mode = NoteSearchMode.Approximate };
