@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using NoteLLM.MLNet.Retrieval;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace NoteLLM.MLNet.Benchmarks;
+
+/// <summary>
+/// Issue 6 retrieval targets: exact top-100 for 1,000 queries over 100k notes (well under a second), and exact vs
+/// approximate (HNSW) search over 1M random unit vectors of 128 dimensions (ANN recall@10 >= 0.95 at >= 10x the
+/// exact queries/s), with build time and memory.
+/// Options: --n N (corpus size, default 1,000,000), --queries Q (default 1,000), --ef-search, --ef-add,
+/// --connectivity (HNSW settings, defaults of <see cref="NoteIndexOptions"/>).
+/// </summary>
+public sealed class IndexBenchmark : IBenchmark
+{
+    const int Dimensions = 128;
+
+    public string Name => "index";
+    public string Description => "NoteIndex: exact top-100 1,000x100k; exact vs HNSW on 1M x 128 random unit vectors";
+
+    public int Run(string[] args)
+    {
+        int n = IntOption(args, "--n", 1_000_000), queryCount = IntOption(args, "--queries", 1_000);
+        var defaults = new NoteIndexOptions();
+        var annOptions = new NoteIndexOptions
+        {
+            Mode = NoteSearchMode.Approximate,
+            ExpansionSearch = IntOption(args, "--ef-search", defaults.ExpansionSearch),
+            ExpansionAdd = IntOption(args, "--ef-add", defaults.ExpansionAdd),
+            Connectivity = IntOption(args, "--connectivity", defaults.Connectivity),
+        };
+        bool allMet = true;
+
+        // 1. Exact top-100, 1,000 queries over 100k notes.
+        var queries = RandomUnitVectors(queryCount, seed: 2);
+        {
+            var corpus = RandomUnitVectors(100_000, seed: 1);
+            using var index = new NoteIndex(Dimensions);
+            index.Add(Ids(corpus.Length), corpus);
+            index.Search(queries.Take(10).ToArray(), 100); // warm-up (torch initialisation)
+            double seconds = BestOf(3, () => index.Search(queries, 100));
+            bool met = seconds < 1.0;
+            allMet &= met;
+            Console.WriteLine($"exact top-100, {queryCount} queries x 100,000 notes (TorchSharp matmul+topk): {seconds:F3} s " +
+                              $"({queryCount / seconds:F0} queries/s) -> target < 1 s {(met ? "MET" : "MISSED")}");
+            // The alternative exact path: System.Numerics.Tensors dot products, one query per core at a time.
+            int sample = Math.Min(100, queryCount);
+            double primitives = BestOf(1, () => Parallel.For(0, sample, () => new float[corpus.Length], (q, _, local) =>
+            {
+                for (int i = 0; i < corpus.Length; i++) local[i] = TensorPrimitives.Dot(queries[q], corpus[i]);
+                return local;
+            }, _ => { }));
+            Console.WriteLine($"  for comparison, TensorPrimitives.Dot per pair (scores only, no top-k): " +
+                              $"{sample / primitives:F0} queries/s");
+        }
+
+        // 2. Exact vs approximate over n notes.
+        var vectors = RandomUnitVectors(n, seed: 3);
+        var ids = Ids(n);
+        long rssBefore = ProcessMemory.CurrentRss();
+        using var exact = new NoteIndex(Dimensions);
+        exact.Add(ids, vectors);
+        long rssExact = ProcessMemory.CurrentRss();
+        exact.Search(queries.Take(10).ToArray(), 10);
+        IReadOnlyList<RelatedNote>[] truth = [];
+        double exactSeconds = BestOf(1, () => truth = exact.Search(queries, 10));
+        double exactQps = queryCount / exactSeconds;
+        Console.WriteLine($"exact top-10 over {n:N0}: {exactQps:F0} queries/s ({exactSeconds:F2} s for {queryCount}); " +
+                          $"embeddings take {ProcessMemory.Mib(rssExact - rssBefore)} resident");
+
+        var watch = Stopwatch.StartNew();
+        using var approximate = new NoteIndex(Dimensions, annOptions);
+        approximate.Add(ids, vectors);
+        double buildSeconds = watch.Elapsed.TotalSeconds;
+        long rssAnn = ProcessMemory.CurrentRss();
+        Console.WriteLine($"HNSW build (USearch, M={annOptions.Connectivity}, efConstruction={annOptions.ExpansionAdd}, one thread): " +
+                          $"{buildSeconds:F1} s ({n / buildSeconds:F0} notes/s); index adds {ProcessMemory.Mib(rssAnn - rssExact)} resident " +
+                          $"(embeddings + graph); peak RSS {ProcessMemory.Mib(ProcessMemory.PeakRss())}");
+        IReadOnlyList<RelatedNote>[] found = [];
+        double annSeconds = BestOf(2, () => found = approximate.Search(queries, 10));
+        double annQps = queryCount / annSeconds;
+        double recall = truth.Zip(found, (t, f) => t.Select(r => r.Id).Intersect(f.Select(r => r.Id)).Count()).Sum()
+                        / (10.0 * queryCount);
+        bool recallMet = recall >= 0.95, speedMet = annQps >= 10 * exactQps;
+        allMet &= recallMet && speedMet;
+        Console.WriteLine($"HNSW top-10 (ef={annOptions.ExpansionSearch}, {Environment.ProcessorCount} threads): {annQps:F0} queries/s " +
+                          $"= {annQps / exactQps:F1}x exact; recall@10 vs exact {recall:F3}");
+        Console.WriteLine($"targets: recall@10 >= 0.95 {(recallMet ? "MET" : "MISSED")}; >= 10x exact queries/s {(speedMet ? "MET" : "MISSED")}");
+        return allMet ? 0 : 1;
+    }
+
+    static double BestOf(int runs, Action action)
+    {
+        double best = double.MaxValue;
+        for (int i = 0; i < runs; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            action();
+            best = Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+        return best;
+    }
+
+    static float[][] RandomUnitVectors(int count, int seed)
+    {
+        var random = new Random(seed);
+        var result = new float[count][];
+        for (int i = 0; i < count; i++)
+        {
+            var v = new float[Dimensions];
+            for (int j = 0; j < Dimensions; j++) v[j] = (float)NormalSample(random); // isotropic: uniform on the sphere
+            TensorPrimitives.Divide(v, TensorPrimitives.Norm(v), v);
+            result[i] = v;
+        }
+        return result;
+    }
+
+    static double NormalSample(Random random) =>
+        Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+
+    static string[] Ids(int count) => Enumerable.Range(0, count).Select(i => $"note{i}").ToArray();
+
+    static int IntOption(string[] args, string name, int fallback)
+    {
+        int at = Array.IndexOf(args, name);
+        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1]) : fallback;
+    }
+}
