@@ -35,10 +35,10 @@ public sealed partial class NoteIndex
                     writer.Write(Dimensions);
                     writer.Write(Count);
                     foreach (string id in _ids) writer.Write(id);
-                    for (int row = 0; row < Count; row += Options.BlockSize)
+                    for (int row = 0; row < Count; row += _blockSize)
                     {
-                        int rows = Math.Min(Options.BlockSize, Count - row);
-                        writer.Write(MemoryMarshal.AsBytes(_blocks[row / Options.BlockSize].AsSpan(0, rows * Dimensions)));
+                        int rows = Math.Min(_blockSize, Count - row);
+                        writer.Write(MemoryMarshal.AsBytes(_blocks[row / _blockSize].AsSpan(0, rows * Dimensions)));
                     }
                 }
                 file.Write(crc.GetCurrentHash());

@@ -21,6 +21,7 @@ public sealed partial class NoteIndex : IDisposable
     readonly List<float[]> _blocks = new();
     readonly List<string> _ids = new();
     readonly Dictionary<string, int> _rowOf = new(StringComparer.Ordinal);
+    readonly int _blockSize; // fixed at construction: rows are addressed by it even if Options is changed later
     USearchIndex? _graph; // HNSW keys are row numbers; kept equal to _rowOf's rows through Remove's Rename.
 
     /// <summary>Creates an empty index for embeddings of <paramref name="dimensions"/> floats.</summary>
@@ -30,6 +31,7 @@ public sealed partial class NoteIndex : IDisposable
         Options = options ?? new NoteIndexOptions();
         Options.Validate();
         Dimensions = dimensions;
+        _blockSize = Options.BlockSize;
         if (Options.Mode == NoteSearchMode.Approximate) _graph = NewGraph();
     }
 
@@ -182,13 +184,13 @@ public sealed partial class NoteIndex : IDisposable
             for (int q = 0; q < n; q++) queries[start + q].CopyTo(flat, q * Dimensions);
             var queryMatrix = tensor(flat, new long[] { n, Dimensions });
             Tensor? bestScores = null, bestRows = null;
-            for (int b = 0; b * Options.BlockSize < Count; b++)
+            for (int b = 0; b * _blockSize < Count; b++)
             {
-                int blockRows = Math.Min(Options.BlockSize, Count - b * Options.BlockSize);
+                int blockRows = Math.Min(_blockSize, Count - b * _blockSize);
                 var block = frombuffer(_blocks[b], ScalarType.Float32, (long)blockRows * Dimensions).view(blockRows, Dimensions);
                 var blockScores = queryMatrix.matmul(block.t());
                 var (topScores, topRows) = blockScores.topk(Math.Min(k, blockRows), dim: 1);
-                topRows = topRows.add_((long)b * Options.BlockSize);
+                topRows = topRows.add_((long)b * _blockSize);
                 if (bestScores is null) (bestScores, bestRows) = (topScores, topRows);
                 else
                 {
@@ -229,7 +231,7 @@ public sealed partial class NoteIndex : IDisposable
         (ulong)Options.Connectivity, (ulong)Options.ExpansionAdd, (ulong)Options.ExpansionSearch);
 
     Span<float> Row(int row) =>
-        _blocks[row / Options.BlockSize].AsSpan(row % Options.BlockSize * Dimensions, Dimensions);
+        _blocks[row / _blockSize].AsSpan(row % _blockSize * Dimensions, Dimensions);
 
     int RowOf(string id, string parameter) =>
         _rowOf.TryGetValue(id ?? throw new ArgumentNullException(parameter), out int row)
@@ -239,12 +241,12 @@ public sealed partial class NoteIndex : IDisposable
     // Blocks grow by doubling up to BlockSize rows, so a small index does not hold a whole block.
     void EnsureRow(int row)
     {
-        int block = row / Options.BlockSize, needed = (row % Options.BlockSize + 1) * Dimensions;
-        if (block == _blocks.Count) _blocks.Add(new float[Math.Min(Options.BlockSize, 1024) * Dimensions]);
+        int block = row / _blockSize, needed = (row % _blockSize + 1) * Dimensions;
+        if (block == _blocks.Count) _blocks.Add(new float[Math.Min(_blockSize, 1024) * Dimensions]);
         var data = _blocks[block];
         if (data.Length < needed)
         {
-            Array.Resize(ref data, Math.Min(Options.BlockSize * Dimensions, Math.Max(needed, data.Length * 2)));
+            Array.Resize(ref data, Math.Min(_blockSize * Dimensions, Math.Max(needed, data.Length * 2)));
             _blocks[block] = data;
         }
     }
