@@ -186,19 +186,21 @@ public sealed partial class NoteIndex : IDisposable
             Tensor? bestScores = null, bestRows = null;
             for (int b = 0; b * _blockSize < Count; b++)
             {
+                // Each block's score matrix is freed before the next block is scored; only the running top-k survives.
+                using var blockScope = NewDisposeScope();
                 int blockRows = Math.Min(_blockSize, Count - b * _blockSize);
                 var block = frombuffer(_blocks[b], ScalarType.Float32, (long)blockRows * Dimensions).view(blockRows, Dimensions);
-                var blockScores = queryMatrix.matmul(block.t());
-                var (topScores, topRows) = blockScores.topk(Math.Min(k, blockRows), dim: 1);
+                var (topScores, topRows) = queryMatrix.matmul(block.t()).topk(Math.Min(k, blockRows), dim: 1);
                 topRows = topRows.add_((long)b * _blockSize);
-                if (bestScores is null) (bestScores, bestRows) = (topScores, topRows);
-                else
+                if (bestScores is not null)
                 {
                     var allScores = cat(new[] { bestScores, topScores }, 1);
                     var allRows = cat(new[] { bestRows!, topRows }, 1);
                     var (merged, picked) = allScores.topk(Math.Min(k, (int)allScores.shape[1]), dim: 1);
-                    (bestScores, bestRows) = (merged, allRows.gather(1, picked));
+                    (topScores, topRows) = (merged, allRows.gather(1, picked));
                 }
+                bestScores = topScores.MoveToOuterDisposeScope();
+                bestRows = topRows.MoveToOuterDisposeScope();
             }
             int kept = (int)bestScores!.shape[1];
             var scoreData = bestScores.contiguous().data<float>().ToArray();
