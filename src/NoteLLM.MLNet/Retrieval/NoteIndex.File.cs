@@ -92,6 +92,8 @@ public sealed partial class NoteIndex
             index.EnsureRow(row);
             reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(index.Row(row)));
         }
+        if (file.Position != file.Length - sizeof(ulong))
+            throw new InvalidDataException($"'{path}' has {file.Length - sizeof(ulong) - file.Position} unexpected bytes after its {count} embeddings");
         index.Options.Mode = options.Mode;
         if (options.Mode == NoteSearchMode.Approximate) index.BuildGraph();
         return index;
