@@ -49,9 +49,17 @@ public static class HuggingFaceCheckpoint
     /// with the same shape; a checkpoint tensor the model does not have is an error (except <c>lm_head.weight</c>
     /// when the model ties it to the embedding, and rotary frequency buffers, which HF does not persist).
     /// </summary>
-    public static void LoadWeights(nn.Module model, string folder)
+    public static void LoadWeights(nn.Module model, string folder) => LoadShards(model, ListShards(folder), $"Checkpoint '{folder}'");
+
+    /// <summary>Loads every tensor of one safetensors file into <paramref name="model"/> (same checks as <see cref="LoadWeights"/>).</summary>
+    internal static void LoadSafetensorsFile(nn.Module model, string file, string description)
     {
-        var shards = ListShards(folder);
+        using var s = File.OpenRead(file);
+        LoadShards(model, [(file, ReadHeader(s, file).Keys.ToList())], description);
+    }
+
+    private static void LoadShards(nn.Module model, List<(string File, List<string> Names)> shards, string description)
+    {
         var target = model.state_dict();
         bool tied = model is LlamaForCausalLM lm && lm.Config.TieWordEmbeddings;
         var loaded = new HashSet<string>();
@@ -94,8 +102,16 @@ public static class HuggingFaceCheckpoint
 
         var missing = target.Keys.Where(k => !loaded.Contains(k)).ToList();
         if (missing.Count > 0)
-            throw new InvalidDataException($"Checkpoint '{folder}' is missing {missing.Count} tensor(s) the model needs, first: '{missing[0]}'" +
+            throw new InvalidDataException($"{description} is missing {missing.Count} tensor(s) the model needs, first: '{missing[0]}'" +
                 (missing.Count > 1 ? $" (also: {string.Join(", ", missing.Skip(1).Take(4))}{(missing.Count > 5 ? ", ..." : "")})." : "."));
+    }
+
+    /// <summary>Writes <paramref name="tensors"/> as one safetensors stream (CPU, contiguous; converted to <paramref name="dtype"/> if given).</summary>
+    internal static void WriteSafetensors(Stream stream, IEnumerable<KeyValuePair<string, Tensor>> tensors, ScalarType? dtype = null)
+    {
+        using var scope = NewDisposeScope();
+        var dict = tensors.ToDictionary(kv => kv.Key, kv => (dtype is { } d ? kv.Value.to(d) : kv.Value).detach().cpu().contiguous());
+        Safetensors.SaveStateDict(stream, dict, leaveOpen: true);
     }
 
     /// <summary>
@@ -124,10 +140,8 @@ public static class HuggingFaceCheckpoint
             for (int i = 0; i < shards.Count; i++)
             {
                 string name = shards.Count == 1 ? SingleFile : $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors";
-                using var scope = NewDisposeScope();
-                var dict = shards[i].ToDictionary(kv => kv.Key, kv => (dtype is { } d ? kv.Value.to(d) : kv.Value).detach().cpu().contiguous());
                 using (var f = File.Create(Path.Combine(staging, name)))
-                    Safetensors.SaveStateDict(f, dict, leaveOpen: false);
+                    WriteSafetensors(f, shards[i], dtype);
                 foreach (var kv in shards[i]) weightMap[kv.Key] = name;
             }
             if (shards.Count > 1)

@@ -55,6 +55,21 @@ public sealed class NoteTokenizer
     /// <summary>Token ids of <paramref name="text"/>, with no BOS/EOS added; special tokens written in the text (e.g. "[EMB]") become their single ids.</summary>
     public IReadOnlyList<int> Encode(string text) => inner.EncodeToIds(text);
 
+    /// <summary>
+    /// Token ids of <paramref name="text"/> as it continues earlier text after a space: SentencePiece marks the
+    /// space itself (its dummy prefix), byte-level BPE needs the space in the text.
+    /// </summary>
+    public IReadOnlyList<int> EncodeContinuation(string text) => Kind == "sentencepiece" ? inner.EncodeToIds(text) : inner.EncodeToIds(" " + text);
+
+    /// <summary>How many leading characters of <paramref name="text"/> fit in <paramref name="maxTokens"/> tokens.</summary>
+    public int CharactersWithin(string text, int maxTokens)
+    {
+        if (maxTokens <= 0) return 0;
+        inner.EncodeToIds(text, maxTokens, out string? normalized, out int consumed);
+        // consumed counts characters of the normalized text; without normalization it indexes the input
+        return normalized is null ? consumed : Math.Min(text.Length, consumed);
+    }
+
     /// <summary>Text of <paramref name="ids"/>; special tokens (BOS, EOS, padding, [EMB]) are dropped.</summary>
     public string Decode(IEnumerable<int> ids) => decode(ids.Where(id => !specialIds.Contains(id)));
 
