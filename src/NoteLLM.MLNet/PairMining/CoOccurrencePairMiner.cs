@@ -156,7 +156,7 @@ public sealed class CoOccurrencePairMiner
         readonly CoOccurrenceMiningReport _report = new();
         readonly Dictionary<string, int> _noteIndex = new(StringComparer.Ordinal);
         readonly List<string> _noteNames = [];
-        readonly Dictionary<long, Transition> _transitions = [];
+        readonly Dictionary<long, Transition> _transitions = new(TransitionKeyComparer.Instance);
         readonly HashSet<ulong> _usersSeen = [];
         readonly long _windowTicks = options.Window?.Ticks ?? 0;
         readonly long _maxGapTicks = options.MaxTransitionGap?.Ticks ?? long.MaxValue;
@@ -169,7 +169,7 @@ public sealed class CoOccurrencePairMiner
         string? _lastKind;
         int _sessionEvents;
         readonly HashSet<int> _sessionNotes = [];
-        readonly HashSet<long> _sessionTransitions = [];
+        readonly HashSet<long> _sessionTransitions = new(TransitionKeyComparer.Instance);
         readonly (int Note, long Ticks)[] _lookBack = new (int, long)[options.MaxLookBack];
         int _lookBackCount, _lookBackNext;
 
@@ -266,23 +266,27 @@ public sealed class CoOccurrencePairMiner
             _report.DistinctNotes = _noteNames.Count;
             _report.DistinctTransitions = _transitions.Count;
 
-            // Directed candidates (A, B, score, users); a symmetric relation is a candidate in both notes' lists.
-            var candidates = new List<(int A, int B, double Score, int Users)>(_transitions.Count * (options.Symmetric ? 2 : 1));
+            // Directed candidates; a symmetric relation is a candidate in both notes' lists.
+            var candidates = new Candidate[_transitions.Count * (options.Symmetric ? 2 : 1)];
+            int n = 0;
             foreach (var (key, transition) in _transitions)
             {
                 int a = (int)(key >> 32), b = (int)key;
-                candidates.Add((a, b, transition.Score, transition.Users));
-                if (options.Symmetric) candidates.Add((b, a, transition.Score, transition.Users));
+                candidates[n++] = new Candidate(a, b, transition.Score, transition.Users);
+                if (options.Symmetric) candidates[n++] = new Candidate(b, a, transition.Score, transition.Users);
             }
             _transitions.Clear();
             _transitions.TrimExcess();
-            candidates.Sort((x, y) => x.A != y.A ? x.A.CompareTo(y.A)
-                : x.Score != y.Score ? y.Score.CompareTo(x.Score)
-                : string.CompareOrdinal(_noteNames[x.B], _noteNames[y.B]));
+            // Per note A, best score first; ties by related id (ordinal), through each note's rank in id order.
+            var rank = new int[_noteNames.Count];
+            var byName = Enumerable.Range(0, _noteNames.Count).ToArray();
+            Array.Sort(byName, (x, y) => string.CompareOrdinal(_noteNames[x], _noteNames[y]));
+            for (int i = 0; i < byName.Length; i++) rank[byName[i]] = i;
+            Array.Sort(candidates, new CandidateOrder(rank));
 
             var pairs = new List<RelatedNotePair>();
             int kept = 0;
-            for (int i = 0; i < candidates.Count; i++)
+            for (int i = 0; i < candidates.Length; i++)
             {
                 var c = candidates[i];
                 if (i == 0 || candidates[i - 1].A != c.A) kept = 0;
@@ -299,5 +303,24 @@ public sealed class CoOccurrencePairMiner
             _report.PairsOutput = pairs.Count;
             return (pairs, _report);
         }
+    }
+
+    readonly record struct Candidate(int A, int B, double Score, int Users);
+
+    readonly struct CandidateOrder(int[] rank) : IComparer<Candidate>
+    {
+        public int Compare(Candidate x, Candidate y) =>
+            x.A != y.A ? x.A.CompareTo(y.A) : x.Score != y.Score ? y.Score.CompareTo(x.Score) : rank[x.B].CompareTo(rank[y.B]);
+    }
+
+    /// <summary>
+    /// Hashes a packed (A, B) key well: <see cref="long.GetHashCode"/> is A xor B, which collides for every pair of
+    /// nearby note indexes and makes the tables quadratic.
+    /// </summary>
+    sealed class TransitionKeyComparer : IEqualityComparer<long>
+    {
+        public static readonly TransitionKeyComparer Instance = new();
+        public bool Equals(long x, long y) => x == y;
+        public int GetHashCode(long key) => (int)(((ulong)key * 0x9E3779B97F4A7C15UL) >> 32);   // Fibonacci hashing
     }
 }
