@@ -266,38 +266,49 @@ public sealed class CoOccurrencePairMiner
             _report.DistinctNotes = _noteNames.Count;
             _report.DistinctTransitions = _transitions.Count;
 
-            // Directed candidates; a symmetric relation is a candidate in both notes' lists.
-            var candidates = new Candidate[_transitions.Count * (options.Symmetric ? 2 : 1)];
-            int n = 0;
+            // Directed candidates grouped by note A with a counting sort (a symmetric relation is a candidate in
+            // both notes' lists), then each note's list sorted: best score first, ties by related id (ordinal).
+            int notes = _noteNames.Count;
+            var start = new int[notes + 1];
+            foreach (long key in _transitions.Keys)
+            {
+                start[(int)(key >> 32) + 1]++;
+                if (options.Symmetric) start[(int)key + 1]++;
+            }
+            for (int i = 0; i < notes; i++) start[i + 1] += start[i];
+            var candidates = new Candidate[start[notes]];
+            var next = start[..notes];
             foreach (var (key, transition) in _transitions)
             {
                 int a = (int)(key >> 32), b = (int)key;
-                candidates[n++] = new Candidate(a, b, transition.Score, transition.Users);
-                if (options.Symmetric) candidates[n++] = new Candidate(b, a, transition.Score, transition.Users);
+                candidates[next[a]++] = new Candidate(b, transition.Score, transition.Users);
+                if (options.Symmetric) candidates[next[b]++] = new Candidate(a, transition.Score, transition.Users);
             }
             _transitions.Clear();
             _transitions.TrimExcess();
-            // Per note A, best score first; ties by related id (ordinal), through each note's rank in id order.
-            var rank = new int[_noteNames.Count];
-            var byName = Enumerable.Range(0, _noteNames.Count).ToArray();
+            var byName = Enumerable.Range(0, notes).ToArray();
             Array.Sort(byName, (x, y) => string.CompareOrdinal(_noteNames[x], _noteNames[y]));
-            for (int i = 0; i < byName.Length; i++) rank[byName[i]] = i;
-            Array.Sort(candidates, new CandidateOrder(rank));
+            var rank = new int[notes];
+            for (int i = 0; i < notes; i++) rank[byName[i]] = i;
+            var order = new CandidateOrder(rank);
 
             var pairs = new List<RelatedNotePair>();
-            int kept = 0;
-            for (int i = 0; i < candidates.Length; i++)
+            for (int a = 0; a < notes; a++)
             {
-                var c = candidates[i];
-                if (i == 0 || candidates[i - 1].A != c.A) kept = 0;
-                if (c.Users < options.MinUsers) _report.PairsBelowMinUsers++;
-                else if (c.Score > options.UpperBound) _report.PairsAboveUpperBound++;
-                else if (c.Score < options.LowerBound) _report.PairsBelowLowerBound++;
-                else if (kept == options.TopK) _report.PairsBeyondTopK++;
-                else
+                var list = candidates.AsSpan(start[a], start[a + 1] - start[a]);
+                list.Sort(order);
+                int kept = 0;
+                foreach (var c in list)
                 {
-                    kept++;
-                    pairs.Add(new RelatedNotePair { NoteId = _noteNames[c.A], RelatedNoteId = _noteNames[c.B], Score = (float)c.Score });
+                    if (c.Users < options.MinUsers) _report.PairsBelowMinUsers++;
+                    else if (c.Score > options.UpperBound) _report.PairsAboveUpperBound++;
+                    else if (c.Score < options.LowerBound) _report.PairsBelowLowerBound++;
+                    else if (kept == options.TopK) _report.PairsBeyondTopK++;
+                    else
+                    {
+                        kept++;
+                        pairs.Add(new RelatedNotePair { NoteId = _noteNames[a], RelatedNoteId = _noteNames[c.B], Score = (float)c.Score });
+                    }
                 }
             }
             _report.PairsOutput = pairs.Count;
@@ -305,12 +316,13 @@ public sealed class CoOccurrencePairMiner
         }
     }
 
-    readonly record struct Candidate(int A, int B, double Score, int Users);
+    /// <summary>A related note B of some note A with the transition's score and number of users.</summary>
+    readonly record struct Candidate(int B, double Score, int Users);
 
     readonly struct CandidateOrder(int[] rank) : IComparer<Candidate>
     {
         public int Compare(Candidate x, Candidate y) =>
-            x.A != y.A ? x.A.CompareTo(y.A) : x.Score != y.Score ? y.Score.CompareTo(x.Score) : rank[x.B].CompareTo(rank[y.B]);
+            x.Score != y.Score ? y.Score.CompareTo(x.Score) : rank[x.B].CompareTo(rank[y.B]);
     }
 
     /// <summary>
