@@ -55,6 +55,9 @@ public sealed class CoOccurrencePairMiner
     /// <exception cref="ArgumentException">A column is missing or has a type the miner cannot read.</exception>
     public CoOccurrenceMiningResult Mine(IDataView events)
     {
+        if (_options.TargetEventKind is not null && _options.EventKindColumnName is null)
+            throw new ArgumentException(
+                $"{nameof(CoOccurrencePairMinerOptions.TargetEventKind)} needs {nameof(CoOccurrencePairMinerOptions.EventKindColumnName)} to read event kinds from an IDataView.");
         var schema = events.Schema;
         var user = TextColumn(schema, _options.UserIdColumnName);
         var note = TextColumn(schema, _options.NoteIdColumnName);

@@ -68,8 +68,6 @@ public sealed class CoOccurrencePairMinerOptions
     {
         if (string.IsNullOrEmpty(UserIdColumnName) || string.IsNullOrEmpty(NoteIdColumnName) || string.IsNullOrEmpty(TimestampColumnName))
             throw new ArgumentException("The user id, note id and timestamp column names must be set.");
-        if (TargetEventKind is not null && EventKindColumnName is null)
-            throw new ArgumentException($"{nameof(TargetEventKind)} needs {nameof(EventKindColumnName)} for IDataView input.");
         if (Window is { } w && w <= TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(Window), w, "must be positive");
         if (MaxTransitionGap is { } g && g < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(MaxTransitionGap), g, "must not be negative");
         if (MaxLookBack < 1) throw new ArgumentOutOfRangeException(nameof(MaxLookBack), MaxLookBack, "must be at least 1");

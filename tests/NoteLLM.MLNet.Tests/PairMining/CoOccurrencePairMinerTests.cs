@@ -140,7 +140,7 @@ public class CoOccurrencePairMinerTests
             new("u", "A", T0, "view"), new("u", "B", T0.AddMinutes(1), "click"),
             new("u", "C", T0.AddMinutes(2), "view"), new("u", "D", T0.AddMinutes(3), "click"),
         ];
-        var pairs = Mine(events, new() { EventKindColumnName = "Kind", TargetEventKind = "click" }, out _);
+        var pairs = Mine(events, new() { TargetEventKind = "click" }, out _);
         AssertPairs([("A", "B", 1.0 / 4), ("C", "D", 1.0 / 4)], pairs);
     }
 
@@ -186,6 +186,35 @@ public class CoOccurrencePairMinerTests
         var pairs = Ml.Data.CreateEnumerable<RelatedNotePair>(result.Pairs, false).Select(p => (p.NoteId, p.RelatedNoteId, (double)p.Score)).ToList();
         AssertPairs([("A", "B", 7.0 / 6), ("A", "C", 1.0 / 3), ("B", "C", 1.0 / 3), ("C", "A", 1.0 / 3)], pairs);
         Assert.Equal(1, result.Report.UnparseableTimestamps);
+    }
+
+    sealed class KindEvent
+    {
+        public string UserId { get; set; } = "";
+        public string NoteId { get; set; } = "";
+        public long Timestamp { get; set; }
+        public string Kind { get; set; } = "";
+    }
+
+    [Fact]
+    public void ReadsUnixSecondsAndEventKindsFromAnIDataView()
+    {
+        KindEvent[] rows =
+        [
+            new() { UserId = "u", NoteId = "A", Timestamp = 1_700_000_000, Kind = "view" },
+            new() { UserId = "u", NoteId = "B", Timestamp = 1_700_000_060, Kind = "click" },
+            new() { UserId = "u", NoteId = "C", Timestamp = 1_700_000_120, Kind = "view" },
+            new() { UserId = "u", NoteId = "D", Timestamp = 1_700_009_000, Kind = "click" },
+        ];
+        var options = new CoOccurrencePairMinerOptions
+        {
+            EventKindColumnName = "Kind", TargetEventKind = "click", MaxTransitionGap = TimeSpan.FromMinutes(10),
+        };
+        var result = new CoOccurrencePairMiner(Ml, options).Mine(Ml.Data.LoadFromEnumerable(rows));
+        var pair = Assert.Single(Ml.Data.CreateEnumerable<RelatedNotePair>(result.Pairs, false));
+        Assert.Equal(("A", "B", 0.25f), (pair.NoteId, pair.RelatedNoteId, pair.Score));   // C -> D took 2.5 hours
+        var noKindColumn = new CoOccurrencePairMinerOptions { TargetEventKind = "click" };
+        Assert.Throws<ArgumentException>(() => new CoOccurrencePairMiner(Ml, noKindColumn).Mine(Ml.Data.LoadFromEnumerable(rows)));
     }
 
     [Fact]
