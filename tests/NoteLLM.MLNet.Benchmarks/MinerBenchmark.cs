@@ -12,7 +12,7 @@ namespace NoteLLM.MLNet.Benchmarks;
 public sealed class MinerBenchmark : IBenchmark
 {
     public string Name => "miner";
-    public string Description => "co-occurrence pair miner: events/s and peak RSS vs distinct transitions (args: [events=10000000])";
+    public string Description => "co-occurrence pair miner on synthetic logs (power-law users and notes, one 100k-event user): events/s and peak RSS vs distinct transitions (args: [events=10000000])";
 
     /// <summary>An event row streamed from the generator: never materialised as a list.</summary>
     sealed class EventRow

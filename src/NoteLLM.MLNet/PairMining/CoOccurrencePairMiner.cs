@@ -24,7 +24,8 @@ public sealed class CoOccurrenceMiningResult
 /// <remarks>
 /// The input is streamed once and must be <b>grouped by user and in time order within each user</b> (e.g.
 /// <c>ORDER BY user, time</c>): the miner holds one user's events at a time, so memory grows with the number of
-/// distinct transitions (plus one user's look-back), not with the number of events. It does not sort: an event
+/// distinct transitions (plus the largest user's session, an interned id per note and an 8-byte hash per user to
+/// detect users that come back), not with the number of events. It does not sort: an event
 /// earlier than the user's previous one is rejected and counted (<see cref="CoOccurrenceMiningReport.OutOfOrderEvents"/>),
 /// and a user whose events come in several blocks is counted (<see cref="CoOccurrenceMiningReport.NonContiguousUsers"/>).
 /// A user counts once per transition however often they repeat it; A->A is not a transition.
@@ -183,7 +184,7 @@ public sealed class CoOccurrencePairMiner
             if (note.IsEmpty) { _report.NullOrEmptyNoteIds++; return; }
             if (ticks is not { } t) { _report.UnparseableTimestamps++; return; }
 
-            long window = _windowTicks == 0 ? 0 : (long)Math.Floor((t - DateTime.UnixEpoch.Ticks) / (double)_windowTicks);
+            long window = _windowTicks == 0 ? 0 : FloorDivide(t - DateTime.UnixEpoch.Ticks, _windowTicks);
             if (_user is null || !user.SequenceEqual(_user))
             {
                 EndSession();
@@ -222,6 +223,8 @@ public sealed class CoOccurrencePairMiner
 
         public void Add(string? user, string? note, long ticks, string? kind) =>
             Add(user.AsSpan(), note.AsSpan(), ticks, kind.AsSpan());
+
+        static long FloorDivide(long x, long y) => x / y - (x % y < 0 ? 1 : 0);
 
         long Key(int a, int b) => options.Symmetric && a > b ? Pack(b, a) : Pack(a, b);
         static long Pack(int a, int b) => ((long)a << 32) | (uint)b;
