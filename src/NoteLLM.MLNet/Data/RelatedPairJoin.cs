@@ -32,13 +32,29 @@ public sealed class RelatedPairJoinResult
 /// </summary>
 public static class RelatedPairJoin
 {
-    /// <summary>Joins <paramref name="pairs"/> (<see cref="RelatedNotePair"/> columns) with <paramref name="notes"/> (<see cref="NoteRecord"/> columns).</summary>
+    /// <summary>
+    /// Joins <paramref name="pairs"/> (columns <c>NoteId</c>, <c>RelatedNoteId</c>) with <paramref name="notes"/>
+    /// (columns <c>Id</c>, <c>Title</c>, <c>Content</c>, <c>Hashtags</c>, <c>Category</c>; others are ignored).
+    /// </summary>
+    /// <exception cref="ArgumentException">A required column is missing; the message names it.</exception>
     public static RelatedPairJoinResult Join(MLContext mlContext, IDataView notes, IDataView pairs,
-        UnknownNoteHandling unknownNotes = UnknownNoteHandling.Skip) =>
-        Join(mlContext,
+        UnknownNoteHandling unknownNotes = UnknownNoteHandling.Skip)
+    {
+        RequireColumns(notes, nameof(notes), "Id", "Title", "Content", "Hashtags", "Category");
+        RequireColumns(pairs, nameof(pairs), "NoteId", "RelatedNoteId");
+        return Join(mlContext,
             mlContext.Data.CreateEnumerable<NoteRecord>(notes, reuseRowObject: false, ignoreMissingColumns: true),
             mlContext.Data.CreateEnumerable<RelatedNotePair>(pairs, reuseRowObject: false, ignoreMissingColumns: true),
             unknownNotes);
+    }
+
+    static void RequireColumns(IDataView view, string name, params string[] columns)
+    {
+        var missing = columns.Where(c => view.Schema.GetColumnOrNull(c) is null).ToList();
+        if (missing.Count > 0)
+            throw new ArgumentException(
+                $"The {name} lack column(s) {string.Join(", ", missing)} (they have: {string.Join(", ", view.Schema.Select(c => c.Name))}).", name);
+    }
 
     /// <summary>Joins <paramref name="pairs"/> with <paramref name="notes"/>.</summary>
     /// <exception cref="InvalidDataException">Two notes share an id, or (with <see cref="UnknownNoteHandling.Throw"/>) a pair names an unknown note.</exception>

@@ -117,5 +117,8 @@ public sealed class NoteFilesTests : IDisposable
         Assert.Equal("Pair 2 (a -> zz) names note 'zz', which is not among the notes.", unknown.Message);
         var duplicate = Assert.Throws<InvalidDataException>(() => RelatedPairJoin.Join(_ml, [.. Notes, Notes[0]], Pairs));
         Assert.Contains("'a' appears more than once", duplicate.Message);
+        var missing = Assert.Throws<ArgumentException>(() =>
+            RelatedPairJoin.Join(_ml, _ml.Data.LoadFromEnumerable(Pairs), _ml.Data.LoadFromEnumerable(Pairs)));
+        Assert.StartsWith("The notes lack column(s) Id, Title, Content, Hashtags, Category", missing.Message);
     }
 }
