@@ -146,11 +146,13 @@ internal sealed class BatchedDataView : IDataView
             int count = 0;
             while (count < _batch!.Capacity && lookAhead.MoveNext())
             {
+                if (count == 0 && lookAhead.Position != position)
+                    throw RowCountMismatch();
                 _readLookAheadRow!(count);
                 _lookAheadId!(ref _batchIds[count]);
                 count++;
             }
-            if (count == 0 || lookAhead.Position - count + 1 != position)
+            if (count == 0)
                 throw RowCountMismatch();
             _batch.Compute(position, count);
         }

@@ -21,7 +21,7 @@ public sealed class ModelFormat
     /// <param name="signature">Exactly 8 ASCII characters identifying the transformer's entry (ML.NET model signature).</param>
     /// <param name="version">The format version written (e.g. <c>0x00010001</c>).</param>
     /// <param name="oldestLoadableVersion">The oldest written version the loader reads.</param>
-    /// <param name="loaderSignature">The name the transformer is registered under with
+    /// <param name="loaderSignature">The name (at most 24 ASCII characters) the transformer is registered under with
     /// <c>[assembly: LoadableClass(..., typeof(SignatureLoadModel), ..., loaderSignature)]</c>.</param>
     /// <param name="loaderType">The transformer type; its assembly is recorded so other processes find the loader.</param>
     public ModelFormat(string signature, uint version, uint oldestLoadableVersion, string loaderSignature, Type loaderType)
@@ -30,8 +30,9 @@ public sealed class ModelFormat
             throw new ArgumentException($"A model signature is exactly 8 printable ASCII characters without spaces; got '{signature}'.", nameof(signature));
         if (oldestLoadableVersion > version)
             throw new ArgumentOutOfRangeException(nameof(oldestLoadableVersion), "The oldest loadable version cannot be newer than the version written.");
-        if (string.IsNullOrWhiteSpace(loaderSignature))
-            throw new ArgumentException("A loader signature is required.", nameof(loaderSignature));
+        // ML.NET stores the loader signature in 24 one-byte characters of the model header.
+        if (string.IsNullOrWhiteSpace(loaderSignature) || loaderSignature.Length > 24 || loaderSignature.Any(c => c > 0x7E))
+            throw new ArgumentException($"A loader signature is 1 to 24 ASCII characters; got '{loaderSignature}'.", nameof(loaderSignature));
         ArgumentNullException.ThrowIfNull(loaderType);
         Signature = signature;
         Version = version;
