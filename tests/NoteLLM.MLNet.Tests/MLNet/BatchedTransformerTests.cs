@@ -182,6 +182,34 @@ public class BatchedTransformerTests
     }
 
     [Fact]
+    public void NullStringsReachTheComputationAsEmpty()
+    {
+        // An IDataView cannot tell a null string from an empty one: LoadFromEnumerable turns null into empty text
+        // (and a null string[] into an empty vector), so a transformer must reject empty values, not nulls.
+        var model = Fit(_mlContext.Data.LoadFromEnumerable(TestNotes.Create(3)));
+        var data = _mlContext.Data.LoadFromEnumerable(new[] { new NoteRow { Title = null!, Hashtags = null! } });
+        var output = Assert.Single(TestNotes.Outputs(_mlContext, model.Transform(data)));
+        Assert.Equal(model.Compute("", Array.Empty<string>()).Embedding, output.Embedding);
+        Assert.Equal(new[] { "len0" }, output.GeneratedHashtags);
+    }
+
+    [Fact]
+    public void CursorsOnSeveralThreadsGetTheirOwnRowsOutputs()
+    {
+        var notes = TestNotes.Create(60);
+        var data = _mlContext.Data.LoadFromEnumerable(notes);
+        var model = Fit(data, batchSize: 7);
+        var expected = notes.Select(n => model.Compute(n.Title, n.Hashtags).Embedding).ToList();
+        var transformed = model.Transform(data);
+
+        var results = new List<float[]>[4];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            i => results[i] = transformed.GetColumn<float[]>("Embedding").ToList());
+        Assert.All(results, r => Assert.Equal(expected, r));
+        Assert.Equal(4 * 9, model.Batches.Count); // ceil(60 / 7) batches per cursor
+    }
+
+    [Fact]
     public void ADisposedTransformerRefusesToSaveInsteadOfWritingEmptyWeights()
     {
         var data = _mlContext.Data.LoadFromEnumerable(TestNotes.Create(5));
