@@ -12,7 +12,8 @@ namespace NoteLLM.MLNet.Benchmarks;
 /// batched forward pass (issue 5, acceptance 5: Transform at >= 70% of the raw batched throughput). A stand-in
 /// model (token embedding + 4 residual MLP blocks, d=256, mean-pooled) embeds notes' titles either by a plain
 /// loop over batches or through Transform + a cursor reading the Embedding column. Also reports the plumbing's
-/// cost per row with a computation that does nothing.
+/// cost per row with a computation that does nothing, and the share of Transform's time spent outside the batch
+/// computation (robust to the background load of a shared machine, which moves both wall-clock rates).
 /// Options: --notes N (default 1000), --batch B (default 16), --repeats R (default 2).
 /// </summary>
 public sealed class MLNetPlumbingBenchmark : IBenchmark
@@ -37,24 +38,34 @@ public sealed class MLNetPlumbingBenchmark : IBenchmark
         model.eval();
 
         using var noop = new StandInTransformer(mlContext, null, batch);
-        double noopSeconds = Best(repeats, () => ReadEmbeddings(noop.Transform(data), notes));
+        double noopSeconds = Enumerable.Range(0, repeats).Min(_ => Time(() => ReadEmbeddings(noop.Transform(data), notes)));
         Console.WriteLine($"plumbing alone (no-op compute): {noopSeconds / notes * 1e6:F2} us per row ({notes} rows, batch {batch})");
 
         using var transformer = new StandInTransformer(mlContext, model, batch);
-        double rawSeconds = Best(repeats, () =>
+        // Interleaved, best of each: this machine is shared, so the two paths see the same background load.
+        double rawSeconds = double.MaxValue, transformSeconds = double.MaxValue, outsideShare = 0;
+        for (int r = 0; r < repeats; r++)
         {
-            for (int start = 0; start < notes; start += batch)
+            rawSeconds = Math.Min(rawSeconds, Time(() =>
             {
-                int count = Math.Min(batch, notes - start);
-                var embeddings = new float[count * Dimension];
-                model.Embed(titles.AsSpan(start, count), embeddings);
-            }
-        });
-        double transformSeconds = Best(repeats, () => ReadEmbeddings(transformer.Transform(data), notes));
+                for (int start = 0; start < notes; start += batch)
+                {
+                    int count = Math.Min(batch, notes - start);
+                    var embeddings = new float[count * Dimension];
+                    model.Embed(titles.AsSpan(start, count), embeddings);
+                }
+            }));
+            transformer.ComputeTime.Reset();
+            double seconds = Time(() => ReadEmbeddings(transformer.Transform(data), notes));
+            double inside = transformer.ComputeTime.Elapsed.TotalSeconds;
+            Console.WriteLine($"  repeat {r + 1}: raw best so far {rawSeconds:F2} s; Transform {seconds:F2} s, of which {inside:F2} s inside ComputeBatch");
+            if (seconds < transformSeconds)
+                (transformSeconds, outsideShare) = (seconds, (seconds - inside) / seconds);
+        }
 
         double ratio = rawSeconds / transformSeconds;
         Console.WriteLine($"raw batched forward:        {notes / rawSeconds,8:F0} notes/s");
-        Console.WriteLine($"Transform + cursor:         {notes / transformSeconds,8:F0} notes/s");
+        Console.WriteLine($"Transform + cursor:         {notes / transformSeconds,8:F0} notes/s ({outsideShare:P2} of its time outside ComputeBatch)");
         Console.WriteLine($"ratio: {ratio:P1} of raw (target >= 70%): {(ratio >= 0.7 ? "met" : "MISSED")}");
         return ratio >= 0.7 ? 0 : 1;
     }
@@ -75,16 +86,11 @@ public sealed class MLNetPlumbingBenchmark : IBenchmark
             throw new InvalidOperationException($"Read {rows} rows, expected {expectedRows}.");
     }
 
-    private static double Best(int repeats, Action action)
+    private static double Time(Action action)
     {
-        double best = double.MaxValue;
-        for (int i = 0; i < repeats; i++)
-        {
-            var watch = Stopwatch.StartNew();
-            action();
-            best = Math.Min(best, watch.Elapsed.TotalSeconds);
-        }
-        return best;
+        var watch = Stopwatch.StartNew();
+        action();
+        return watch.Elapsed.TotalSeconds;
     }
 
     private static int Option(string[] args, string name, int defaultValue)
@@ -153,8 +159,15 @@ public sealed class MLNetPlumbingBenchmark : IBenchmark
 
         protected override ModelFormat Format => StandInFormat;
 
-        protected override void ComputeBatch(BatchInput input, BatchOutput output) =>
+        /// <summary>Total time spent inside <see cref="ComputeBatch"/>.</summary>
+        public Stopwatch ComputeTime { get; } = new();
+
+        protected override void ComputeBatch(BatchInput input, BatchOutput output)
+        {
+            ComputeTime.Start();
             _model?.Embed(input.GetTexts(0), output.GetFloatVectors(0));
+            ComputeTime.Stop();
+        }
 
         protected override void SaveModel(ModelWriter writer) => throw new NotSupportedException("Benchmark only.");
     }

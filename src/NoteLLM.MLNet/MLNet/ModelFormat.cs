@@ -95,9 +95,10 @@ public sealed class ModelFormat
         {
             throw env.Process(ex);
         }
-        catch (EndOfStreamException ex)
+        catch (EndOfStreamException)
         {
-            throw env.Process(new InvalidDataException($"The {LoaderSignature} entry {where} ends early: the model file is truncated or corrupted.", ex));
+            // Not chained, so that GetBaseException() of ML.NET's wrapping exceptions is this message.
+            throw env.Process(new InvalidDataException($"The {LoaderSignature} entry {where} ends early: the model file is truncated or corrupted."));
         }
     }
 

@@ -77,11 +77,12 @@ public sealed class ModelReader
             throw new InvalidDataException($"The loader asked for file '{path}' but the entry {_where} records '{recorded}' next: the loader does not match how the model was saved.");
 
         T result = default!;
-        bool found;
+        bool found, extracted = false;
         try
         {
             found = _ctx.TryLoadBinaryStream(path, binaryReader =>
             {
+                extracted = true;
                 var stream = binaryReader.BaseStream;
                 if (!stream.CanSeek)
                 {
@@ -98,14 +99,15 @@ public sealed class ModelReader
                 result = read(stream);
             });
         }
-        catch (IOException ex) when (ex is not EndOfStreamException)
+        catch (Exception ex) when (!extracted && ex is IOException or InvalidDataException)
         {
-            throw new InvalidDataException($"File '{path}' in the entry {_where} could not be read: {ex.Message}", ex);
+            // Raised by the zip library while extracting the entry. Not chained: ML.NET wraps a loader's exception
+            // several times, and GetBaseException() should be this message, which already carries the cause.
+            throw new InvalidDataException($"File '{path}' in the entry {_where} could not be extracted: the model file is corrupted ({ex.GetType().Name}: {ex.Message}).");
         }
-        catch (InvalidDataException ex) when (!ex.Message.Contains($"'{path}'", StringComparison.Ordinal))
+        catch (EndOfStreamException ex)
         {
-            // Raised by the zip library while extracting the entry.
-            throw new InvalidDataException($"File '{path}' in the entry {_where} is corrupted: {ex.Message}", ex);
+            throw new InvalidDataException($"The loader read past the end of file '{path}' in the entry {_where}: it does not match how the model was saved ({ex.Message}).");
         }
         if (!found)
             throw new InvalidDataException($"File '{path}' is missing from the entry {_where}: the model file is truncated or corrupted.");
@@ -133,9 +135,9 @@ public sealed class ModelReader
         {
             return read(_reader);
         }
-        catch (EndOfStreamException ex)
+        catch (EndOfStreamException)
         {
-            throw new InvalidDataException($"The loader read past the end of the entry {_where}: it does not match how the model was saved.", ex);
+            throw new InvalidDataException($"The loader read past the end of the entry {_where}: it does not match how the model was saved.");
         }
     }
 

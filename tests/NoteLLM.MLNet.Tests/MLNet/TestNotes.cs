@@ -51,13 +51,4 @@ internal static class TestNotes
             Assert.Equal(expected[i].GeneratedHashtags, actual[i].GeneratedHashtags);
         }
     }
-
-    /// <summary>Every message in an exception chain (ML.NET wraps a loader's exception in its own).</summary>
-    public static string AllMessages(Exception ex)
-    {
-        var messages = new List<string>();
-        for (Exception? e = ex; e != null; e = e.InnerException)
-            messages.Add($"{e.GetType().Name}: {e.Message}");
-        return string.Join(" --> ", messages);
-    }
 }
