@@ -87,6 +87,26 @@ public sealed class ModelFileCorruptionTests : IDisposable
         AssertLoadFails(path, "is corrupted (SHA-256 mismatch of its saved settings)");
     }
 
+    [Fact]
+    public void AModelFromANewerFormatVersionAsksForAnUpdate()
+    {
+        // ML.NET's model header: ModelVerWritten at 0x48, ModelVerReadable at 0x4C.
+        string path = Rewrite(HashedNgramDirectory() + "/Model.key", bytes =>
+        {
+            BitConverter.TryWriteBytes(bytes.AsSpan(0x48), 0x00020001u);
+            BitConverter.TryWriteBytes(bytes.AsSpan(0x4C), 0x00020001u);
+        });
+        AssertLoadFails(path, "was written in format version 0x00020001", "this library reads up to 0x00010001. Update the package");
+    }
+
+    [Fact]
+    public void AForeignModelSignatureIsRejected()
+    {
+        // ML.NET's model header: the 8-character model signature at 0x40.
+        string path = Rewrite(HashedNgramDirectory() + "/Model.key", bytes => "OTHERXF!"u8.CopyTo(bytes.AsSpan(0x40)));
+        AssertLoadFails(path, "has model signature 'OTHERXF!', not 'HASHNGRM'");
+    }
+
     private string HashedNgramDirectory()
     {
         using var zip = ZipFile.OpenRead(_modelPath);
