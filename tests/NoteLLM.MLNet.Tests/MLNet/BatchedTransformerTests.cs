@@ -67,6 +67,56 @@ public class BatchedTransformerTests
             Assert.Equal(model.Compute(keptNotes[i].Title, keptNotes[i].Hashtags).Embedding, outputs[i].Embedding);
     }
 
+    private sealed class NoteWithEmbedding
+    {
+        public string Title { get; set; } = "";
+        public string[] Hashtags { get; set; } = Array.Empty<string>();
+        [VectorType(8)]
+        public float[] Embedding { get; set; } = Array.Empty<float>();
+    }
+
+    [Fact]
+    public void ShuffledInputKeepsEachRowsOutputsWithItsRow()
+    {
+        // The look-ahead cursor must see the same order as the main cursor, also through ML.NET's shuffler.
+        var data = _mlContext.Data.LoadFromEnumerable(TestNotes.Create(50));
+        var model = Fit(data, batchSize: 6);
+        var shuffled = _mlContext.Data.ShuffleRows(data, seed: 3, shufflePoolSize: 20);
+        var rows = _mlContext.Data.CreateEnumerable<NoteWithEmbedding>(model.Transform(shuffled), reuseRowObject: false).ToList();
+        Assert.Equal(50, rows.Count);
+        Assert.NotEqual(TestNotes.Create(50).Select(n => n.Title), rows.Select(r => r.Title));
+        Assert.All(rows, r => Assert.Equal(model.Compute(r.Title, r.Hashtags).Embedding, r.Embedding));
+    }
+
+    /// <summary>Returns its views' cursors in turn: a source that does not repeat its row order.</summary>
+    private sealed class AlternatingView(params IDataView[] views) : IDataView
+    {
+        private int _calls;
+
+        public bool CanShuffle => false;
+        public DataViewSchema Schema => views[0].Schema;
+        public long? GetRowCount() => null;
+
+        public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
+        {
+            var view = views[_calls++ % views.Length];
+            return view.GetRowCursor(columnsNeeded.Select(c => view.Schema[c.Index]), rand);
+        }
+
+        public DataViewRowCursor[] GetRowCursorSet(IEnumerable<DataViewSchema.Column> columnsNeeded, int n, Random? rand = null) =>
+            new[] { GetRowCursor(columnsNeeded, rand) };
+    }
+
+    [Fact]
+    public void AnInputThatChangesItsRowOrderIsDetected()
+    {
+        var data = _mlContext.Data.LoadFromEnumerable(TestNotes.Create(30));
+        var model = Fit(data);
+        var unstable = new AlternatingView(_mlContext.Data.ShuffleRows(data, seed: 1), _mlContext.Data.ShuffleRows(data, seed: 2));
+        var error = Assert.Throws<InvalidOperationException>(() => TestNotes.Outputs(_mlContext, model.Transform(unstable)));
+        Assert.Contains("different order on a second cursor", error.Message);
+    }
+
     [Fact]
     public void SaveAndLoadInProcessGiveIdenticalOutputs()
     {
