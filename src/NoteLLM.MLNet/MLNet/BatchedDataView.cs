@@ -8,6 +8,13 @@ namespace NoteLLM.MLNet.MLNet;
 /// transformer's output columns. Nothing is computed until a cursor reads an output column; then the outputs are
 /// computed for a whole batch of rows at a time, read through a second, look-ahead cursor over the input.
 /// </summary>
+/// <remarks>
+/// The main cursor serves the input columns untouched (any type, no copies); the look-ahead cursor reads only
+/// the transformer's input columns, so an upstream transform feeding both is evaluated twice for those columns
+/// (cheap next to an LLM forward pass). Row ids of the two cursors are compared, so an input that does not repeat
+/// its row order fails with a clear error instead of mismatching outputs (positional ids cannot reveal a reorder;
+/// ML.NET's own sources and shufflers repeat their order).
+/// </remarks>
 internal sealed class BatchedDataView : IDataView
 {
     private readonly BatchedTransformerBase _transformer;

@@ -1,14 +1,11 @@
-using System.Diagnostics;
-using System.Text.Json.Nodes;
 using Microsoft.ML;
 
 namespace NoteLLM.MLNet.Tests.MLNet;
 
 /// <summary>
 /// A separate process (tests/NoteLLM.MLNet.ModelLoadCheck, which names no NoteLLM type) loads a saved zip with plain
-/// mlContext.Model.Load and reproduces the saving process's outputs. The app runs with this test assembly's
-/// dependency context so that ML.NET can resolve the loader recorded in the zip (the test transformer lives in this
-/// assembly; for the library's own transformer, the app's own dependencies suffice).
+/// mlContext.Model.Load and reproduces the saving process's outputs (see <see cref="ModelLoadCheckRunner"/>; the same
+/// check applies to the library's NoteLLM transformer by saving its zip instead).
 /// </summary>
 public sealed class CrossProcessLoadTests : IDisposable
 {
@@ -30,19 +27,11 @@ public sealed class CrossProcessLoadTests : IDisposable
         string modelPath = Path.Combine(_directory, "model.zip");
         _mlContext.Model.Save(chain, data.Schema, modelPath);
         string notesPath = Path.Combine(_directory, "notes.jsonl");
-        // Half the notes give Hashtags as a delimited string, as a hand-written notes file might.
-        File.WriteAllLines(notesPath, notes.Select((n, i) => new JsonObject
-        {
-            ["Id"] = n.Id,
-            ["Title"] = n.Title,
-            ["Content"] = n.Content,
-            ["Hashtags"] = i % 2 == 0 ? new JsonArray(n.Hashtags.Select(h => (JsonNode)h!).ToArray()) : string.Join(", ", n.Hashtags),
-            ["Category"] = n.Category,
-        }.ToJsonString()));
+        ModelLoadCheckRunner.WriteNotes(notesPath, notes);
 
-        var (exitCode, stdout, stderr) = RunModelLoadCheck(modelPath, notesPath);
+        var (exitCode, stdout, stderr) = ModelLoadCheckRunner.Run(modelPath, notesPath);
         Assert.True(exitCode == 0, $"ModelLoadCheck exited with {exitCode}: {stderr}");
-        var rows = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        var rows = ModelLoadCheckRunner.ParseRows(stdout);
         var actual = rows.Select(r => new NoteOutputs
         {
             Embedding = r["Embedding"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray(),
@@ -60,49 +49,8 @@ public sealed class CrossProcessLoadTests : IDisposable
         File.WriteAllBytes(modelPath, new byte[] { 0x50, 0x4B, 0x03, 0x04, 1, 2, 3 });
         string notesPath = Path.Combine(_directory, "notes.json");
         File.WriteAllText(notesPath, "[{\"Id\":\"a\",\"Title\":\"t\",\"Content\":\"c\",\"Hashtags\":[],\"Category\":\"x\"}]");
-        var (exitCode, _, stderr) = RunModelLoadCheck(modelPath, notesPath);
+        var (exitCode, _, stderr) = ModelLoadCheckRunner.Run(modelPath, notesPath);
         Assert.Equal(1, exitCode);
         Assert.Contains("Failed to open a zip archive", stderr);
-    }
-
-    private static (int ExitCode, string Stdout, string Stderr) RunModelLoadCheck(string modelPath, string notesPath)
-    {
-        string baseDirectory = AppContext.BaseDirectory;
-        string testAssembly = typeof(CrossProcessLoadTests).Assembly.GetName().Name!;
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[]
-        {
-            "exec",
-            "--depsfile", Path.Combine(baseDirectory, testAssembly + ".deps.json"),
-            "--runtimeconfig", Path.Combine(baseDirectory, testAssembly + ".runtimeconfig.json"),
-            Path.Combine(baseDirectory, "NoteLLM.MLNet.ModelLoadCheck.dll"),
-            modelPath,
-            notesPath,
-        })
-            start.ArgumentList.Add(arg);
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException("ModelLoadCheck did not finish within 2 minutes.");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    private static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host))
-            return host;
-        string? current = Environment.ProcessPath;
-        return current != null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 }
