@@ -14,7 +14,7 @@ namespace NoteLLM.MLNet.Benchmarks;
 /// loop over batches or through Transform + a cursor reading the Embedding column. Also reports the plumbing's
 /// cost per row with a computation that does nothing, and the share of Transform's time spent outside the batch
 /// computation (robust to the background load of a shared machine, which moves both wall-clock rates).
-/// Options: --notes N (default 1000), --batch B (default 16), --repeats R (default 2).
+/// Options: --notes N (default 2000), --batch B (default 16), --repeats R (default 3).
 /// </summary>
 public sealed class MLNetPlumbingBenchmark : IBenchmark
 {
@@ -28,7 +28,7 @@ public sealed class MLNetPlumbingBenchmark : IBenchmark
 
     public int Run(string[] args)
     {
-        int notes = Option(args, "--notes", 1000), batch = Option(args, "--batch", 16), repeats = Option(args, "--repeats", 2);
+        int notes = Option(args, "--notes", 2000), batch = Option(args, "--batch", 16), repeats = Option(args, "--repeats", 3);
         var mlContext = new MLContext(seed: 1);
         var titles = Enumerable.Range(0, notes).Select(i => $"Note {i}: how to configure package {i * 7919 % 1000} on Debian {i % 13}").ToArray();
         var data = mlContext.Data.LoadFromEnumerable(titles.Select(t => new TitleRow { Title = t }));
