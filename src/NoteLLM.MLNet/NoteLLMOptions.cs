@@ -17,8 +17,9 @@ public sealed class NoteLLMOptions
     public string TitleColumnName { get; set; } = "Title";
     public string ContentColumnName { get; set; } = "Content";
     /// <summary>Hashtags: a vector of Text, or Text delimited by <see cref="HashtagSeparators"/> (default "Hashtags").</summary>
-    public string HashtagsColumnName { get; set; } = "Hashtags";
-    public string CategoryColumnName { get; set; } = "Category";
+    public string? HashtagsColumnName { get; set; } = "Hashtags";
+    /// <summary>Category (Text), used in training only; null when the data has no categories (default "Category").</summary>
+    public string? CategoryColumnName { get; set; } = "Category";
     /// <summary>Prefix of the related note's columns in a pair row (default "Related": RelatedTitle, RelatedContent, ...).</summary>
     public string RelatedColumnPrefix { get; set; } = "Related";
     /// <summary>Separators of a delimited hashtag string (default ',', ';', newline).</summary>

@@ -1,18 +1,22 @@
 namespace NoteLLM.MLNet.Modeling;
 
 /// <summary>
-/// Where a saved model's files go: a folder on disk, or entries of an ML.NET model zip. Names use '/' for
-/// sub-folders (e.g. <c>tokenizer/tokenizer.model</c>).
+/// Where a saved model's files go: a folder on disk, or the transformer's entry of an ML.NET model zip.
+/// Names use '/' for sub-folders (e.g. <c>tokenizer/tokenizer.model</c>).
 /// </summary>
-public interface IModelStorage
+public interface IModelFileSink
 {
     void Write(string name, Action<Stream> write);
-    T Read<T>(string name, Func<Stream, T> read);
-    bool Contains(string name);
 }
 
-/// <summary>Model files in a folder. Files are written next to their final name and moved in when complete.</summary>
-public sealed class FolderModelStorage(string folder) : IModelStorage
+/// <summary>Where a saved model's files are read from; files are read in the order they were written.</summary>
+public interface IModelFileSource
+{
+    T Read<T>(string name, Func<Stream, T> read);
+}
+
+/// <summary>Model files in a folder. Each file is written beside its final name and moved in when complete.</summary>
+public sealed class FolderModelStorage(string folder) : IModelFileSink, IModelFileSource
 {
     public string Folder { get; } = folder;
 
@@ -36,8 +40,6 @@ public sealed class FolderModelStorage(string folder) : IModelStorage
         using var f = File.OpenRead(path);
         return read(f);
     }
-
-    public bool Contains(string name) => File.Exists(PathOf(name));
 
     private string PathOf(string name) => Path.Combine(Folder, name.Replace('/', Path.DirectorySeparatorChar));
 }

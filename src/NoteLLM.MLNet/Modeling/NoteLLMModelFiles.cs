@@ -22,7 +22,7 @@ public static class NoteLLMModelFiles
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
-    public static void Save(NoteLLMModel model, IModelStorage storage)
+    public static void Save(NoteLLMModel model, IModelFileSink storage)
     {
         var manifest = new Manifest(FormatVersion, model.EmbeddingDimension, model.Tokenizer.Kind, model.Tokenizer.Files.Keys.ToArray(),
             model.Prompts.Templates, model.Prompts.Limits, model.Categories.ToArray(), model.Decoder.Dtype.ToString());
@@ -37,7 +37,7 @@ public static class NoteLLMModelFiles
 
     public static NoteLLMModel Load(string folder) => Load(new FolderModelStorage(folder));
 
-    public static NoteLLMModel Load(IModelStorage storage)
+    public static NoteLLMModel Load(IModelFileSource storage)
     {
         var manifest = storage.Read("notellm.json", s => JsonSerializer.Deserialize<Manifest>(s, Json))
             ?? throw new InvalidDataException("notellm.json is empty.");

@@ -25,12 +25,16 @@ internal static class ModelLoadCheckRunner
     public static List<JsonObject> ParseRows(string stdout) =>
         stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
 
-    /// <summary>Runs the app on <paramref name="modelPath"/> and <paramref name="notesPath"/>.</summary>
+    /// <summary>
+    /// Runs the app on <paramref name="modelPath"/> and <paramref name="notesPath"/>: with the test assembly's dependency
+    /// context (so the test transformers are found), or with the app's own when <paramref name="ownDependencies"/> is set
+    /// (then only what the app itself references, the NoteLLM.MLNet package, can load the model).
+    /// </summary>
     /// <returns>Its exit code (0 success, 1 load/transform error), standard output and standard error.</returns>
-    public static (int ExitCode, string Stdout, string Stderr) Run(string modelPath, string notesPath, TimeSpan? timeout = null)
+    public static (int ExitCode, string Stdout, string Stderr) Run(string modelPath, string notesPath, TimeSpan? timeout = null, bool ownDependencies = false)
     {
         string baseDirectory = AppContext.BaseDirectory;
-        string testAssembly = typeof(ModelLoadCheckRunner).Assembly.GetName().Name!;
+        string testAssembly = ownDependencies ? "NoteLLM.MLNet.ModelLoadCheck" : typeof(ModelLoadCheckRunner).Assembly.GetName().Name!;
         var start = new ProcessStartInfo(DotnetHost())
         {
             RedirectStandardOutput = true,
