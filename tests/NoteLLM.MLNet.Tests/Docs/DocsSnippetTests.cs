@@ -17,7 +17,13 @@ public class DocsSnippetTests
         throw new FileNotFoundException($"No NoteLLM.MLNet.sln above {AppContext.BaseDirectory}");
     }
 
-    private static string Normalize(string code) => string.Join("\n", code.Replace("\r", "").Split('\n').Select(l => l.TrimEnd())).Trim();
+    // Trailing spaces dropped and common indentation removed, so a region inside a method reads flush in the docs.
+    private static string Normalize(string code)
+    {
+        var lines = code.Replace("\r", "").Split('\n').Select(l => l.TrimEnd()).ToList();
+        int indent = lines.Where(l => l.Length > 0).Select(l => l.Length - l.TrimStart().Length).DefaultIfEmpty(0).Min();
+        return string.Join("\n", lines.Select(l => l.Length >= indent ? l[indent..] : l)).Trim();
+    }
 
     public static IEnumerable<object[]> MarkdownFiles() =>
         new[] { "README.md" }.Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Select(f => Path.GetRelativePath(Root, f)))
