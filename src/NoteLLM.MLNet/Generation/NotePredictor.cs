@@ -1,0 +1,72 @@
+using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Prompting;
+using static TorchSharp.torch;
+
+namespace NoteLLM.MLNet.Generation;
+
+/// <summary>Which outputs to compute per note; embedding-only inference needs no decoding and is much cheaper.</summary>
+[Flags]
+public enum NoteOutputs { None = 0, Embedding = 1, Category = 2, Hashtags = 4, All = Embedding | Category | Hashtags }
+
+/// <summary>What NoteLLM produces for one note (null for outputs not requested).</summary>
+public sealed record NotePrediction(float[]? Embedding, string? Category, string[]? Hashtags);
+
+/// <summary>
+/// Inference with a trained <see cref="NoteLLMModel"/>: the note embedding (hidden state of the token before [EMB],
+/// projected and normalised; spec section 3), the generated category and the generated hashtags (greedy decoding;
+/// spec section 7). Embeddings come from right-padded prompts that end right before [EMB], so a note's embedding
+/// does not depend on the other notes of its batch beyond floating-point noise.
+/// </summary>
+public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? decoding = null, int hashtagCount = 3, int batchSize = 16)
+{
+    public NoteLLMModel Model { get; } = model;
+    public GreedyDecodingOptions Decoding { get; } = decoding ?? new GreedyDecodingOptions();
+    /// <summary>j of the hashtag prompt at inference (default 3).</summary>
+    public int HashtagCount { get; } = hashtagCount > 0 ? hashtagCount : throw new ArgumentOutOfRangeException(nameof(hashtagCount));
+    /// <summary>Notes per forward pass (default 16).</summary>
+    public int BatchSize { get; } = batchSize > 0 ? batchSize : throw new ArgumentOutOfRangeException(nameof(batchSize));
+
+    public IReadOnlyList<NotePrediction> Predict(IReadOnlyList<NoteText> notes, NoteOutputs outputs = NoteOutputs.All)
+    {
+        var result = new NotePrediction[notes.Count];
+        for (int start = 0; start < notes.Count; start += BatchSize)
+        {
+            var chunk = notes.Skip(start).Take(BatchSize).ToList();
+            var embeddings = outputs.HasFlag(NoteOutputs.Embedding) ? Embed(chunk) : null;
+            var categories = outputs.HasFlag(NoteOutputs.Category) ? Generate(chunk, PromptTask.Category).Select(s => s.Trim()).ToArray() : null;
+            var hashtags = outputs.HasFlag(NoteOutputs.Hashtags) ? Generate(chunk, PromptTask.Hashtags(HashtagCount)).Select(Model.Prompts.ParseHashtags).ToArray() : null;
+            for (int i = 0; i < chunk.Count; i++)
+                result[start + i] = new NotePrediction(embeddings?[i], categories?[i], hashtags?[i]);
+        }
+        return result;
+    }
+
+    /// <summary>Unit-length embeddings [notes][EmbeddingDimension].</summary>
+    public float[][] Embed(IReadOnlyList<NoteText> notes)
+    {
+        if (notes.Count == 0) return [];
+        var prompts = notes.Select(n => Model.Prompts.Build(n, PromptTask.Category, output: null)).ToArray();
+        int length = prompts.Max(p => p.EmbeddingPosition + 1);
+        var ids = new long[prompts.Length * length];
+        Array.Fill(ids, Model.Tokenizer.PadTokenId);
+        for (int r = 0; r < prompts.Length; r++)
+            for (int t = 0; t <= prompts[r].EmbeddingPosition; t++) ids[r * length + t] = prompts[r].Ids[t];
+
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var device = Model.Decoder.Device;
+        var hidden = Model.Decoder.Forward(tensor(ids, [prompts.Length, length], device: device));         // [N, L, D]
+        var positions = tensor(prompts.Select(p => (long)p.EmbeddingPosition).ToArray(), device: device);
+        var embeddings = Model.Network.EmbeddingsAt(hidden, positions).cpu();                             // [N, E]
+        int e = Model.EmbeddingDimension;
+        var flat = embeddings.data<float>().ToArray();
+        return Enumerable.Range(0, notes.Count).Select(i => flat.AsSpan(i * e, e).ToArray()).ToArray();
+    }
+
+    private string[] Generate(IReadOnlyList<NoteText> notes, PromptTask task)
+    {
+        var prompts = notes.Select(n => (IReadOnlyList<int>)Model.Prompts.Build(n, task, output: null).Ids).ToList();
+        var generated = GreedyDecoder.Generate(Model.Decoder, prompts, Model.Tokenizer.EosTokenId, Model.Tokenizer.PadTokenId, Decoding);
+        return generated.Select(g => Model.Tokenizer.Decode(g)).ToArray();
+    }
+}

@@ -1,0 +1,45 @@
+namespace NoteLLM.MLNet.Modeling;
+
+/// <summary>
+/// Where a saved model's files go: a folder on disk, or the transformer's entry of an ML.NET model zip.
+/// Names use '/' for sub-folders (e.g. <c>tokenizer/tokenizer.model</c>).
+/// </summary>
+public interface IModelFileSink
+{
+    void Write(string name, Action<Stream> write);
+}
+
+/// <summary>Where a saved model's files are read from; files are read in the order they were written.</summary>
+public interface IModelFileSource
+{
+    T Read<T>(string name, Func<Stream, T> read);
+}
+
+/// <summary>Model files in a folder. Each file is written beside its final name and moved in when complete.</summary>
+public sealed class FolderModelStorage(string folder) : IModelFileSink, IModelFileSource
+{
+    public string Folder { get; } = folder;
+
+    public void Write(string name, Action<Stream> write)
+    {
+        string path = PathOf(name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        string partial = path + ".partial";
+        try
+        {
+            using (var f = File.Create(partial)) write(f);
+            File.Move(partial, path, overwrite: true);
+        }
+        finally { if (File.Exists(partial)) File.Delete(partial); }
+    }
+
+    public T Read<T>(string name, Func<Stream, T> read)
+    {
+        string path = PathOf(name);
+        if (!File.Exists(path)) throw new FileNotFoundException($"The saved model in '{Folder}' has no '{name}'.", path);
+        using var f = File.OpenRead(path);
+        return read(f);
+    }
+
+    private string PathOf(string name) => Path.Combine(Folder, name.Replace('/', Path.DirectorySeparatorChar));
+}

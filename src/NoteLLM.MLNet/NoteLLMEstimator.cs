@@ -1,0 +1,120 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using NoteLLM.MLNet.MLNet;
+using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Prompting;
+using NoteLLM.MLNet.Runtime;
+using NoteLLM.MLNet.Training;
+using TorchSharp;
+
+namespace NoteLLM.MLNet;
+
+/// <summary>
+/// Fits NoteLLM (GCL + CSFT) on related-note pairs. The input has one row per pair: the note's columns (Title,
+/// Content, Hashtags, Category, optionally Id) and the related note's under <see cref="NoteLLMOptions.RelatedColumnPrefix"/>
+/// (RelatedTitle, RelatedContent, ...). Runs on the GPU when <c>MLContext.GpuDeviceId</c> is set and CUDA is
+/// available, on the CPU otherwise (see <see cref="TorchDevice"/>). Progress goes to ML.NET's log channel and
+/// to <see cref="NoteLLMOptions.Progress"/>; <c>MLContext</c>'s seed, when set, seeds the training.
+/// </summary>
+public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
+{
+    private readonly IHost host;
+    private readonly NoteLLMOptions options;
+
+    internal NoteLLMEstimator(IHostEnvironment env, NoteLLMOptions options)
+    {
+        host = env.Register(nameof(NoteLLMEstimator));
+        this.options = options ?? throw new ArgumentNullException(nameof(options));
+        options.Training.Validate();
+        NoteLLMTransformer.Settings.From(options).OutputColumns(options.Training.EmbeddingDimension); // refuses "no outputs" up front
+    }
+
+    public NoteLLMTransformer Fit(IDataView input) => Fit(input, validationPairs: null);
+
+    /// <summary>Fits on <paramref name="trainPairs"/>, computing the validation loss on <paramref name="validationPairs"/> (else on a held-out share of the training pairs).</summary>
+    public NoteLLMTransformer Fit(IDataView trainPairs, IDataView? validationPairs)
+    {
+        ArgumentNullException.ThrowIfNull(trainPairs);
+        using var ch = host.Start("NoteLLM training");
+        var report = new TrainingDataReport();
+        var pairs = ReadPairs(trainPairs, "training", report);
+        var validation = validationPairs is null ? null : ReadPairs(validationPairs, "validation", new TrainingDataReport());
+
+        var env = host as IHostEnvironmentInternal;
+        var device = TorchDevice.Select(env?.GpuDeviceId, env?.FallbackToCpu ?? false, ch.Warning);
+        var dtype = TorchDevice.ParsePrecision(options.Precision);
+        int seed = env?.Seed ?? options.Training.Seed;
+        var training = options.Training with { Seed = seed };
+        int dim = training.EmbeddingDimension;
+
+        ch.Info($"NoteLLM: {(options.HuggingFaceCheckpoint is string c ? $"fine-tuning '{c}'" : "training a decoder from scratch")} on {device.type}, {dtype}");
+        var model = options.HuggingFaceCheckpoint is string checkpoint
+            ? NoteLLMModel.FromHuggingFace(checkpoint, dim, dtype, options.PromptTemplates, options.PromptLimits, seed)
+            : NoteLLMModel.CreateFromScratch(options.FromScratch, dim, templates: options.PromptTemplates, limits: options.PromptLimits, seed: seed);
+        try
+        {
+            if (model.Decoder.Dtype != dtype) model.Network.to(dtype);
+            if (device.type != DeviceType.CPU) model.Network.to(device);
+            new NoteLLMTrainer(model, training, ch.Info, options.Progress).Train(pairs, validation, report: report);
+            return new NoteLLMTransformer(host, model, NoteLLMTransformer.Settings.From(options));
+        }
+        catch { model.Dispose(); throw; }
+    }
+
+    /// <summary>The input columns of a note row (what the transformer reads).</summary>
+    private IReadOnlyList<InputColumn> NoteColumns(string prefix = "") => options.HashtagsColumnName is null
+        ? [InputColumn.Text(prefix + options.TitleColumnName), InputColumn.Text(prefix + options.ContentColumnName)]
+        : [InputColumn.Text(prefix + options.TitleColumnName), InputColumn.Text(prefix + options.ContentColumnName),
+           InputColumn.TextList(prefix + options.HashtagsColumnName, options.HashtagSeparators)];
+
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => OutputColumn.GetOutputSchema(inputSchema,
+        NoteColumns(), NoteLLMTransformer.Settings.From(options).OutputColumns(options.Training.EmbeddingDimension));
+
+    // Reads every pair row into NotePairs, after checking the whole schema up front.
+    private List<NotePair> ReadPairs(IDataView data, string what, TrainingDataReport report)
+    {
+        string related = options.RelatedColumnPrefix;
+        var columns = new List<InputColumn>();
+        foreach (string prefix in new[] { "", related })
+        {
+            columns.AddRange(NoteColumns(prefix));
+            if (options.CategoryColumnName is not null) columns.Add(InputColumn.Text(prefix + options.CategoryColumnName));
+        }
+        foreach (var column in columns) column.Check(data.Schema);
+        bool hasIds = data.Schema.GetColumnOrNull(options.IdColumnName) is { Type: TextDataViewType }
+                      && data.Schema.GetColumnOrNull(related + options.IdColumnName) is { Type: TextDataViewType };
+        if (hasIds) columns.AddRange([InputColumn.Text(options.IdColumnName), InputColumn.Text(related + options.IdColumnName)]);
+
+        var pairs = new List<NotePair>();
+        using var cursor = data.GetRowCursor(columns.Select(c => data.Schema[c.Name]));
+        Func<string> Text(string name) => columns.First(c => c.Name == name).CreateTextGetter(cursor);
+        Func<string[]> List(string name) => columns.First(c => c.Name == name).CreateTextListGetter(cursor);
+        Func<NoteText> Note(string prefix)
+        {
+            var title = Text(prefix + options.TitleColumnName);
+            var content = Text(prefix + options.ContentColumnName);
+            var hashtags = options.HashtagsColumnName is null ? null : List(prefix + options.HashtagsColumnName);
+            var category = options.CategoryColumnName is null ? null : Text(prefix + options.CategoryColumnName);
+            return () => NoteText.Of(title(), content(), hashtags?.Invoke(), category?.Invoke());
+        }
+        var first = Note(""); var second = Note(related);
+        var firstId = hasIds ? Text(options.IdColumnName) : null;
+        var secondId = hasIds ? Text(related + options.IdColumnName) : null;
+        while (cursor.MoveNext())
+        {
+            var a = first(); var b = second();
+            string? idA = firstId?.Invoke(), idB = secondId?.Invoke();
+            if (hasIds && (string.IsNullOrWhiteSpace(idA) || string.IsNullOrWhiteSpace(idB)) && (a.IsEmpty || b.IsEmpty))
+            {
+                report.PairsIn++; report.PairsWithUnknownNote++; // a pair row left unfilled by a join: the note is unknown
+                continue;
+            }
+            pairs.Add(new NotePair(idA, a, idB, b));
+        }
+        if (pairs.Count == 0 && report.PairsIn == 0)
+            throw new ArgumentException($"The {what} data has no rows: NoteLLM needs related-note pairs, one per row, with columns " +
+                $"{string.Join(", ", columns.Select(c => c.Name))}.", nameof(data));
+        return pairs;
+    }
+}

@@ -1,0 +1,147 @@
+using Microsoft.ML;
+using Microsoft.ML.Runtime;
+using NoteLLM.MLNet;
+using NoteLLM.MLNet.Generation;
+using NoteLLM.MLNet.MLNet;
+using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Prompting;
+using NoteLLM.MLNet.Runtime;
+using TorchSharp;
+
+[assembly: LoadableClass(typeof(NoteLLMTransformer), null, typeof(SignatureLoadModel), "NoteLLM", NoteLLMTransformer.LoaderSignature)]
+
+namespace NoteLLM.MLNet;
+
+/// <summary>
+/// A fitted NoteLLM model as an ML.NET transformer. On an <see cref="IDataView"/> of notes (Title, Content,
+/// Hashtags) it adds the note embedding (fixed-size float vector), the generated hashtags (Text vector) and the
+/// generated category (Text), each optional. Lazy and batched: outputs are computed, <c>InferenceBatchSize</c>
+/// rows per forward pass, only for the output columns a cursor reads. Works with <c>PredictionEngine</c> and
+/// inside <c>TransformerChain</c>s, and saves weights, tokenizer, config, prompt templates and the legal category
+/// list inside the ML.NET model zip (loaded back by <c>mlContext.Model.Load</c> in any app referencing this package).
+/// </summary>
+public sealed class NoteLLMTransformer : BatchedTransformerBase
+{
+    internal const string LoaderSignature = "NoteLLMTransformer";
+    private const string ModelFolder = "notellm";
+    private static readonly ModelFormat ModelFormat = new("NOTELLMT", 0x00010001, 0x00010001, LoaderSignature, typeof(NoteLLMTransformer));
+
+    private readonly Settings settings;
+    private readonly NotePredictor predictor;
+
+    /// <summary>What the transformer needs besides the model; saved with it.</summary>
+    internal sealed record Settings(
+        string TitleColumn, string ContentColumn, string? HashtagsColumn, char[] HashtagSeparators,
+        string EmbeddingColumn, string GeneratedHashtagsColumn, string GeneratedCategoryColumn, NoteOutputs Outputs,
+        int BatchSize, int MaxNewTokens, double RepetitionPenalty, int GeneratedHashtagCount)
+    {
+        public static Settings From(NoteLLMOptions o) => new(o.TitleColumnName, o.ContentColumnName, o.HashtagsColumnName, o.HashtagSeparators,
+            o.EmbeddingColumnName, o.GeneratedHashtagsColumnName, o.GeneratedCategoryColumnName, o.Outputs,
+            o.InferenceBatchSize, o.MaxNewTokens, o.RepetitionPenalty, o.GeneratedHashtagCount);
+
+        public IReadOnlyList<InputColumn> Inputs() => HashtagsColumn is null
+            ? [InputColumn.Text(TitleColumn), InputColumn.Text(ContentColumn)]
+            : [InputColumn.Text(TitleColumn), InputColumn.Text(ContentColumn), InputColumn.TextList(HashtagsColumn, HashtagSeparators)];
+
+        public IReadOnlyList<OutputColumn> OutputColumns(int embeddingDimension)
+        {
+            var columns = new List<OutputColumn>();
+            if (Outputs.HasFlag(NoteOutputs.Embedding)) columns.Add(OutputColumn.FloatVector(EmbeddingColumn, embeddingDimension));
+            if (Outputs.HasFlag(NoteOutputs.Hashtags)) columns.Add(OutputColumn.TextVector(GeneratedHashtagsColumn));
+            if (Outputs.HasFlag(NoteOutputs.Category)) columns.Add(OutputColumn.Text(GeneratedCategoryColumn));
+            if (columns.Count == 0) throw new ArgumentException("NoteLLMOptions.Outputs selects no output; choose Embedding, Hashtags and/or Category.");
+            return columns;
+        }
+    }
+
+    internal NoteLLMTransformer(IHostEnvironment env, NoteLLMModel model, Settings settings) : base(env, nameof(NoteLLMTransformer))
+    {
+        Model = model;
+        this.settings = settings;
+        predictor = new NotePredictor(model, new GreedyDecodingOptions { MaxNewTokens = settings.MaxNewTokens, RepetitionPenalty = settings.RepetitionPenalty },
+            settings.GeneratedHashtagCount, settings.BatchSize);
+        InputColumns = settings.Inputs();
+        OutputColumns = settings.OutputColumns(model.EmbeddingDimension);
+    }
+
+    /// <summary>The underlying model (network, tokenizer, prompts, legal categories).</summary>
+    public NoteLLMModel Model { get; }
+
+    /// <summary>Size of the embedding vector.</summary>
+    public int EmbeddingDimension => Model.EmbeddingDimension;
+
+    /// <summary>Categories seen in training: a generated category outside this set is "illegal".</summary>
+    public IReadOnlyList<string> Categories => Model.Categories;
+
+    public override IReadOnlyList<InputColumn> InputColumns { get; }
+    public override IReadOnlyList<OutputColumn> OutputColumns { get; }
+    public override int BatchSize => settings.BatchSize;
+    protected override ModelFormat Format => ModelFormat;
+
+    protected override void ComputeBatch(BatchInput input, BatchOutput output)
+    {
+        var titles = input.GetTexts(0);
+        var contents = input.GetTexts(1);
+        var hashtags = settings.HashtagsColumn is null ? default : input.GetTextLists(2);
+        var notes = new NoteText[input.Count];
+        for (int i = 0; i < notes.Length; i++)
+        {
+            notes[i] = NoteText.Of(titles[i], contents[i], settings.HashtagsColumn is null ? null : hashtags[i]);
+            if (notes[i].IsEmpty)
+                throw new InvalidDataException($"A note has neither '{settings.TitleColumn}' nor '{settings.ContentColumn}' text (row {i + 1} of a batch of {notes.Length}; " +
+                    "null strings read as empty): NoteLLM needs a title or a content to embed. Filter such rows out before the transform.");
+        }
+
+        var wanted = NoteOutputs.None;
+        for (int c = 0; c < OutputColumns.Count; c++)
+            if (output.IsRequested(c)) wanted |= KindOf(OutputColumns[c]);
+        var predictions = predictor.Predict(notes, wanted);
+
+        for (int c = 0; c < OutputColumns.Count; c++)
+        {
+            if (!output.IsRequested(c)) continue;
+            switch (KindOf(OutputColumns[c]))
+            {
+                case NoteOutputs.Embedding:
+                    for (int r = 0; r < notes.Length; r++) predictions[r].Embedding.AsSpan().CopyTo(output.GetFloatVector(c, r));
+                    break;
+                case NoteOutputs.Hashtags:
+                    for (int r = 0; r < notes.Length; r++) output.GetTextVectors(c)[r] = predictions[r].Hashtags;
+                    break;
+                default:
+                    for (int r = 0; r < notes.Length; r++) output.GetTexts(c)[r] = predictions[r].Category;
+                    break;
+            }
+        }
+    }
+
+    private NoteOutputs KindOf(OutputColumn column) =>
+        column.Name == settings.EmbeddingColumn && settings.Outputs.HasFlag(NoteOutputs.Embedding) ? NoteOutputs.Embedding
+        : column.Name == settings.GeneratedHashtagsColumn && settings.Outputs.HasFlag(NoteOutputs.Hashtags) ? NoteOutputs.Hashtags
+        : NoteOutputs.Category;
+
+    protected override void SaveModel(ModelWriter writer)
+    {
+        var s = settings;
+        writer.Write(s.TitleColumn); writer.Write(s.ContentColumn); writer.Write(s.HashtagsColumn);
+        writer.Write(new string(s.HashtagSeparators));
+        writer.Write(s.EmbeddingColumn); writer.Write(s.GeneratedHashtagsColumn); writer.Write(s.GeneratedCategoryColumn);
+        writer.Write((int)s.Outputs); writer.Write(s.BatchSize); writer.Write(s.MaxNewTokens); writer.Write(s.RepetitionPenalty); writer.Write(s.GeneratedHashtagCount);
+        NoteLLMModelFiles.Save(Model, new ZipModelFileSink(writer, ModelFolder));
+    }
+
+    private static NoteLLMTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
+        ModelFormat.Load(env, ctx, reader =>
+        {
+            var settings = new Settings(reader.ReadString()!, reader.ReadString()!, reader.ReadString(), reader.ReadString()!.ToCharArray(),
+                reader.ReadString()!, reader.ReadString()!, reader.ReadString()!, (NoteOutputs)reader.ReadInt32(),
+                reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt32());
+            var model = NoteLLMModelFiles.Load(new ZipModelFileSource(reader, ModelFolder));
+            var device = TorchDevice.Select((env as IHostEnvironmentInternal)?.GpuDeviceId, (env as IHostEnvironmentInternal)?.FallbackToCpu ?? false,
+                message => env.Register(nameof(NoteLLMTransformer)).Start("load").Warning(message));
+            if (device.type != DeviceType.CPU) model.Network.to(device);
+            return new NoteLLMTransformer(env, model, settings);
+        });
+
+    protected override void ReleaseResources() => Model.Dispose();
+}

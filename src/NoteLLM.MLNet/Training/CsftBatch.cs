@@ -1,0 +1,83 @@
+using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Prompting;
+using static TorchSharp.torch;
+
+namespace NoteLLM.MLNet.Training;
+
+/// <summary>
+/// One training micro-batch as tensors: 2B right-padded prompts laid out [A_1..A_B, B_1..B_B], the position of
+/// each note's embedding token, and the supervised output tokens. Right padding keeps every real token's
+/// attention identical to the unpadded prompt (causal attention never looks right), so the fused causal
+/// attention path applies.
+/// </summary>
+internal sealed class CsftBatch : IDisposable
+{
+    public required Tensor Ids { get; init; }                 // [2B, L]
+    public required Tensor EmbeddingPositions { get; init; }  // [2B]
+    public required Tensor LabelRows { get; init; }           // [T]
+    public required Tensor LabelPositions { get; init; }      // [T]
+    public required Tensor Labels { get; init; }              // [T]
+    public int Notes { get; init; }
+    public int RealTokens { get; init; }
+    public int Truncated { get; init; }
+    public int WithoutTarget { get; init; }
+
+    public void Dispose()
+    {
+        Ids.Dispose(); EmbeddingPositions.Dispose(); LabelRows.Dispose(); LabelPositions.Dispose(); Labels.Dispose();
+    }
+
+    /// <summary>
+    /// Builds the CSFT batch (spec section 5): on each side floor(r B) notes, drawn with <paramref name="random"/>,
+    /// take the hashtag prompt with j hashtags, the others the category prompt. A note lacking what its task
+    /// generates takes the other task, or the prompt alone (embedding only) when it has neither.
+    /// </summary>
+    public static CsftBatch Build(NoteLLMModel model, IReadOnlyList<NotePair> pairs, NoteLLMTrainerOptions options, Random random, Device device)
+    {
+        int b = pairs.Count;
+        var notes = pairs.Select(p => p.First).Concat(pairs.Select(p => p.Second)).ToArray();
+        int hashtagPerSide = (int)Math.Floor(options.HashtagTaskRatio * b);
+        var useHashtags = new bool[2 * b];
+        for (int side = 0; side < 2; side++)
+            foreach (int i in Enumerable.Range(0, b).OrderBy(_ => random.Next()).Take(hashtagPerSide))
+                useHashtags[side * b + i] = true;
+
+        var prompts = new NotePrompt[2 * b];
+        int truncated = 0, withoutTarget = 0;
+        for (int i = 0; i < notes.Length; i++)
+        {
+            var note = notes[i];
+            bool hashtagTask = note.Hashtags.Count > 0 && (useHashtags[i] || note.Category is null);
+            var task = hashtagTask
+                ? PromptTask.Hashtags(options.HashtagCount is int j ? Math.Min(j, note.Hashtags.Count) : random.Next(1, Math.Min(options.MaxHashtagsPerPrompt, note.Hashtags.Count) + 1))
+                : PromptTask.Category;
+            string? output = model.Prompts.TargetOutput(note, task);
+            if (output is null) withoutTarget++;
+            prompts[i] = model.Prompts.Build(note, task, output);
+            if (prompts[i].Truncated) truncated++;
+        }
+
+        int length = prompts.Max(p => p.Ids.Length);
+        var ids = new long[prompts.Length * length];
+        Array.Fill(ids, model.Tokenizer.PadTokenId);
+        var labelRows = new List<long>(); var labelPositions = new List<long>(); var labels = new List<long>();
+        for (int r = 0; r < prompts.Length; r++)
+        {
+            var p = prompts[r];
+            for (int t = 0; t < p.Ids.Length; t++) ids[r * length + t] = p.Ids[t];
+            for (int t = p.OutputStart; t < p.Ids.Length; t++) { labelRows.Add(r); labelPositions.Add(t - 1); labels.Add(p.Ids[t]); }
+        }
+        return new CsftBatch
+        {
+            Ids = tensor(ids, [prompts.Length, length], device: device),
+            EmbeddingPositions = tensor(prompts.Select(p => (long)p.EmbeddingPosition).ToArray(), device: device),
+            LabelRows = tensor(labelRows.ToArray(), device: device),
+            LabelPositions = tensor(labelPositions.ToArray(), device: device),
+            Labels = tensor(labels.ToArray(), device: device),
+            Notes = prompts.Length,
+            RealTokens = prompts.Sum(p => p.Ids.Length),
+            Truncated = truncated,
+            WithoutTarget = withoutTarget,
+        };
+    }
+}

@@ -1,0 +1,255 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using NoteLLM.MLNet.Modeling;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NoteLLM.MLNet.Training;
+
+/// <summary>
+/// Trains a <see cref="NoteLLMModel"/> with GCL + CSFT (spec sections 4-6): one forward pass per micro-batch serves
+/// both losses, L = (w L_cl + alpha L_gen) / (1 + alpha); AdamW with warm-up and decay, clipping, gradient
+/// accumulation, optional LoRA, validation with best-weight selection, and exact resume from checkpoints.
+/// Deterministic on the CPU for a given seed: data order and prompt variants are drawn from random generators
+/// seeded by (seed, epoch) and (seed, micro-batch index), so they depend on the step only.
+/// </summary>
+public sealed class NoteLLMTrainer
+{
+    private readonly NoteLLMModel model;
+    private readonly NoteLLMTrainerOptions options;
+    private readonly Action<string> log;
+    private readonly IProgress<TrainingProgress>? progress;
+
+    public NoteLLMTrainer(NoteLLMModel model, NoteLLMTrainerOptions options, Action<string>? log = null, IProgress<TrainingProgress>? progress = null)
+    {
+        this.model = model;
+        this.options = options.Validate();
+        this.log = log ?? (_ => { });
+        this.progress = progress;
+    }
+
+    /// <summary>
+    /// Trains on <paramref name="pairs"/>. Without <paramref name="validation"/>, <see cref="NoteLLMTrainerOptions.ValidationFraction"/>
+    /// of the cleaned pairs is held out. Cancelling stops between steps (resume from the last checkpoint).
+    /// </summary>
+    public TrainingResult Train(IEnumerable<NotePair> pairs, IEnumerable<NotePair>? validation = null, CancellationToken cancellation = default,
+        TrainingDataReport? report = null)
+    {
+        var wall = Stopwatch.StartNew();
+        var (cleaned, dataReport) = TrainingData.Clean(pairs, report);
+        log($"training data: {dataReport}");
+        List<NotePair> train, heldOut;
+        if (validation is not null) { train = cleaned; heldOut = TrainingData.Clean(validation).Kept; }
+        else
+        {
+            // a seeded, order-independent split: hold out the pairs with the smallest seeded hash
+            int count = (int)Math.Floor(options.ValidationFraction * cleaned.Count);
+            var ranked = cleaned.OrderBy(p => StableHash(options.Seed, TrainingData.Key(p.FirstId, p.First) + "|" + TrainingData.Key(p.SecondId, p.Second))).ToList();
+            heldOut = count >= 2 ? ranked.Take(count).ToList() : [];
+            var heldOutSet = heldOut.ToHashSet();
+            train = cleaned.Where(p => !heldOutSet.Contains(p)).ToList();
+        }
+        if (train.Count < 2)
+            throw new InvalidOperationException($"NoteLLM needs at least 2 related-note pairs to train (GCL uses in-batch negatives); after cleaning {train.Count} remain ({dataReport}).");
+
+        model.Categories = train.SelectMany(p => new[] { p.First.Category, p.Second.Category }).OfType<string>().Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
+        var network = model.Network;
+        var device = model.Decoder.Device;
+        if (options.LoraRank > 0) AddLora(network);
+        var trainable = network.parameters().Where(p => p.requires_grad).ToList();
+        var optimizer = optim.AdamW(trainable, lr: options.LearningRate, weight_decay: options.WeightDecay);
+
+        int batch = Math.Min(options.BatchSize, train.Count);
+        int microPerEpoch = train.Count / batch;
+        int totalMicro = microPerEpoch * options.Epochs;
+        int totalSteps = (totalMicro + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
+        if (options.MaxSteps is int max) totalSteps = Math.Min(totalSteps, max);
+        log($"training {train.Count} pairs ({heldOut.Count} held out for validation), {batch} pairs per micro-batch x {options.GradientAccumulationSteps} per step, " +
+            $"{totalSteps} steps, {trainable.Sum(p => p.numel()):N0} trainable parameters on {device.type}, {model.Decoder.Dtype}");
+
+        string fingerprint = Fingerprint(train, heldOut);
+        var history = new List<TrainingProgress>();
+        double? bestValidation = null; int? bestStep = null; int startStep = 0; bool resumed = false;
+        if (options.CheckpointDirectory is string dir && TrainingCheckpoint.TryLoad(dir, network, optimizer, fingerprint) is { } state)
+        {
+            startStep = state.Step; bestValidation = state.BestValidationLoss; bestStep = state.BestValidationStep;
+            history.AddRange(state.History); resumed = true;
+            log($"resumed from the checkpoint in '{dir}' at step {startStep}");
+        }
+
+        var epochOrders = new Dictionary<int, int[]>();
+        int[] EpochOrder(int epoch)
+        {
+            if (!epochOrders.TryGetValue(epoch, out var order))
+            {
+                var rng = new Random(Mix(options.Seed, 1_000_003 + epoch));
+                order = Enumerable.Range(0, train.Count).ToArray();
+                rng.Shuffle(order);
+                epochOrders[epoch] = order;
+            }
+            return order;
+        }
+
+        var timer = Stopwatch.StartNew();
+        long notesSeen = 0, tokensSeen = 0;
+        double lastLoss = 0, lastCl = 0, lastGen = 0;
+        network.train();
+        for (int step = startStep; step < totalSteps; step++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            double lr = LearningRateSchedule.At(step, totalSteps, options.LearningRate, options.WarmupRatio, options.Decay);
+            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            optimizer.zero_grad();
+
+            int firstMicro = step * options.GradientAccumulationSteps;
+            int micros = Math.Min(options.GradientAccumulationSteps, totalMicro - firstMicro);
+            double stepLoss = 0, stepCl = 0, stepGen = 0;
+            for (int m = 0; m < micros; m++)
+            {
+                int micro = firstMicro + m;
+                int epoch = micro / microPerEpoch, index = micro % microPerEpoch;
+                var order = EpochOrder(epoch);
+                var microPairs = Enumerable.Range(index * batch, batch).Select(i => train[order[i]]).ToList();
+                using var scope = NewDisposeScope();
+                using var csft = CsftBatch.Build(model, microPairs, options, new Random(Mix(options.Seed, micro)), device);
+                if (epoch == 0) { dataReport.TruncatedPrompts += csft.Truncated; dataReport.PromptsWithoutGenerationTarget += csft.WithoutTarget; }
+                var (loss, cl, gen) = Loss(csft);
+                double value = loss.item<float>();
+                if (!double.IsFinite(value))
+                    throw new InvalidOperationException(
+                        $"NoteLLM training diverged at step {step + 1}: the loss is {value} (contrastive {cl.item<float>()}, generation {gen.item<float>()}, " +
+                        $"tau {network.Tau.item<float>():F3}, learning rate {lr:E2}). Lower LearningRate, keep MaxGradientNorm > 0, or train in float32.");
+                (loss / micros).backward();
+                stepLoss += value / micros; stepCl += cl.item<float>() / micros; stepGen += gen.item<float>() / micros;
+                notesSeen += csft.Notes; tokensSeen += csft.RealTokens;
+            }
+            if (options.MaxGradientNorm > 0) nn.utils.clip_grad_norm_(trainable, options.MaxGradientNorm);
+            optimizer.step();
+            lastLoss = stepLoss; lastCl = stepCl; lastGen = stepGen;
+
+            int done = step + 1;
+            double? validationLoss = null;
+            if (heldOut.Count >= 2 && (done % options.ValidateEverySteps == 0 || done == totalSteps))
+            {
+                validationLoss = ValidationLoss(heldOut, batch, device);
+                if (bestValidation is null || validationLoss < bestValidation)
+                {
+                    bestValidation = validationLoss; bestStep = done;
+                    if (options.KeepBestValidationWeights && options.CheckpointDirectory is string bestDir) TrainingCheckpoint.SaveBest(bestDir, network);
+                    else if (options.KeepBestValidationWeights) SnapshotBest(network);
+                }
+            }
+            if (done % options.LogEverySteps == 0 || done == totalSteps || validationLoss is not null)
+            {
+                double seconds = timer.Elapsed.TotalSeconds;
+                var report1 = new TrainingProgress(done, totalSteps, firstMicro / microPerEpoch + 1, lastLoss, lastCl, lastGen, network.Tau.item<float>(), lr,
+                    notesSeen / seconds, tokensSeen / seconds, wall.Elapsed, TimeSpan.FromSeconds(seconds / (done - startStep) * (totalSteps - done)), validationLoss);
+                history.Add(report1);
+                log(report1.ToString());
+                progress?.Report(report1);
+            }
+            if (options.CheckpointDirectory is string ckpt && (done % options.CheckpointEverySteps == 0 || done == totalSteps))
+                TrainingCheckpoint.Save(ckpt, network, optimizer, new TrainingCheckpoint.State(done, fingerprint, bestValidation, bestStep, history));
+        }
+
+        if (options.KeepBestValidationWeights && bestStep is int best && best != totalSteps)
+        {
+            bool restored = options.CheckpointDirectory is string bd ? TrainingCheckpoint.TryLoadBest(bd, network) : RestoreBest(network);
+            if (restored) log($"restored the weights of step {best}, the lowest validation loss ({bestValidation:F4})");
+        }
+        DisposeBestSnapshot();
+        network.eval();
+        log($"training done in {wall.Elapsed:hh\\:mm\\:ss}: {dataReport}");
+        return new TrainingResult(totalSteps, history, bestValidation, bestStep, dataReport, wall.Elapsed, resumed);
+    }
+
+    // One forward pass for both losses: hidden states feed the embedding (GCL) and the output tokens (CSFT).
+    private (Tensor Loss, Tensor Contrastive, Tensor Generation) Loss(CsftBatch batch)
+    {
+        var network = model.Network;
+        var hidden = network.Decoder.Forward(batch.Ids);                                    // [2B, L, D]
+        var embeddings = network.EmbeddingsAt(hidden, batch.EmbeddingPositions);            // [2B, E]
+        var cl = GenerativeContrastiveLoss.Compute(embeddings, network.Tau);
+        var gen = GenerationLoss.Compute(network.Decoder, hidden, batch.LabelRows, batch.LabelPositions, batch.Labels);
+        var loss = (cl * options.ContrastiveWeight + gen * options.Alpha) / (1 + options.Alpha);
+        return (loss, cl, gen);
+    }
+
+    private double ValidationLoss(List<NotePair> heldOut, int batch, Device device)
+    {
+        var network = model.Network;
+        network.eval();
+        double total = 0; int count = 0;
+        using (no_grad())
+            for (int start = 0; start + 2 <= heldOut.Count; start += batch)
+            {
+                var chunk = heldOut.Skip(start).Take(batch).ToList();
+                if (chunk.Count < 2) break;
+                using var scope = NewDisposeScope();
+                using var csft = CsftBatch.Build(model, chunk, options, new Random(Mix(options.Seed, -1 - start)), device);
+                total += Loss(csft).Loss.item<float>() * chunk.Count;
+                count += chunk.Count;
+            }
+        network.train();
+        return total / count;
+    }
+
+    private Dictionary<string, Tensor>? bestSnapshot;
+
+    private void DisposeBestSnapshot()
+    {
+        foreach (var t in bestSnapshot?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
+        bestSnapshot = null;
+    }
+
+    private void SnapshotBest(nn.Module network)
+    {
+        DisposeBestSnapshot();
+        bestSnapshot = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+    }
+
+    private bool RestoreBest(nn.Module network)
+    {
+        if (bestSnapshot is null) return false;
+        using (no_grad())
+            foreach (var (name, t) in network.state_dict()) t.copy_(bestSnapshot[name]);
+        return true;
+    }
+
+    private void AddLora(NoteLLMNetwork network)
+    {
+        if (network.Decoder.named_modules().Any(m => m.module is DecoderLinear { HasLora: true })) return; // already added
+        foreach (var p in network.Decoder.parameters()) p.requires_grad = false;
+        int adapted = 0;
+        foreach (var (name, module) in network.Decoder.named_modules())
+            if (module is DecoderLinear linear && options.LoraTargets.Any(t => name.EndsWith("." + t) || name == t))
+            {
+                linear.AddLora(options.LoraRank, options.LoraAlpha);
+                adapted++;
+            }
+        if (adapted == 0)
+            throw new ArgumentException($"LoraTargets [{string.Join(", ", options.LoraTargets)}] match no projection of the decoder; use names such as q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.");
+        network.Decoder.Model.EmbedTokens.weight!.requires_grad = true; // so [EMB] and other added tokens learn
+        log($"LoRA rank {options.LoraRank} on {adapted} projections; base weights frozen except token embeddings");
+    }
+
+    private string Fingerprint(List<NotePair> train, List<NotePair> heldOut)
+    {
+        var relevant = options with { CheckpointDirectory = null, LogEverySteps = 1, CheckpointEverySteps = 1 };
+        var text = new StringBuilder(JsonSerializer.Serialize(relevant));
+        foreach (var p in train.Concat(heldOut)) text.Append('\n').Append(TrainingData.Key(p.FirstId, p.First)).Append('|').Append(TrainingData.Key(p.SecondId, p.Second));
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    private static int Mix(int seed, int value) => (int)(StableHash(seed, value.ToString()) & 0x7fffffff);
+
+    private static ulong StableHash(int seed, string text)
+    {
+        ulong h = 14695981039346656037UL ^ (ulong)(uint)seed;
+        foreach (char c in text) { h ^= c; h *= 1099511628211UL; }
+        return h;
+    }
+}

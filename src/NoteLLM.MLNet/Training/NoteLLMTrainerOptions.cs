@@ -1,0 +1,102 @@
+namespace NoteLLM.MLNet.Training;
+
+/// <summary>Learning-rate decay after warm-up.</summary>
+public enum LearningRateDecay { Linear, Cosine, Constant }
+
+/// <summary>
+/// Every knob of NoteLLM training (spec sections 4-6). Defaults are the paper's and the authors' values for
+/// fine-tuning a pretrained 7B model; <see cref="ForSmallModelFromScratch"/> gives values that train a small
+/// decoder from random weights on a CPU.
+/// </summary>
+public sealed record NoteLLMTrainerOptions
+{
+    // --- the method ---
+    /// <summary>Note embedding size after the projection (default 128, the paper's table; the authors' code uses 64).</summary>
+    public int EmbeddingDimension { get; init; } = 128;
+    /// <summary>Initial value of the learnable temperature tau; the similarity scale is exp(tau) (default 3.0, s ~ 20).</summary>
+    public double InitialTau { get; init; } = 3.0;
+    /// <summary>alpha in L = (L_cl + alpha L_gen) / (1 + alpha) (default 0.01). 0 trains without CSFT.</summary>
+    public double Alpha { get; init; } = 0.01;
+    /// <summary>Weight of L_cl (default 1). 0 trains without GCL (generation only), the paper's "w/o GCL" ablation.</summary>
+    public double ContrastiveWeight { get; init; } = 1.0;
+    /// <summary>r: share of each side of the batch that uses the hashtag prompt, floor(r B) notes (default 0.4).</summary>
+    public double HashtagTaskRatio { get; init; } = 0.4;
+    /// <summary>j of the hashtag prompt: null draws j at random in 1..<see cref="MaxHashtagsPerPrompt"/> per note (the paper); a number fixes it (the authors' code: 1).</summary>
+    public int? HashtagCount { get; init; }
+    /// <summary>Upper bound of the random j (default 5), also capped by the note's own hashtag count.</summary>
+    public int MaxHashtagsPerPrompt { get; init; } = 5;
+
+    // --- optimisation (spec section 6) ---
+    /// <summary>Pairs per forward pass (default 8). The in-batch negatives of GCL come from this micro-batch.</summary>
+    public int BatchSize { get; init; } = 8;
+    /// <summary>Micro-batches per optimizer step (default 16, so 128 pairs per step as in the paper).</summary>
+    public int GradientAccumulationSteps { get; init; } = 16;
+    /// <summary>Passes over the training pairs (default 1).</summary>
+    public int Epochs { get; init; } = 1;
+    /// <summary>Stops after this many optimizer steps when set (default null: all epochs).</summary>
+    public int? MaxSteps { get; init; }
+    /// <summary>Peak learning rate of AdamW (default 3e-6, the paper's for full fine-tuning of a 7B model).</summary>
+    public double LearningRate { get; init; } = 3e-6;
+    /// <summary>AdamW decoupled weight decay (default 0.001).</summary>
+    public double WeightDecay { get; init; } = 0.001;
+    /// <summary>Share of the steps with a linear warm-up from 0 (default 0.1).</summary>
+    public double WarmupRatio { get; init; } = 0.1;
+    public LearningRateDecay Decay { get; init; } = LearningRateDecay.Linear;
+    /// <summary>Gradient clipping by global norm (default 1.0; 0 disables).</summary>
+    public double MaxGradientNorm { get; init; } = 1.0;
+
+    // --- LoRA (parameter-efficient tuning of large models) ---
+    /// <summary>LoRA rank; 0 (default) trains every weight. With LoRA only the adapters, the token embeddings (so [EMB] learns), the projection and tau train.</summary>
+    public int LoraRank { get; init; }
+    public double LoraAlpha { get; init; } = 16;
+    /// <summary>Projections that get adapters (default q_proj and v_proj).</summary>
+    public string[] LoraTargets { get; init; } = ["q_proj", "v_proj"];
+
+    // --- validation, checkpoints, logging ---
+    /// <summary>Share of pairs held out for validation loss when no validation set is given (default 0.05; 0 disables).</summary>
+    public double ValidationFraction { get; init; } = 0.05;
+    /// <summary>Validation every this many steps, and at the end (default 50).</summary>
+    public int ValidateEverySteps { get; init; } = 50;
+    /// <summary>Restore the weights of the lowest validation loss at the end (default true, as the paper selects by validation loss).</summary>
+    public bool KeepBestValidationWeights { get; init; } = true;
+    /// <summary>Folder for resumable checkpoints (default null: none). A checkpoint found there is resumed from.</summary>
+    public string? CheckpointDirectory { get; init; }
+    /// <summary>Checkpoint every this many optimizer steps (default 100).</summary>
+    public int CheckpointEverySteps { get; init; } = 100;
+    /// <summary>Progress report every this many steps (default 10).</summary>
+    public int LogEverySteps { get; init; } = 10;
+    /// <summary>Seed of data order, prompt variants and new weights (default 0).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Values that train a small decoder from random weights on a CPU in minutes.</summary>
+    public static NoteLLMTrainerOptions ForSmallModelFromScratch => new()
+    {
+        LearningRate = 1e-3, BatchSize = 16, GradientAccumulationSteps = 1, WarmupRatio = 0.05, Epochs = 10,
+        Alpha = 0.5, WeightDecay = 0.01,
+    };
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>
+    public NoteLLMTrainerOptions Validate()
+    {
+        void Require(bool ok, string name, string expected) { if (!ok) throw new ArgumentException($"NoteLLM option {name} is invalid: expected {expected}."); }
+        Require(EmbeddingDimension > 0, nameof(EmbeddingDimension), "a positive size");
+        Require(Alpha >= 0, nameof(Alpha), "alpha >= 0");
+        Require(ContrastiveWeight >= 0, nameof(ContrastiveWeight), ">= 0");
+        Require(ContrastiveWeight > 0 || Alpha > 0, nameof(Alpha), "Alpha > 0 when ContrastiveWeight is 0 (otherwise nothing is trained)");
+        Require(HashtagTaskRatio is >= 0 and <= 1, nameof(HashtagTaskRatio), "a share in [0, 1]");
+        Require(HashtagCount is null or > 0, nameof(HashtagCount), "null (random) or a positive count");
+        Require(MaxHashtagsPerPrompt > 0, nameof(MaxHashtagsPerPrompt), "a positive count");
+        Require(BatchSize >= 2, nameof(BatchSize), "at least 2 pairs (GCL needs in-batch negatives)");
+        Require(GradientAccumulationSteps >= 1, nameof(GradientAccumulationSteps), ">= 1");
+        Require(Epochs >= 1, nameof(Epochs), ">= 1");
+        Require(MaxSteps is null or > 0, nameof(MaxSteps), "null or a positive count");
+        Require(LearningRate > 0, nameof(LearningRate), "a positive rate");
+        Require(WeightDecay >= 0, nameof(WeightDecay), ">= 0");
+        Require(WarmupRatio is >= 0 and < 1, nameof(WarmupRatio), "a share in [0, 1)");
+        Require(MaxGradientNorm >= 0, nameof(MaxGradientNorm), ">= 0");
+        Require(LoraRank >= 0, nameof(LoraRank), ">= 0");
+        Require(ValidationFraction is >= 0 and < 1, nameof(ValidationFraction), "a share in [0, 1)");
+        Require(ValidateEverySteps > 0 && CheckpointEverySteps > 0 && LogEverySteps > 0, "ValidateEverySteps/CheckpointEverySteps/LogEverySteps", "positive step counts");
+        return this;
+    }
+}

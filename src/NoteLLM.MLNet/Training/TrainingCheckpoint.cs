@@ -1,0 +1,69 @@
+using System.Text.Json;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace NoteLLM.MLNet.Training;
+
+/// <summary>
+/// A resumable training checkpoint in a folder: <c>weights.bin</c> (the network), <c>optimizer.bin</c> (AdamW
+/// moments and step counts), <c>state.json</c> (step, history, best validation, and a fingerprint of the data and
+/// options so a checkpoint is never resumed on different ones). The learning rate and data position are functions
+/// of the step. A new checkpoint is written beside the old one and swapped in, so a kill at any moment leaves one
+/// complete checkpoint.
+/// </summary>
+internal static class TrainingCheckpoint
+{
+    public sealed record State(int Step, string Fingerprint, double? BestValidationLoss, int? BestValidationStep, List<TrainingProgress> History);
+
+    private const string Current = "checkpoint", Previous = "checkpoint.previous", BestWeights = "best-weights.bin";
+
+    public static void Save(string directory, nn.Module network, OptimizerHelper optimizer, State state)
+    {
+        Directory.CreateDirectory(directory);
+        string staging = Path.Combine(directory, "checkpoint.partial");
+        if (Directory.Exists(staging)) Directory.Delete(staging, true);
+        Directory.CreateDirectory(staging);
+        using (var w = new BinaryWriter(File.Create(Path.Combine(staging, "weights.bin")))) network.save(w);
+        using (var w = new BinaryWriter(File.Create(Path.Combine(staging, "optimizer.bin")))) optimizer.save_state_dict(w);
+        File.WriteAllText(Path.Combine(staging, "state.json"), JsonSerializer.Serialize(state));
+
+        string current = Path.Combine(directory, Current), previous = Path.Combine(directory, Previous);
+        if (Directory.Exists(previous)) Directory.Delete(previous, true);
+        if (Directory.Exists(current)) Directory.Move(current, previous);
+        Directory.Move(staging, current);
+        if (Directory.Exists(previous)) Directory.Delete(previous, true);
+    }
+
+    /// <summary>Loads the newest complete checkpoint into the network and optimizer; null when there is none.</summary>
+    public static State? TryLoad(string directory, nn.Module network, OptimizerHelper optimizer, string fingerprint)
+    {
+        string? folder = new[] { Current, Previous }.Select(n => Path.Combine(directory, n)).FirstOrDefault(f => File.Exists(Path.Combine(f, "state.json")));
+        if (folder is null) return null;
+        var state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(folder, "state.json")))
+            ?? throw new InvalidDataException($"Checkpoint '{folder}' has an empty state.json.");
+        if (state.Fingerprint != fingerprint)
+            throw new InvalidOperationException(
+                $"The checkpoint in '{directory}' was written for other training data or options (step {state.Step}); " +
+                "resuming it would not continue the same run. Use another CheckpointDirectory or delete this one.");
+        using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "weights.bin")))) network.load(r);
+        using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "optimizer.bin")))) optimizer.load_state_dict(r);
+        return state;
+    }
+
+    public static void SaveBest(string directory, nn.Module network)
+    {
+        string path = Path.Combine(directory, BestWeights), partial = path + ".partial";
+        using (var w = new BinaryWriter(File.Create(partial))) network.save(w);
+        File.Move(partial, path, overwrite: true);
+    }
+
+    public static bool TryLoadBest(string directory, nn.Module network)
+    {
+        string path = Path.Combine(directory, BestWeights);
+        if (!File.Exists(path)) return false;
+        using var r = new BinaryReader(File.OpenRead(path));
+        network.load(r);
+        return true;
+    }
+}

@@ -1,0 +1,64 @@
+using NoteLLM.MLNet.Prompting;
+
+namespace NoteLLM.MLNet.Training;
+
+/// <summary>A related-note pair for training: two notes, with ids when the data has them.</summary>
+public sealed record NotePair(string? FirstId, NoteText First, string? SecondId, NoteText Second);
+
+/// <summary>What the data cleaning and prompt building did with the input; printed in the training log.</summary>
+public sealed class TrainingDataReport
+{
+    public int PairsIn { get; internal set; }
+    public int PairsKept { get; internal set; }
+    /// <summary>Pairs whose two notes are the same note (same id, or the same text when there are no ids); dropped.</summary>
+    public int SelfPairs { get; internal set; }
+    /// <summary>Repeated pairs (in either order); dropped.</summary>
+    public int DuplicatePairs { get; internal set; }
+    /// <summary>Pairs with a note that has neither title nor content; dropped.</summary>
+    public int PairsWithEmptyNote { get; internal set; }
+    /// <summary>Pairs naming a note that is not in the note table (set by the caller that joins pairs to notes); dropped.</summary>
+    public int PairsWithUnknownNote { get; internal set; }
+    /// <summary>Distinct kept notes without a category: they never take the category task.</summary>
+    public int NotesWithoutCategory { get; internal set; }
+    /// <summary>Distinct kept notes without hashtags: they never take the hashtag task.</summary>
+    public int NotesWithoutHashtags { get; internal set; }
+    /// <summary>Prompts whose title, content or note tokens were cut to the limits (counted while training).</summary>
+    public int TruncatedPrompts { get; internal set; }
+    /// <summary>Prompts trained for the embedding only because the note lacked what its task generates.</summary>
+    public int PromptsWithoutGenerationTarget { get; internal set; }
+
+    public override string ToString() =>
+        $"pairs in {PairsIn}, kept {PairsKept}; dropped: self {SelfPairs}, duplicate {DuplicatePairs}, empty note {PairsWithEmptyNote}, unknown note {PairsWithUnknownNote}; " +
+        $"notes without category {NotesWithoutCategory}, without hashtags {NotesWithoutHashtags}; prompts truncated {TruncatedPrompts}, without generation target {PromptsWithoutGenerationTarget}";
+}
+
+/// <summary>Cleans related-note pairs before training; every case is counted in a <see cref="TrainingDataReport"/>, nothing throws.</summary>
+public static class TrainingData
+{
+    public static (List<NotePair> Kept, TrainingDataReport Report) Clean(IEnumerable<NotePair> pairs, TrainingDataReport? report = null)
+    {
+        report ??= new TrainingDataReport();
+        var kept = new List<NotePair>();
+        var seenPairs = new HashSet<(string, string)>();
+        var noteKeys = new Dictionary<string, NoteText>();
+        foreach (var pair in pairs)
+        {
+            report.PairsIn++;
+            if (pair.First.IsEmpty || pair.Second.IsEmpty) { report.PairsWithEmptyNote++; continue; }
+            string a = Key(pair.FirstId, pair.First), b = Key(pair.SecondId, pair.Second);
+            if (a == b) { report.SelfPairs++; continue; }
+            if (!seenPairs.Add(string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a))) { report.DuplicatePairs++; continue; }
+            kept.Add(pair);
+            noteKeys.TryAdd(a, pair.First);
+            noteKeys.TryAdd(b, pair.Second);
+        }
+        report.PairsKept = kept.Count;
+        report.NotesWithoutCategory = noteKeys.Values.Count(n => n.Category is null);
+        report.NotesWithoutHashtags = noteKeys.Values.Count(n => n.Hashtags.Count == 0);
+        return (kept, report);
+    }
+
+    /// <summary>The identity of a note: its id, or its text when the data has no ids.</summary>
+    internal static string Key(string? id, NoteText note) =>
+        string.IsNullOrWhiteSpace(id) ? "text:" + note.Title + "\n" + note.Content : "id:" + id.Trim();
+}

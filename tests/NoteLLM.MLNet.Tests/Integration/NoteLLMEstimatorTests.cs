@@ -1,0 +1,204 @@
+using Microsoft.Data.Analysis;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using NoteLLM.MLNet.Generation;
+using NoteLLM.MLNet.Tests.MLNet;
+using NoteOutputs = NoteLLM.MLNet.Generation.NoteOutputs;
+using NoteLLM.MLNet.Tests.TestSupport;
+
+namespace NoteLLM.MLNet.Tests.Integration;
+
+public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture>
+{
+    private MLContext ML => fixture.MLContext;
+
+    private List<NoteLLMOutput> Outputs(ITransformer model, IEnumerable<NoteRow> notes) =>
+        ML.Data.CreateEnumerable<NoteLLMOutput>(model.Transform(ML.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
+
+    private static void AssertSame(IReadOnlyList<NoteLLMOutput> expected, IReadOnlyList<NoteLLMOutput> actual, double tolerance)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (int i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Id, actual[i].Id);
+            Assert.Equal(NoteLLMFixture.EmbeddingDimension, actual[i].Embedding.Length);
+            double diff = expected[i].Embedding.Zip(actual[i].Embedding, (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(diff < tolerance, $"note {expected[i].Id}: embedding max abs diff {diff}");
+            Assert.Equal(expected[i].GeneratedCategory, actual[i].GeneratedCategory);
+            Assert.Equal(expected[i].GeneratedHashtags, actual[i].GeneratedHashtags);
+        }
+    }
+
+    [Fact]
+    public void FitLogsThroughTheChannelAndProducesAllOutputs()
+    {
+        Assert.Contains(fixture.Log, m => m.Contains("training data: pairs in 12"));
+        Assert.Contains(fixture.Log, m => m.Contains("step "));
+        var outputs = Outputs(fixture.Model, fixture.Notes);
+        Assert.All(outputs, o => Assert.Equal(1.0, Math.Sqrt(o.Embedding.Sum(x => (double)x * x)), 4));
+        Assert.Contains(outputs, o => o.GeneratedCategory.Length > 0);
+        Assert.Equal(SyntheticNotes.Categories.Order(StringComparer.Ordinal), fixture.Model.Categories);
+    }
+
+    [Fact]
+    public void AnotherProcessLoadsTheZipAndReproducesEmbeddingsHashtagsAndCategory()
+    {
+        using var dir = new TempFolder();
+        var expected = Outputs(fixture.Model, fixture.Notes);
+        string zip = dir.File("model.zip");
+        ML.Model.Save(fixture.Model, ML.Data.LoadFromEnumerable(fixture.Pairs).Schema, zip);
+        string notes = dir.File("notes.jsonl");
+        ModelLoadCheckRunner.WriteNotes(notes, fixture.Notes.Select(n => new MLNet.NoteRow { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }));
+
+        // the app's own dependencies: it references NoteLLM.MLNet but names none of its types
+        var (exit, stdout, stderr) = ModelLoadCheckRunner.Run(zip, notes, TimeSpan.FromMinutes(5), ownDependencies: true);
+        Assert.True(exit == 0, $"ModelLoadCheck failed ({exit}): {stderr}");
+        var actual = ModelLoadCheckRunner.ParseRows(stdout).Select(r => new NoteLLMOutput
+        {
+            Id = r["Id"]!.GetValue<string>(),
+            Embedding = r["Embedding"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray(),
+            GeneratedHashtags = r["GeneratedHashtags"]!.AsArray().Select(v => v!.GetValue<string>()).ToArray(),
+            GeneratedCategory = r["GeneratedCategory"]!.GetValue<string>(),
+        }).ToList();
+        AssertSame(expected, actual, 1e-5);
+    }
+
+    [Fact]
+    public void PredictionEngineOnALoadedModelMatchesTransform()
+    {
+        using var dir = new TempFolder();
+        string zip = dir.File("model.zip");
+        ML.Model.Save(fixture.Model, null, zip);
+        var loaded = ML.Model.Load(zip, out _);
+        var notes = fixture.Notes.Take(6).ToList();
+        var viaTransform = Outputs(loaded, notes);
+        using var engine = ML.Model.CreatePredictionEngine<NoteRow, NoteLLMOutput>(loaded);
+        var viaEngine = notes.Select(n => { var o = engine.Predict(n); return new NoteLLMOutput { Id = n.Id, Embedding = o.Embedding, GeneratedCategory = o.GeneratedCategory, GeneratedHashtags = o.GeneratedHashtags }; }).ToList();
+        AssertSame(viaTransform, viaEngine, 1e-5);
+        AssertSame(Outputs(fixture.Model, notes), viaTransform, 1e-5);
+    }
+
+    [Fact]
+    public void ChainWithBuiltInTransformsSavesAndLoads()
+    {
+        var pairs = ML.Data.LoadFromEnumerable(fixture.Pairs);
+        var chain = ML.Transforms.Text.NormalizeText("Title")
+            .Append(ML.Transforms.NoteLLM(NoteLLMFixture.Options(NoteOutputs.Embedding)))
+            .Append(ML.Transforms.NormalizeLpNorm("EmbeddingNormalized", "Embedding"))
+            .Fit(pairs);
+        using var dir = new TempFolder();
+        string zip = dir.File("chain.zip");
+        ML.Model.Save(chain, pairs.Schema, zip);
+        var loaded = ML.Model.Load(zip, out var schema);
+        var notes = ML.Data.LoadFromEnumerable(fixture.Notes);
+        float[][] Read(ITransformer model) => model.Transform(notes).GetColumn<float[]>("EmbeddingNormalized").ToArray();
+        var before = Read(chain); var after = Read(loaded);
+        for (int i = 0; i < before.Length; i++)
+            for (int d = 0; d < before[i].Length; d++) Assert.Equal(before[i][d], after[i][d], 5);
+        Assert.Null(loaded.Transform(notes).Schema.GetColumnOrNull("GeneratedCategory")); // embedding-only model
+    }
+
+    [Fact]
+    public void DataFrameInAndOut()
+    {
+        var notes = fixture.Notes.Take(5).ToList();
+        var frame = new DataFrame(
+            new StringDataFrameColumn("Id", notes.Select(n => n.Id)),
+            new StringDataFrameColumn("Title", notes.Select(n => n.Title)),
+            new StringDataFrameColumn("Content", notes.Select(n => n.Content)),
+            new StringDataFrameColumn("Hashtags", notes.Select(n => string.Join(", ", n.Hashtags))));
+        // ToDataFrame defaults to 100 rows: pass -1 for all
+        var result = fixture.Model.Transform(frame).ToDataFrame(-1);
+        Assert.Equal(5, result.Rows.Count);
+        Assert.Equal(Outputs(fixture.Model, notes).Select(o => o.GeneratedCategory), result.Columns["GeneratedCategory"].Cast<string>());
+    }
+
+    [Fact]
+    public void MissingOrMistypedColumnsAreNamed()
+    {
+        var noRelatedTitle = ML.Data.LoadFromEnumerable(fixture.Pairs.Select(p => new { p.Title, p.Content, p.Hashtags, p.Category, p.RelatedContent, p.RelatedHashtags, p.RelatedCategory }));
+        var missing = Assert.ThrowsAny<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).Fit(noRelatedTitle));
+        Assert.Contains("Column 'RelatedTitle' not found", missing.Message);
+
+        var floatHashtags = ML.Data.LoadFromEnumerable(fixture.Pairs.Select(p => new { p.Title, p.Content, Hashtags = 1f, p.Category, p.RelatedTitle, p.RelatedContent, p.RelatedHashtags, p.RelatedCategory }));
+        var mistyped = Assert.ThrowsAny<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).Fit(floatHashtags));
+        Assert.Contains("Column 'Hashtags' has type Single", mistyped.Message);
+
+        var noTitle = ML.Data.LoadFromEnumerable(fixture.Notes.Select(n => new { n.Content, n.Hashtags }));
+        var atTransform = Assert.ThrowsAny<ArgumentException>(() => fixture.Model.Transform(noTitle));
+        Assert.Contains("Column 'Title' not found", atTransform.Message);
+        var shape = Assert.ThrowsAny<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).GetOutputSchema(SchemaShape.Create(noTitle.Schema)));
+        Assert.Contains("Column 'Title' not found", shape.Message);
+    }
+
+    [Fact]
+    public void EmptyDataAndEmptyNotesGiveClearErrors()
+    {
+        var empty = ML.Data.LoadFromEnumerable(new List<PairRow>());
+        var e = Assert.Throws<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).Fit(empty));
+        Assert.Contains("has no rows", e.Message);
+
+        var nullNote = new[] { new NoteRow { Id = "x", Title = null, Content = null } };
+        var transformed = fixture.Model.Transform(ML.Data.LoadFromEnumerable(nullNote));
+        var bad = Assert.Throws<InvalidDataException>(() => transformed.GetColumn<string>("GeneratedCategory").ToList());
+        Assert.Contains("neither 'Title' nor 'Content'", bad.Message);
+    }
+
+    [Fact]
+    public void CorruptedZipGivesAClearError()
+    {
+        using var dir = new TempFolder();
+        string zip = dir.File("model.zip");
+        ML.Model.Save(fixture.Model, null, zip);
+        var bytes = File.ReadAllBytes(zip);
+        // flip bytes in the middle of the weights entry
+        for (int i = bytes.Length / 2; i < bytes.Length / 2 + 64; i++) bytes[i] ^= 0x5A;
+        File.WriteAllBytes(dir.File("corrupt.zip"), bytes);
+        var e = Assert.ThrowsAny<Exception>(() => ML.Model.Load(dir.File("corrupt.zip"), out _));
+        Assert.Matches("(?i)corrupt|damaged|invalid|checksum|hash|crc|zip", e.GetBaseException().Message);
+
+        File.WriteAllBytes(dir.File("truncated.zip"), bytes[..(bytes.Length / 3)]);
+        Assert.ThrowsAny<Exception>(() => ML.Model.Load(dir.File("truncated.zip"), out _));
+    }
+}
+
+public class HuggingFaceCheckpointFitTests
+{
+    [Theory]
+    [InlineData("bpe")]
+    [InlineData("sentencepiece")]
+    public void FitsFromACheckpointFolderInHuggingFaceLayout(string tokenizerKind)
+    {
+        using var dir = new TempFolder();
+        int vocabulary = tokenizerKind == "bpe"
+            ? TokenizerFiles.WriteByteLevelBpe(dir.Path)
+            : TokenizerFiles.WriteSentencePiece(Path.Combine(dir.Path, "tokenizer.model"));
+        using (var pretrained = TinyModels.Create(TinyModels.Config(tokenizerKind == "bpe" ? "qwen2" : "llama", vocab: vocabulary, hidden: 32)))
+            NoteLLM.MLNet.Modeling.HuggingFaceCheckpoint.Save(pretrained, dir.Path, TorchSharp.torch.ScalarType.BFloat16, maxShardBytes: 30_000);
+
+        var ml = new MLContext(seed: 1);
+        var pairs = ml.Data.LoadFromEnumerable(NoteLLMFixture.CreatePairs());
+        var options = NoteLLMFixture.Options();
+        options.HuggingFaceCheckpoint = dir.Path;
+        using var model = ml.Transforms.NoteLLM(options).Fit(pairs);
+
+        Assert.Equal(vocabulary + 2, model.Model.Decoder.Config.VocabSize); // [EMB] and padding were added
+        Assert.Equal(tokenizerKind, model.Model.Tokenizer.Kind);
+        var embeddings = model.Transform(pairs).GetColumn<float[]>("Embedding").ToList();
+        Assert.Equal(12, embeddings.Count);
+        Assert.All(embeddings, e => Assert.Equal(1.0, Math.Sqrt(e.Sum(x => (double)x * x)), 4));
+    }
+
+    [Fact]
+    public void CheckpointWithoutTokenizerFilesSaysWhatIsMissing()
+    {
+        using var dir = new TempFolder();
+        using (var pretrained = TinyModels.Create(TinyModels.Config()))
+            NoteLLM.MLNet.Modeling.HuggingFaceCheckpoint.Save(pretrained, dir.Path);
+        var ml = new MLContext(seed: 1);
+        var options = NoteLLMFixture.Options();
+        options.HuggingFaceCheckpoint = dir.Path;
+        var e = Assert.Throws<FileNotFoundException>(() => ml.Transforms.NoteLLM(options).Fit(ml.Data.LoadFromEnumerable(NoteLLMFixture.CreatePairs())));
+        Assert.Contains("tokenizer.model", e.Message);
+    }
+}

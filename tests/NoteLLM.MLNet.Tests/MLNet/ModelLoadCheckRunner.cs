@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+
+namespace NoteLLM.MLNet.Tests.MLNet;
+
+/// <summary>
+/// Runs tests/NoteLLM.MLNet.ModelLoadCheck (built next to the tests; it names no NoteLLM type) in a separate process
+/// on a model zip and a notes file. It runs with this test assembly's dependency context, so ML.NET can resolve a
+/// loader that lives in this assembly as well as one in NoteLLM.MLNet.
+/// </summary>
+internal static class ModelLoadCheckRunner
+{
+    /// <summary>Writes notes as JSON lines; every second note gives Hashtags as a delimited string.</summary>
+    public static void WriteNotes(string path, IEnumerable<NoteRow> notes) =>
+        File.WriteAllLines(path, notes.Select((n, i) => new JsonObject
+        {
+            ["Id"] = n.Id,
+            ["Title"] = n.Title,
+            ["Content"] = n.Content,
+            ["Hashtags"] = i % 2 == 0 ? new JsonArray(n.Hashtags.Select(h => (JsonNode)h!).ToArray()) : string.Join(", ", n.Hashtags),
+            ["Category"] = n.Category,
+        }.ToJsonString()));
+
+    /// <summary>The app's output: one JSON object per note with every visible column.</summary>
+    public static List<JsonObject> ParseRows(string stdout) =>
+        stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+
+    /// <summary>
+    /// Runs the app on <paramref name="modelPath"/> and <paramref name="notesPath"/>: with the test assembly's dependency
+    /// context (so the test transformers are found), or with the app's own when <paramref name="ownDependencies"/> is set
+    /// (then only what the app itself references, the NoteLLM.MLNet package, can load the model).
+    /// </summary>
+    /// <returns>Its exit code (0 success, 1 load/transform error), standard output and standard error.</returns>
+    public static (int ExitCode, string Stdout, string Stderr) Run(string modelPath, string notesPath, TimeSpan? timeout = null, bool ownDependencies = false)
+    {
+        string baseDirectory = AppContext.BaseDirectory;
+        string testAssembly = ownDependencies ? "NoteLLM.MLNet.ModelLoadCheck" : typeof(ModelLoadCheckRunner).Assembly.GetName().Name!;
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string arg in new[]
+        {
+            "exec",
+            "--depsfile", Path.Combine(baseDirectory, testAssembly + ".deps.json"),
+            "--runtimeconfig", Path.Combine(baseDirectory, testAssembly + ".runtimeconfig.json"),
+            Path.Combine(baseDirectory, "NoteLLM.MLNet.ModelLoadCheck.dll"),
+            modelPath,
+            notesPath,
+        })
+            start.ArgumentList.Add(arg);
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        var limit = timeout ?? TimeSpan.FromMinutes(2);
+        if (!process.WaitForExit(limit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"ModelLoadCheck did not finish within {limit}.");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static string DotnetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(host) && File.Exists(host))
+            return host;
+        string? current = Environment.ProcessPath;
+        return current != null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+    }
+}

@@ -1,0 +1,83 @@
+using NoteLLM.MLNet.Prompting;
+using NoteLLM.MLNet.Tokenization;
+
+namespace NoteLLM.MLNet.Tests.Prompting;
+
+public class NotePromptBuilderTests
+{
+    private static readonly NoteTokenizer Tokenizer = NoteTokenizer.CreateGpt2();
+    private static readonly NoteText Vim = new("Vi IMproved - enhanced vi editor", "Vim is an almost compatible version of the UNIX editor Vi.",
+        ["use::editing", "works-with::text"], "editors");
+
+    [Fact]
+    public void CategoryPromptHasThePaperShape()
+    {
+        var builder = new NotePromptBuilder(Tokenizer);
+        var (text, truncated) = builder.PromptText(Vim, PromptTask.Category);
+        Assert.False(truncated);
+        Assert.Equal(
+            "Extract the note information in json format, compress it into one word for recommendation, and generate the category of the note. " +
+            "{'title': Vi IMproved - enhanced vi editor, 'topic': use::editing, works-with::text, 'content': Vim is an almost compatible version of the UNIX editor Vi.} " +
+            "The compression word is:\"[EMB]\". The category is:", text);
+        var (hashtagText, _) = builder.PromptText(Vim, PromptTask.Hashtags(2));
+        Assert.Contains("and generate 2 topics of the note.", hashtagText);
+        Assert.DoesNotContain("use::editing", hashtagText); // the hashtags to generate are not shown
+        Assert.EndsWith("The 2 topics are:", hashtagText);
+    }
+
+    [Fact]
+    public void EmbeddingPositionIsTheTokenBeforeEmb()
+    {
+        var prompt = new NotePromptBuilder(Tokenizer).Build(Vim, PromptTask.Category, "editors");
+        Assert.Equal(Tokenizer.EmbTokenId, prompt.Ids[prompt.EmbeddingPosition + 1]);
+        Assert.EndsWith("The compression word is:\"", Tokenizer.Decode(prompt.Ids[..(prompt.EmbeddingPosition + 1)]));
+        Assert.Equal(1, prompt.Ids.Count(id => id == Tokenizer.EmbTokenId));
+    }
+
+    [Fact]
+    public void OutputIsTheTargetThenEosAndInferencePromptIsItsExactPrefix()
+    {
+        var builder = new NotePromptBuilder(Tokenizer);
+        var training = builder.Build(Vim, PromptTask.Hashtags(2), builder.TargetOutput(Vim, PromptTask.Hashtags(2)));
+        var inference = builder.Build(Vim, PromptTask.Hashtags(2), output: null);
+        Assert.Equal(inference.Ids, training.Ids[..training.OutputStart]);
+        Assert.Equal(inference.Ids.Length, inference.OutputStart);
+        Assert.Equal(Tokenizer.EosTokenId, training.Ids[^1]);
+        Assert.Equal(" use::editing, works-with::text", Tokenizer.Decode(training.Ids[training.OutputStart..^1]));
+    }
+
+    [Fact]
+    public void TruncatesTitleAndContentByCharactersAndTheNoteByTokens()
+    {
+        var longNote = new NoteText(new string('t', 100), string.Join(" ", Enumerable.Repeat("word", 400)), ["a"], "c");
+        var builder = new NotePromptBuilder(Tokenizer, limits: new NotePromptLimits { MaxTitleCharacters = 10, MaxContentCharacters = 10_000, MaxNoteTokens = 60 });
+        var (text, truncated) = builder.PromptText(longNote, PromptTask.Category);
+        Assert.True(truncated);
+        Assert.Contains("'title': tttttttttt,", text);
+        string notePart = text[text.IndexOf("{'title'", StringComparison.Ordinal)..(text.LastIndexOf('}') + 1)];
+        int tokens = Tokenizer.Encode(notePart).Count;
+        Assert.InRange(tokens, 50, 61); // the content was cut to the token budget (token boundaries may shift by one)
+    }
+
+    [Fact]
+    public void NotesWithoutTargetsHaveNoOutput()
+    {
+        var builder = new NotePromptBuilder(Tokenizer);
+        var bare = new NoteText("t", "c", [], null);
+        Assert.Null(builder.TargetOutput(bare, PromptTask.Category));
+        Assert.Null(builder.TargetOutput(bare, PromptTask.Hashtags(1)));
+        var prompt = builder.Build(bare, PromptTask.Category, null);
+        Assert.Equal(0, prompt.OutputLength);
+    }
+
+    [Fact]
+    public void InvalidTemplatesAreRefused()
+    {
+        Assert.Throws<ArgumentException>(() => new NotePromptBuilder(Tokenizer, new NotePromptTemplates { Compression = "no token here" }));
+        Assert.Throws<ArgumentException>(() => new NotePromptBuilder(Tokenizer, new NotePromptTemplates { HashtagNote = "{title} {content} {hashtags}" }));
+    }
+
+    [Fact]
+    public void ParsesGeneratedHashtags() =>
+        Assert.Equal(["use::editing", "works-with::text"], new NotePromptBuilder(Tokenizer).ParseHashtags(" use::editing, works-with::text, use::editing,"));
+}

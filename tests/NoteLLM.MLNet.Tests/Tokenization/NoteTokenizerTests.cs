@@ -1,0 +1,85 @@
+using NoteLLM.MLNet.Tests.TestSupport;
+using NoteLLM.MLNet.Tokenization;
+
+namespace NoteLLM.MLNet.Tests.Tokenization;
+
+public class NoteTokenizerTests
+{
+    private static void AssertRoundTripWithSpecialTokens(NoteTokenizer tokenizer, string text)
+    {
+        var plain = tokenizer.Encode(text);
+        Assert.Equal(text, tokenizer.Decode(plain));
+
+        var ids = tokenizer.Encode($"{text} The compression word is:\"{NoteTokenizer.EmbToken}\".");
+        Assert.Single(ids, id => id == tokenizer.EmbTokenId);
+        Assert.DoesNotContain(tokenizer.PadTokenId, ids);
+        Assert.Equal($"{text} The compression word is:\"\".", tokenizer.Decode(ids)); // special tokens are dropped
+        Assert.Equal(tokenizer.EmbTokenId, tokenizer.Encode(NoteTokenizer.EmbToken).Single());
+        Assert.True(tokenizer.EmbTokenId < tokenizer.VocabularySize && tokenizer.PadTokenId < tokenizer.VocabularySize);
+        Assert.NotEqual(tokenizer.EmbTokenId, tokenizer.PadTokenId);
+    }
+
+    [Fact]
+    public void Gpt2DefaultRoundTripsAndAddsTwoTokens()
+    {
+        var t = NoteTokenizer.CreateGpt2();
+        Assert.Equal(50257, t.BaseVocabularySize);
+        Assert.Equal(50259, t.VocabularySize);
+        Assert.Equal(50256, t.EosTokenId);
+        AssertRoundTripWithSpecialTokens(t, "Vim: a highly configurable text editor, ünïcödé and 123 numbers!");
+    }
+
+    [Fact]
+    public void ByteLevelBpeFromVocabAndMergesRoundTrips()
+    {
+        using var dir = new TempFolder();
+        int baseSize = TokenizerFiles.WriteByteLevelBpe(dir.Path);
+        var t = NoteTokenizer.FromHuggingFaceFolder(dir.Path);
+        Assert.Equal("bpe", t.Kind);
+        Assert.Equal(baseSize, t.BaseVocabularySize);
+        Assert.Equal(baseSize + 2, t.VocabularySize);
+        Assert.Equal(266, t.EosTokenId);
+        Assert.Equal(2, t.Encode(" hello world").Count); // merged into "Ġhello" and "Ġworld"
+        AssertRoundTripWithSpecialTokens(t, "hello world, héllo wörld 42");
+        Assert.Equal(266, t.Encode("<|endoftext|>").Single());
+    }
+
+    [Fact]
+    public void SentencePieceModelRoundTrips()
+    {
+        using var dir = new TempFolder();
+        int pieces = TokenizerFiles.WriteSentencePiece(Path.Combine(dir.Path, "tokenizer.model"));
+        var t = NoteTokenizer.FromHuggingFaceFolder(dir.Path);
+        Assert.Equal("sentencepiece", t.Kind);
+        Assert.Equal(pieces, t.BaseVocabularySize);
+        Assert.Equal(pieces + 2, t.VocabularySize);
+        Assert.Equal(2, t.EosTokenId);
+        Assert.Equal(1, t.BosTokenId);
+        Assert.Equal(2, t.Encode("hello world").Count); // "▁hello", "▁world"
+        AssertRoundTripWithSpecialTokens(t, "hello world, jolly zebra");
+        // characters outside the pieces fall back to bytes and still round-trip
+        Assert.Equal("hello ✓", t.Decode(t.Encode("hello ✓")));
+    }
+
+    [Fact]
+    public void RebuildsFromSavedFiles()
+    {
+        using var dir = new TempFolder();
+        TokenizerFiles.WriteSentencePiece(Path.Combine(dir.Path, "tokenizer.model"));
+        var original = NoteTokenizer.FromHuggingFaceFolder(dir.Path);
+        var rebuilt = NoteTokenizer.FromFiles(original.Kind, original.Files);
+        const string text = "hello [EMB] world";
+        Assert.Equal(original.Encode(text), rebuilt.Encode(text));
+        Assert.Equal(original.VocabularySize, rebuilt.VocabularySize);
+    }
+
+    [Fact]
+    public void FolderWithoutTokenizerFilesSaysWhatIsExpected()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllText(dir.File("tokenizer.json"), "{}");
+        var e = Assert.Throws<FileNotFoundException>(() => NoteTokenizer.FromHuggingFaceFolder(dir.Path));
+        Assert.Contains("tokenizer.model", e.Message);
+        Assert.Contains("vocab.json", e.Message);
+    }
+}

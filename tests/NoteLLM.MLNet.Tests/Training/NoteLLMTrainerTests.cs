@@ -1,0 +1,212 @@
+using NoteLLM.MLNet.Generation;
+using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Prompting;
+using NoteLLM.MLNet.Tests.TestSupport;
+using NoteLLM.MLNet.Training;
+using Xunit.Abstractions;
+using static TorchSharp.torch;
+
+namespace NoteLLM.MLNet.Tests.Training;
+
+public class NoteLLMTrainerTests(ITestOutputHelper output)
+{
+    private static NoteLLMModel TinyModel(int seed = 0) => NoteLLMModel.CreateFromScratch(
+        TinyModels.Config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, tied: true), embeddingDimension: 32, seed: seed);
+
+    private static double RecallAt1(float[][] embeddings, int pairs)
+    {
+        // note i's partner is i + pairs (and back); rank every other note by dot product
+        int hits = 0, n = embeddings.Length;
+        for (int i = 0; i < n; i++)
+        {
+            int best = -1; double bestScore = double.NegativeInfinity;
+            for (int j = 0; j < n; j++)
+                if (j != i && embeddings[i].Zip(embeddings[j], (a, b) => (double)a * b).Sum() is var s && s > bestScore) { bestScore = s; best = j; }
+            if (best == (i + pairs) % n) hits++;
+        }
+        return (double)hits / n;
+    }
+
+    [Fact]
+    public void LearnsRelatedPairsAndCategoriesOfASyntheticTask()
+    {
+        var pairs = SyntheticNotes.Pairs(24);
+        var notes = pairs.Select(p => p.First).Concat(pairs.Select(p => p.Second)).ToList();
+        using var model = TinyModel();
+        var predictor = new NotePredictor(model, new GreedyDecodingOptions { MaxNewTokens = 4, RepetitionPenalty = 1.0 });
+        double before = RecallAt1(predictor.Embed(notes), pairs.Count);
+
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
+        {
+            EmbeddingDimension = 32, BatchSize = 8, Epochs = 60, LearningRate = 3e-3, ValidationFraction = 0, LogEverySteps = 20,
+        };
+        var result = new NoteLLMTrainer(model, options, output.WriteLine).Train(pairs);
+        var predictions = predictor.Predict(notes, NoteOutputs.Embedding | NoteOutputs.Category);
+        double after = RecallAt1(predictions.Select(p => p.Embedding!).ToArray(), pairs.Count);
+        double categoryAccuracy = predictions.Zip(notes, (p, n) => p.Category == n.Category).Count(x => x) / (double)notes.Count;
+        output.WriteLine($"recall@1 {before:F3} -> {after:F3}, category accuracy {categoryAccuracy:F3}, {result.Steps} steps in {result.WallTime}");
+
+        Assert.True(before < 0.3, $"an untrained model should be near chance (1/{notes.Count - 1}); recall@1 was {before:F3}");
+        Assert.True(after > 0.9, $"recall@1 of the partner after training: {after:F3}");
+        Assert.True(categoryAccuracy > 0.9, $"generated category accuracy: {categoryAccuracy:F3}");
+        Assert.Equal(SyntheticNotes.Categories.OrderBy(c => c, StringComparer.Ordinal), model.Categories);
+    }
+
+    [Fact]
+    public void ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne()
+    {
+        var pairs = SyntheticNotes.Pairs(12);
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
+        {
+            EmbeddingDimension = 32, BatchSize = 4, GradientAccumulationSteps = 2, Epochs = 12, ValidationFraction = 0.2,
+            ValidateEverySteps = 3, CheckpointEverySteps = 4,
+        };
+
+        using var uninterrupted = TinyModel();
+        var full = new NoteLLMTrainer(uninterrupted, options).Train(pairs);
+
+        using var dir = new TempFolder();
+        var withCheckpoints = options with { CheckpointDirectory = dir.Path };
+        using (var killed = TinyModel())
+        {
+            // "kill" after step 6: the last checkpoint is at step 4, so steps 5-6 are redone on resume
+            using var cancel = new CancellationTokenSource();
+            var trainer = new NoteLLMTrainer(killed, withCheckpoints with { LogEverySteps = 1 },
+                progress: new SynchronousProgress(p => { if (p.Step == 6) cancel.Cancel(); }));
+            Assert.Throws<OperationCanceledException>(() => trainer.Train(pairs, cancellation: cancel.Token));
+        }
+        using var resumedModel = TinyModel(seed: 123); // different initial weights: everything must come from the checkpoint
+        var resumed = new NoteLLMTrainer(resumedModel, withCheckpoints).Train(pairs);
+
+        Assert.True(resumed.ResumedFromCheckpoint);
+        Assert.Equal(full.Steps, resumed.Steps);
+        Assert.Equal(full.BestValidationStep, resumed.BestValidationStep);
+        var a = uninterrupted.Network.state_dict();
+        foreach (var (name, t) in resumedModel.Network.state_dict())
+            Assert.True(a[name].eq(t).all().item<bool>(), $"{name} differs between the uninterrupted and the resumed run");
+    }
+
+    [Fact]
+    public void CheckpointOfOtherDataIsNotResumed()
+    {
+        using var dir = new TempFolder();
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0, CheckpointDirectory = dir.Path };
+        using (var model = TinyModel()) new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8));
+        using var other = TinyModel();
+        var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(other, options).Train(SyntheticNotes.Pairs(10)));
+        Assert.Contains("other training data or options", e.Message);
+    }
+
+    [Fact]
+    public void BadPairsAreCountedNotFatal()
+    {
+        var good = SyntheticNotes.Pairs(6);
+        var empty = new NoteText("", "", [], null);
+        var noTargets = new NoteText("lonely", "no hashtags and no category", [], null);
+        var pairs = new List<NotePair>(good)
+        {
+            good[0] with { },                                                    // duplicate
+            new(good[1].SecondId, good[1].Second, good[1].FirstId, good[1].First), // duplicate in reverse order
+            new("x", good[2].First, "x", good[2].First),                         // a note with itself
+            new("e", empty, "n3a", good[3].First),                               // empty note
+            new("lonely", noTargets, "n4a", good[4].First),                      // trains the embedding only
+            new(null, new NoteText(new string('w', 5000), string.Join(" ", Enumerable.Repeat("long", 3000)), ["t"], "c"), null, good[5].Second), // far over the limits
+        };
+        using var model = TinyModel();
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 8, Epochs = 1, ValidationFraction = 0 };
+        var result = new NoteLLMTrainer(model, options, output.WriteLine).Train(pairs);
+        var r = result.Data;
+        Assert.Equal(12, r.PairsIn);
+        Assert.Equal(2, r.DuplicatePairs);
+        Assert.Equal(1, r.SelfPairs);
+        Assert.Equal(1, r.PairsWithEmptyNote);
+        Assert.Equal(8, r.PairsKept);
+        Assert.Equal(1, r.NotesWithoutCategory);
+        Assert.Equal(1, r.NotesWithoutHashtags);
+        Assert.True(r.TruncatedPrompts >= 1, r.ToString());
+        Assert.True(r.PromptsWithoutGenerationTarget >= 1, r.ToString());
+    }
+
+    [Fact]
+    public void GenerationLabelsAreOutputTokensOnlyWhateverThePrompt()
+    {
+        using var model = TinyModel();
+        var options = new NoteLLMTrainerOptions { HashtagTaskRatio = 0 };
+        var pairs = SyntheticNotes.Pairs(2);
+        using var a = CsftBatch.Build(model, pairs, options, new Random(1), CPU);
+        var changed = pairs.Select(p => p with { First = p.First with { Title = "something else entirely", Content = "another body" } }).ToList();
+        using var b = CsftBatch.Build(model, changed, options, new Random(1), CPU);
+
+        var expected = pairs.Select(p => p.First).Concat(pairs.Select(p => p.Second))
+            .SelectMany(n => model.Tokenizer.EncodeContinuation(n.Category!).Append(model.Tokenizer.EosTokenId)).Select(x => (long)x).ToArray();
+        Assert.Equal(expected, a.Labels.data<long>().ToArray());
+        Assert.Equal(expected, b.Labels.data<long>().ToArray());   // prompt tokens changed, labels did not
+        // every label sits right after its predicting position, inside the output part of the prompt
+        var ids = a.Ids;
+        var rows = a.LabelRows.data<long>().ToArray(); var positions = a.LabelPositions.data<long>().ToArray();
+        for (int i = 0; i < rows.Length; i++) Assert.Equal(expected[i], ids[rows[i], positions[i] + 1].item<long>());
+    }
+
+    [Fact]
+    public void SavedModelLoadsWithIdenticalPredictions()
+    {
+        var pairs = SyntheticNotes.Pairs(6);
+        using var model = TinyModel();
+        new NoteLLMTrainer(model, NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 2, ValidationFraction = 0 }).Train(pairs);
+        using var dir = new TempFolder();
+        NoteLLMModelFiles.Save(model, dir.Path);
+        using var loaded = NoteLLMModelFiles.Load(dir.Path);
+
+        var notes = pairs.Select(p => p.First).ToList();
+        var decoding = new GreedyDecodingOptions { MaxNewTokens = 5 };
+        var want = new NotePredictor(model, decoding).Predict(notes);
+        var got = new NotePredictor(loaded, decoding).Predict(notes);
+        Assert.Equal(model.Categories, loaded.Categories);
+        for (int i = 0; i < notes.Count; i++)
+        {
+            Assert.Equal(want[i].Embedding!, got[i].Embedding!);
+            Assert.Equal(want[i].Category, got[i].Category);
+            Assert.Equal(want[i].Hashtags!, got[i].Hashtags!);
+        }
+    }
+
+    [Fact]
+    public void LoraTrainsAdaptersEmbeddingsProjectionAndTauOnly()
+    {
+        using var model = TinyModel();
+        var before = model.Network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 2, ValidationFraction = 0, LoraRank = 4, LoraTargets = ["q_proj", "v_proj"] };
+        new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8));
+
+        var after = model.Network.state_dict();
+        Assert.Equal(2 * 2 * 2, after.Keys.Count(k => k.Contains("lora_"))); // 2 layers x (q, v) x (A, B)
+        foreach (var (name, t) in before)
+        {
+            bool trainable = name.Contains("embed_tokens") || name.StartsWith("embedding_projection") || name == "tau";
+            Assert.True(trainable != t.eq(after[name]).all().item<bool>(), $"{name} should {(trainable ? "" : "not ")}change under LoRA");
+        }
+        Assert.Contains(after, kv => kv.Key.Contains("lora_B") && kv.Value.abs().sum().item<float>() > 0);
+
+        using var dir = new TempFolder();
+        NoteLLMModelFiles.Save(model, dir.Path);
+        using var loaded = NoteLLMModelFiles.Load(dir.Path);
+        var notes = SyntheticNotes.Pairs(3).Select(p => p.First).ToList();
+        Assert.Equal(new NotePredictor(model).Embed(notes), new NotePredictor(loaded).Embed(notes));
+    }
+
+    [Fact]
+    public void NonFiniteLossStopsWithAClearMessage()
+    {
+        using var model = TinyModel();
+        using (no_grad()) model.Network.EmbeddingProjection.Weight.fill_(float.NaN);
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0 };
+        var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8)));
+        Assert.Contains("diverged at step 1", e.Message);
+        Assert.Contains("NaN", e.Message);
+    }
+
+    private sealed class SynchronousProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
+    }
+}
