@@ -1,5 +1,6 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using NoteLLM.MLNet.Evaluation;
 using NoteLLM.MLNet.Generation;
 
 namespace NoteLLM.MLNet;
@@ -27,5 +28,19 @@ public static class NoteLLMCatalog
             CategoryColumnName = categoryColumnName, HuggingFaceCheckpoint = huggingFaceCheckpoint, Outputs = outputs,
             Training = training with { EmbeddingDimension = embeddingDimension },
         });
+    }
+
+    /// <summary>
+    /// The paper's evaluation (spec section 8) of notes transformed by NoteLLM (or any model that adds an embedding
+    /// column): I2I Recall@k with the authors' protocol on <paramref name="testPairs"/> (columns Id, RelatedId),
+    /// overall and by exposure when a high-exposure column is named; category accuracy and illegal rate against the
+    /// categories <paramref name="model"/> was trained on; hashtag BLEU-4 and ROUGE.
+    /// </summary>
+    public static NoteLLMMetrics EvaluateNoteLLM(this TransformsCatalog catalog, IDataView transformedNotes, IDataView testPairs,
+        NoteLLMTransformer? model = null, NoteLLMEvaluatorOptions? options = null)
+    {
+        options ??= new NoteLLMEvaluatorOptions();
+        if (model is not null && options.LegalCategories is null) options.LegalCategories = model.Categories.ToArray();
+        return NoteLLMEvaluator.Evaluate(transformedNotes, testPairs, options);
     }
 }

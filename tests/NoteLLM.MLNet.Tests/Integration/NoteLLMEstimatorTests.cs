@@ -202,3 +202,20 @@ public class HuggingFaceCheckpointFitTests
         Assert.Contains("tokenizer.model", e.Message);
     }
 }
+
+public class NoteLLMEvaluationTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture>
+{
+    [Fact]
+    public void EvaluateFromTheCatalogReportsRecallAndGenerationMetrics()
+    {
+        var ml = fixture.MLContext;
+        var notes = fixture.Notes.Select(n => new { n.Id, n.Title, n.Content, n.Hashtags, Category = fixture.Pairs.SelectMany(p => new[] { (p.Id, p.Category), (p.RelatedId, p.RelatedCategory) }).First(x => x.Item1 == n.Id).Item2 });
+        var transformed = fixture.Model.Transform(ml.Data.LoadFromEnumerable(notes));
+        var pairs = ml.Data.LoadFromEnumerable(fixture.Pairs.Select(p => new { p.Id, p.RelatedId }));
+        var metrics = ml.Transforms.EvaluateNoteLLM(transformed, pairs, fixture.Model);
+        Assert.NotNull(metrics.Recall);
+        Assert.NotNull(metrics.Category);
+        Assert.NotNull(metrics.Hashtags);
+        Assert.Contains("R@", metrics.ToTable());
+    }
+}
