@@ -29,9 +29,9 @@ public sealed class QuickStartSettings : CommandSettings
     public string Output { get; init; } = "quickstart-output";
 
     [CommandOption("--generate <N>")]
-    [Description("Test notes whose hashtags and category are generated for the metrics (default 200; generation is the slow part on a CPU).")]
-    [DefaultValue(200)]
-    public int GenerateNotes { get; init; } = 200;
+    [Description("Test notes whose hashtags and category are generated for the metrics (default 100; generation is slow on a CPU).")]
+    [DefaultValue(100)]
+    public int GenerateNotes { get; init; } = 100;
 
     [CommandOption("--train-pairs <N>")]
     [Description("Training pairs sampled for training (default 1600, sized so the default run takes about 5 minutes on 2 CPU cores; 0 = all).")]
