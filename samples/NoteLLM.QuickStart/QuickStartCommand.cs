@@ -61,6 +61,8 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         var data = DebianNotes.Load(DebianNotes.Locate(settings.Data), settings.TrainPairs);
         var join = RelatedPairJoin.Join(ml, data.Notes, data.TrainPairs);
         var testNotes = data.TestNotes.ToList();
+        if (testNotes.Count == 0 || join.PairsJoined == 0)
+            throw new UsageException($"Data folder '{data.Folder}' has {testNotes.Count} test notes (split \"test\") and {join.PairsJoined} training pairs whose notes it holds: the quick start needs both.");
         AnsiConsole.MarkupLine($"Data [blue]{Markup.Escape(data.Folder)}[/]: {data.Notes.Count:N0} notes ({data.TrainNotes.Count():N0} train, {testNotes.Count:N0} test), " +
             $"{join.PairsJoined:N0} training pairs joined ({join.PairsWithUnknownNote} with an unknown note), {data.TestPairs.Count:N0} test pairs");
 
@@ -139,7 +141,8 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
     /// <summary>
     /// From scratch: a 2-layer, d=128 decoder over the GPT-2 vocabulary, trained with the small-model values but
     /// batches of 8 pairs at learning rate 2e-3 (more updates in the few minutes the default run has: 200 steps over
-    /// 1,600 pairs take about 4 minutes on 2 busy CPU cores). With --checkpoint: the paper's fine-tuning values.
+    /// 1,600 pairs take about 4-5 minutes on 2 busy CPU cores) and note parts of at most 64 tokens. With --checkpoint:
+    /// the paper's fine-tuning values and prompt limits.
     /// </summary>
     static NoteLLMOptions Options(QuickStartSettings settings)
     {
@@ -153,7 +156,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
                 HiddenSize = 128, IntermediateSize = 344, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 4,
                 MaxPositionEmbeddings = 512, TieWordEmbeddings = true,
             },
-            PromptLimits = new NotePromptLimits { MaxNoteTokens = 64 },
+            PromptLimits = fromScratch ? new NotePromptLimits { MaxNoteTokens = 64 } : new NotePromptLimits(),
             Training = training with { Epochs = settings.Epochs ?? 1, EmbeddingDimension = 64, LogEverySteps = 1 },
             MaxNewTokens = 16,
         };
