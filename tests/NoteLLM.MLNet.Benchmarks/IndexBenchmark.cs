@@ -13,6 +13,10 @@ namespace NoteLLM.MLNet.Benchmarks;
 /// random unit vectors as the issue specifies; D > 0: unit vectors near a random D-dimensional subspace, closer to
 /// real embeddings, whose intrinsic dimension is low). Timings print wall time and the process's CPU time, because
 /// the 2-core machine is shared: CPU time well below 2 x wall time means other processes took the cores.
+/// Duration: the default run builds a 1M-vector HNSW graph on one thread (USearch's C# binding inserts serially),
+/// which took 8.5 to 22 minutes on the shared 2-core machine; --n 100000 runs in about 2 minutes.
+/// Measured (shared 2 cores, --ef-add 64): isotropic data, ef 256: recall@10 0.129 at 15x exact queries/s (missed);
+/// --latent 16, ef 64: recall@10 0.981 at 12.1x exact queries/s (met).
 /// </summary>
 public sealed class IndexBenchmark : IBenchmark
 {

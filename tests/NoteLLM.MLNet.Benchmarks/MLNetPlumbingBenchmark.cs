@@ -28,7 +28,7 @@ public sealed class MLNetPlumbingBenchmark : IBenchmark
 
     public int Run(string[] args)
     {
-        int notes = Option(args, "--notes", 2000), batch = Option(args, "--batch", 16), repeats = Option(args, "--repeats", 3);
+        int notes = BenchmarkArgs.Option(args, "--notes", 2000), batch = BenchmarkArgs.Option(args, "--batch", 16), repeats = BenchmarkArgs.Option(args, "--repeats", 3);
         var mlContext = new MLContext(seed: 1);
         var titles = Enumerable.Range(0, notes).Select(i => $"Note {i}: how to configure package {i * 7919 % 1000} on Debian {i % 13}").ToArray();
         var data = mlContext.Data.LoadFromEnumerable(titles.Select(t => new TitleRow { Title = t }));
@@ -93,11 +93,6 @@ public sealed class MLNetPlumbingBenchmark : IBenchmark
         return watch.Elapsed.TotalSeconds;
     }
 
-    private static int Option(string[] args, string name, int defaultValue)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : defaultValue;
-    }
 
     private sealed class TitleRow
     {

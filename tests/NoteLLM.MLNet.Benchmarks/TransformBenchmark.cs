@@ -24,7 +24,7 @@ sealed class TransformBenchmark : IBenchmark
 
     public int Run(string[] args)
     {
-        int count = Option(args, "--notes", 2000), rounds = Option(args, "--rounds", 3);
+        int count = BenchmarkArgs.Option(args, "--notes", 2000), rounds = BenchmarkArgs.Option(args, "--rounds", 3);
         var notes = TrainingBenchmark.DebianLikeNotes(count / 2).SelectMany(p => new[] { p.First, p.Second }).Take(count).ToList();
         var config = new DecoderConfig { HiddenSize = 256, IntermediateSize = 688, NumHiddenLayers = 4, NumAttentionHeads = 8, NumKeyValueHeads = 8, TieWordEmbeddings = true, MaxPositionEmbeddings = 512 };
         var ml = new MLContext(seed: 1);
@@ -77,9 +77,4 @@ sealed class TransformBenchmark : IBenchmark
         return ratio >= 0.7 ? 0 : 1;
     }
 
-    static int Option(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
-    }
 }

@@ -57,6 +57,8 @@ public sealed class DecoderLinear : nn.Module<Tensor, Tensor>
     }
 
     public bool HasLora => lora_A is not null;
+    /// <summary>The adapter's rank and alpha, or null without an adapter.</summary>
+    public (int Rank, double Alpha)? Lora => lora_A is null ? null : ((int)lora_A.shape[0], loraScale * lora_A.shape[0]);
 
     /// <summary>Adds a rank-<paramref name="rank"/> adapter; the base weight and bias stop requiring gradients.</summary>
     public void AddLora(int rank, double alpha)

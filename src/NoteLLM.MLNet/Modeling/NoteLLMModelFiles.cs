@@ -18,14 +18,19 @@ public static class NoteLLMModelFiles
     public const int FormatVersion = 1;
 
     private sealed record Manifest(int FormatVersion, int EmbeddingDimension, string TokenizerKind, string[] TokenizerFiles,
-        NotePromptTemplates Templates, NotePromptLimits Limits, string[] Categories, string Dtype);
+        NotePromptTemplates Templates, NotePromptLimits Limits, string[] Categories, string Dtype, LoraAdapter[]? Lora);
+
+    /// <summary>A LoRA adapter on the decoder projection <paramref name="Module"/> (rebuilt before the weights load).</summary>
+    private sealed record LoraAdapter(string Module, int Rank, double Alpha);
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never };
 
     public static void Save(NoteLLMModel model, IModelFileSink storage)
     {
         var manifest = new Manifest(FormatVersion, model.EmbeddingDimension, model.Tokenizer.Kind, model.Tokenizer.Files.Keys.ToArray(),
-            model.Prompts.Templates, model.Prompts.Limits, model.Categories.ToArray(), model.Decoder.Dtype.ToString());
+            model.Prompts.Templates, model.Prompts.Limits, model.Categories.ToArray(), model.Decoder.Dtype.ToString(),
+            model.Decoder.named_modules().Where(m => m.module is DecoderLinear { HasLora: true })
+                .Select(m => { var (rank, alpha) = ((DecoderLinear)m.module).Lora!.Value; return new LoraAdapter(m.name, rank, alpha); }).ToArray());
         storage.Write("notellm.json", s => JsonSerializer.Serialize(s, manifest, Json));
         storage.Write("config.json", s => { using var w = new StreamWriter(s); w.Write(model.Decoder.Config.ToHuggingFaceJson()); });
         foreach (var (name, bytes) in model.Tokenizer.Files)
@@ -48,6 +53,13 @@ public static class NoteLLMModelFiles
         var tokenizer = NoteTokenizer.FromFiles(manifest.TokenizerKind, files);
 
         var decoder = new LlamaForCausalLM(config);
+        var adapted = decoder.named_modules().ToDictionary(m => m.name, m => m.module);
+        foreach (var adapter in manifest.Lora ?? [])
+        {
+            if (!adapted.TryGetValue(adapter.Module, out var module) || module is not DecoderLinear linear)
+                throw new InvalidDataException($"notellm.json names a LoRA adapter on '{adapter.Module}', which the decoder does not have.");
+            linear.AddLora(adapter.Rank, adapter.Alpha);
+        }
         var network = new NoteLLMNetwork(decoder, manifest.EmbeddingDimension);
         try
         {

@@ -32,8 +32,13 @@ public sealed class NoteIndexOptions
     /// <summary>HNSW candidate list size while inserting (efConstruction): higher builds a better graph, more slowly. Default: 128.</summary>
     public int ExpansionAdd { get; set; } = 128;
 
-    /// <summary>HNSW candidate list size while searching (ef): higher gives higher recall at lower queries/s. Default: 256.</summary>
-    public int ExpansionSearch { get; set; } = 256;
+    /// <summary>
+    /// HNSW candidate list size while searching (ef): higher gives higher recall at lower queries/s. Default: 64
+    /// (USearch's own). Measured on 1M 128-dimensional unit vectors of intrinsic dimension 16 (2 shared cores):
+    /// ef 64 gave recall@10 0.981 at 12x the exact queries/s, ef 256 gave 1.000 at 1.9x. On isotropic random vectors
+    /// (no neighbourhood structure) HNSW recall stays low at any practical ef (0.13 at ef 256 on 1M); use exact search there.
+    /// </summary>
+    public int ExpansionSearch { get; set; } = 64;
 
     /// <summary>Threads answering a batch of approximate queries; 0 uses every core. Default: 0.</summary>
     public int SearchThreads { get; set; }

@@ -10,6 +10,7 @@ namespace NoteLLM.MLNet.Training;
 /// </summary>
 public static class GenerationLoss
 {
+    /// <param name="decoder">the decoder whose output projection gives the logits</param>
     /// <param name="hidden">decoder output [N, L, D]</param>
     /// <param name="rows">[T] batch row of each supervised token</param>
     /// <param name="positions">[T] position whose hidden state predicts the token (its index - 1)</param>

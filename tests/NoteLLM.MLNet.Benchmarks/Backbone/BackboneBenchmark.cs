@@ -22,7 +22,7 @@ sealed class BackboneBenchmark : IBenchmark
     public int Run(string[] args)
     {
         if (args.Length > 0 && args[0] == "--child") return Child(args[1], args[2], int.Parse(args[3]), int.Parse(args[4]));
-        int steps = Option(args, "--steps", 200), inferSteps = Option(args, "--infer-steps", 50), rounds = Option(args, "--rounds", 1);
+        int steps = BenchmarkArgs.Option(args, "--steps", 200), inferSteps = BenchmarkArgs.Option(args, "--infer-steps", 50), rounds = BenchmarkArgs.Option(args, "--rounds", 1);
         Console.WriteLine($"# {Batch}x{Seq} tokens per step, {steps} training steps after 5 warm-up steps, {inferSteps} inference steps; torch threads {get_num_threads()}");
 
         var results = new List<Result>();
@@ -54,23 +54,9 @@ sealed class BackboneBenchmark : IBenchmark
 
     sealed record Result(string Impl, string Dtype, double TrainTokensPerSecond, double InferTokensPerSecond, double PeakRssMiB, double RssAfterWarmupMiB, double RssEndMiB);
 
-    static int Option(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
-    }
 
-    static Result RunChild(string impl, string dtype, int steps, int inferSteps)
-    {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(BackboneBenchmark).Assembly.Location);
-        foreach (var a in new[] { "backbone", "--child", impl, dtype, steps.ToString(), inferSteps.ToString() }) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        string json = output.Split('\n').Last(l => l.StartsWith('{'));
-        return JsonSerializer.Deserialize<Result>(json)!;
-    }
+    static Result RunChild(string impl, string dtype, int steps, int inferSteps) =>
+        JsonSerializer.Deserialize<Result>(BenchmarkArgs.RunSelf("backbone", "--child", impl, dtype, steps.ToString(), inferSteps.ToString()))!;
 
     static int Child(string impl, string dtypeName, int steps, int inferSteps)
     {

@@ -32,12 +32,7 @@ sealed class CheckpointLoadBenchmark : IBenchmark
             bool ok = true;
             foreach (string dtype in new[] { "bf16", "f32" })
             {
-                var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
-                if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(CheckpointLoadBenchmark).Assembly.Location);
-                foreach (var a in new[] { "checkpoint", "--child", folder, dtype }) psi.ArgumentList.Add(a);
-                using var p = Process.Start(psi)!;
-                string line = p.StandardOutput.ReadToEnd().Trim().Split('\n')[^1];
-                p.WaitForExit();
+                string line = BenchmarkArgs.RunSelf("checkpoint", "--child", folder, dtype);
                 var parts = line.Split(' ').Select(double.Parse).ToArray(); // weights bytes, baseline RSS, peak RSS, seconds
                 double weights = parts[0], baseline = parts[1], peak = parts[2];
                 double ratio = (peak - baseline) / weights;

@@ -17,7 +17,7 @@ sealed class TrainingBenchmark : IBenchmark
 
     public int Run(string[] args)
     {
-        int steps = Option(args, "--steps", 40), memorySteps = Option(args, "--memory-steps", 1000);
+        int steps = BenchmarkArgs.Option(args, "--steps", 40), memorySteps = BenchmarkArgs.Option(args, "--memory-steps", 1000);
         var notes = DebianLikeNotes(512);
 
         var config = new DecoderConfig { HiddenSize = 256, IntermediateSize = 688, NumHiddenLayers = 4, NumAttentionHeads = 8, NumKeyValueHeads = 8, TieWordEmbeddings = true, MaxPositionEmbeddings = 512 };
@@ -61,11 +61,6 @@ sealed class TrainingBenchmark : IBenchmark
         return Enumerable.Range(0, pairs).Select(i => new NotePair($"a{i}", Note(), $"b{i}", Note())).ToList();
     }
 
-    static int Option(string[] args, string name, int fallback)
-    {
-        int i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
-    }
 
     sealed class Sampler(Action<TrainingProgress> action) : IProgress<TrainingProgress>
     {

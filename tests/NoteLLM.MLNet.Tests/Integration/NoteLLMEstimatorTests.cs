@@ -161,3 +161,44 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
         Assert.ThrowsAny<Exception>(() => ML.Model.Load(dir.File("truncated.zip"), out _));
     }
 }
+
+public class HuggingFaceCheckpointFitTests
+{
+    [Theory]
+    [InlineData("bpe")]
+    [InlineData("sentencepiece")]
+    public void FitsFromACheckpointFolderInHuggingFaceLayout(string tokenizerKind)
+    {
+        using var dir = new TempFolder();
+        int vocabulary = tokenizerKind == "bpe"
+            ? TokenizerFiles.WriteByteLevelBpe(dir.Path)
+            : TokenizerFiles.WriteSentencePiece(Path.Combine(dir.Path, "tokenizer.model"));
+        using (var pretrained = TinyModels.Create(TinyModels.Config(tokenizerKind == "bpe" ? "qwen2" : "llama", vocab: vocabulary, hidden: 32)))
+            NoteLLM.MLNet.Modeling.HuggingFaceCheckpoint.Save(pretrained, dir.Path, TorchSharp.torch.ScalarType.BFloat16, maxShardBytes: 30_000);
+
+        var ml = new MLContext(seed: 1);
+        var pairs = ml.Data.LoadFromEnumerable(NoteLLMFixture.CreatePairs());
+        var options = NoteLLMFixture.Options();
+        options.HuggingFaceCheckpoint = dir.Path;
+        using var model = ml.Transforms.NoteLLM(options).Fit(pairs);
+
+        Assert.Equal(vocabulary + 2, model.Model.Decoder.Config.VocabSize); // [EMB] and padding were added
+        Assert.Equal(tokenizerKind, model.Model.Tokenizer.Kind);
+        var embeddings = model.Transform(pairs).GetColumn<float[]>("Embedding").ToList();
+        Assert.Equal(12, embeddings.Count);
+        Assert.All(embeddings, e => Assert.Equal(1.0, Math.Sqrt(e.Sum(x => (double)x * x)), 4));
+    }
+
+    [Fact]
+    public void CheckpointWithoutTokenizerFilesSaysWhatIsMissing()
+    {
+        using var dir = new TempFolder();
+        using (var pretrained = TinyModels.Create(TinyModels.Config()))
+            NoteLLM.MLNet.Modeling.HuggingFaceCheckpoint.Save(pretrained, dir.Path);
+        var ml = new MLContext(seed: 1);
+        var options = NoteLLMFixture.Options();
+        options.HuggingFaceCheckpoint = dir.Path;
+        var e = Assert.Throws<FileNotFoundException>(() => ml.Transforms.NoteLLM(options).Fit(ml.Data.LoadFromEnumerable(NoteLLMFixture.CreatePairs())));
+        Assert.Contains("tokenizer.model", e.Message);
+    }
+}

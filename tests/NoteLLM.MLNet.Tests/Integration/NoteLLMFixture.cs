@@ -46,7 +46,9 @@ public sealed class NoteLLMFixture : IDisposable
     public const int EmbeddingDimension = 16;
 
     public MLContext MLContext { get; } = new(seed: 3);
-    public List<PairRow> Pairs { get; } = SyntheticNotes.Pairs(12).Select(p => new PairRow
+    public List<PairRow> Pairs { get; } = CreatePairs();
+
+    public static List<PairRow> CreatePairs() => SyntheticNotes.Pairs(12).Select(p => new PairRow
     {
         Id = p.FirstId!, Title = p.First.Title, Content = p.First.Content, Hashtags = p.First.Hashtags.ToArray(), Category = p.First.Category,
         RelatedId = p.SecondId!, RelatedTitle = p.Second.Title, RelatedContent = p.Second.Content, RelatedHashtags = p.Second.Hashtags.ToArray(), RelatedCategory = p.Second.Category,

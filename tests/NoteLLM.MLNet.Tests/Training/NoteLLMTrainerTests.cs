@@ -170,6 +170,41 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void LoraTrainsAdaptersEmbeddingsProjectionAndTauOnly()
+    {
+        using var model = TinyModel();
+        var before = model.Network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 2, ValidationFraction = 0, LoraRank = 4, LoraTargets = ["q_proj", "v_proj"] };
+        new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8));
+
+        var after = model.Network.state_dict();
+        Assert.Equal(2 * 2 * 2, after.Keys.Count(k => k.Contains("lora_"))); // 2 layers x (q, v) x (A, B)
+        foreach (var (name, t) in before)
+        {
+            bool trainable = name.Contains("embed_tokens") || name.StartsWith("embedding_projection") || name == "tau";
+            Assert.True(trainable != t.eq(after[name]).all().item<bool>(), $"{name} should {(trainable ? "" : "not ")}change under LoRA");
+        }
+        Assert.Contains(after, kv => kv.Key.Contains("lora_B") && kv.Value.abs().sum().item<float>() > 0);
+
+        using var dir = new TempFolder();
+        NoteLLMModelFiles.Save(model, dir.Path);
+        using var loaded = NoteLLMModelFiles.Load(dir.Path);
+        var notes = SyntheticNotes.Pairs(3).Select(p => p.First).ToList();
+        Assert.Equal(new NotePredictor(model).Embed(notes), new NotePredictor(loaded).Embed(notes));
+    }
+
+    [Fact]
+    public void NonFiniteLossStopsWithAClearMessage()
+    {
+        using var model = TinyModel();
+        using (no_grad()) model.Network.EmbeddingProjection.Weight.fill_(float.NaN);
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0 };
+        var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8)));
+        Assert.Contains("diverged at step 1", e.Message);
+        Assert.Contains("NaN", e.Message);
+    }
+
     private sealed class SynchronousProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => action(value);

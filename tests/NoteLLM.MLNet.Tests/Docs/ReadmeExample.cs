@@ -1,0 +1,26 @@
+// The README's code example, compiled by the test suite; DocsSnippetTests checks the README shows exactly this.
+#region readme-example
+using Microsoft.ML;
+using NoteLLM.MLNet;
+using NoteLLM.MLNet.Data;
+using NoteLLM.MLNet.Training;
+
+static class ReadmeExample
+{
+    public static void Run(string data = "data/debian-notes-subset")
+    {
+        var ml = new MLContext(seed: 0);
+        var notes = NotesJsonlFile.Read($"{data}/notes.jsonl.gz").ToList();
+        var pairs = PairsCsvFile.Read($"{data}/train-pairs.csv.gz");
+        IDataView pairRows = RelatedPairJoin.Join(ml, notes, pairs).Rows; // note + Related* columns
+
+        var model = ml.Transforms.NoteLLM(new NoteLLMOptions
+        {
+            Training = NoteLLMTrainerOptions.ForSmallModelFromScratch, // or HuggingFaceCheckpoint = "models/Qwen2-0.5B"
+        }).Fit(pairRows);
+
+        IDataView scored = model.Transform(ml.Data.LoadFromEnumerable(notes)); // + Embedding, GeneratedHashtags, GeneratedCategory
+        ml.Model.Save(model, pairRows.Schema, "notellm.zip");                 // weights, tokenizer, config travel inside
+    }
+}
+#endregion
