@@ -135,7 +135,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         Charts.RecallAtK([("NoteLLM", noteLLMRecall.Recall), ("TF-IDF baseline", tfIdfRecall.Recall)], Path.Combine(output, RecallChartFile));
         AnsiConsole.MarkupLine($"Saved to [blue]{Markup.Escape(output)}[/]: {ModelFile}, {IndexFile} + {IndexNotesFile} ({index.Count:N0} notes), " +
             $"{ExamplesFile}, {LossChartFile}, {RecallChartFile}");
-        AnsiConsole.MarkupLine($"Serve it: [grey]dotnet run --project samples/NoteLLM.Serving -- --model {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), modelPath))} --notes {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Combine(output, ExamplesFile)))}[/]");
+        AnsiConsole.MarkupLine($"Serve it: [grey]dotnet run -c Release --project samples/NoteLLM.Serving -- --model {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), modelPath))} --notes {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Combine(output, ExamplesFile)))}[/]");
     }
 
     /// <summary>

@@ -2,8 +2,8 @@
 // mlContext.Model.Load (no NoteLLM transformer type is named: the zip tells ML.NET which loader to use), and for each
 // note prints the generated category and hashtags and its related notes from the saved note index.
 //
-//   dotnet run --project samples/NoteLLM.Serving -- --title "vim: Vi IMproved" --content "Vim is an almost compatible version of vi."
-//   dotnet run --project samples/NoteLLM.Serving -- --notes quickstart-output/example-notes.jsonl [--model quickstart-output/model.zip] [--top 5] [--json]
+//   dotnet run -c Release --project samples/NoteLLM.Serving -- --title "vim: Vi IMproved" --content "Vim is an almost compatible version of vi."
+//   dotnet run -c Release --project samples/NoteLLM.Serving -- --notes quickstart-output/example-notes.jsonl [--model quickstart-output/model.zip] [--top 5] [--json]
 //
 // The index (note-index.bin) and the indexed notes' titles (indexed-notes.jsonl) are read from the model's folder.
 // Exit code: 0 success, 1 an error the message explains, 2 bad usage.
@@ -39,7 +39,7 @@ if ((title is null && content is null) == (notesFile is null)) return Fail($"giv
 
 string modelPath = Path.GetFullPath(model);
 if (!File.Exists(modelPath))
-    return Fail($"No model file at '{modelPath}': run the quick start first (dotnet run --project samples/NoteLLM.QuickStart) or pass --model <path to model.zip>.");
+    return Fail($"No model file at '{modelPath}': run the quick start first (dotnet run -c Release --project samples/NoteLLM.QuickStart) or pass --model <path to model.zip>.");
 string folder = Path.GetDirectoryName(modelPath)!;
 string indexPath = Path.Combine(folder, IndexFile), indexNotesPath = Path.Combine(folder, IndexNotesFile);
 foreach (string path in new[] { indexPath, indexNotesPath })

@@ -54,7 +54,7 @@ public class ServingTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture
         using var dir = new TempFolder();
         string line = SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.Serving, dir.Path, Timeout, "--title", "vim"));
         Assert.Contains($"No model file at '{dir.File("quickstart-output/model.zip")}'", line);
-        Assert.Contains("dotnet run --project samples/NoteLLM.QuickStart", line);
+        Assert.Contains("dotnet run -c Release --project samples/NoteLLM.QuickStart", line);
         Assert.Contains("--model", line);
     }
 
