@@ -64,7 +64,7 @@ internal static class ModelLoadCheckRunner
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private static string DotnetHost()
+    internal static string DotnetHost()
     {
         string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (!string.IsNullOrEmpty(host) && File.Exists(host))

@@ -1,0 +1,92 @@
+using System.Text.Json.Nodes;
+using Microsoft.ML;
+using NoteLLM.MLNet.Data;
+using NoteLLM.MLNet.Retrieval;
+using NoteLLM.MLNet.Tests.Integration;
+using NoteLLM.MLNet.Tests.TestSupport;
+using NoteLLM.QuickStart;
+
+namespace NoteLLM.MLNet.Tests.Samples;
+
+/// <summary>
+/// The serving sample loads a model zip and note index written the quick start's way in its own process and gives
+/// the same outputs as the fitted transformer; its newcomer errors are one line each.
+/// </summary>
+public class ServingTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture>
+{
+    static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    [Fact]
+    public void ServesNotesFromTheSavedModelAndIndexLikeTheFittedModel()
+    {
+        using var dir = new TempFolder();
+        var ml = fixture.MLContext;
+        var notes = fixture.Notes.DistinctBy(n => n.Id).ToList();
+        var expected = ml.Data.CreateEnumerable<NoteLLMOutput>(fixture.Model.Transform(ml.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
+        // the quick start's output folder: model.zip, the note index and the indexed notes' titles
+        ml.Model.Save(fixture.Model, ml.Data.LoadFromEnumerable(notes).Schema, dir.File(QuickStartCommand.ModelFile));
+        using var index = new NoteIndex(NoteLLMFixture.EmbeddingDimension);
+        index.Add(expected.Select(o => o.Id).ToList(), expected.Select(o => o.Embedding).ToList());
+        index.Save(dir.File(QuickStartCommand.IndexFile));
+        var records = notes.Select(n => new NoteRecord { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }).ToList();
+        NotesJsonlFile.Write(dir.File(QuickStartCommand.IndexNotesFile), records);
+        NotesJsonlFile.Write(dir.File("query.jsonl"), records.Take(4));
+
+        var (exit, stdout, stderr) = SampleApp.Run(SampleApp.Serving, dir.Path, Timeout,
+            "--model", QuickStartCommand.ModelFile, "--notes", "query.jsonl", "--top", "3", "--json");
+        Assert.True(exit == 0, $"exit {exit}: {stderr}");
+        var rows = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+        Assert.Equal(4, rows.Count);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Assert.Equal(expected[i].Id, rows[i]["id"]!.GetValue<string>());
+            Assert.Equal(expected[i].GeneratedCategory, rows[i]["category"]!.GetValue<string>());
+            Assert.Equal(expected[i].GeneratedHashtags, rows[i]["hashtags"]!.AsArray().Select(h => h!.GetValue<string>()));
+            var related = index.RelatedNotes(expected[i].Id, 3);
+            Assert.Equal(related.Select(r => r.Id), rows[i]["related"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()));
+            Assert.Equal(related.Select(r => records.Single(n => n.Id == r.Id).Title), rows[i]["related"]!.AsArray().Select(r => r!["title"]!.GetValue<string>()));
+        }
+    }
+
+    [Fact]
+    public void MissingModelFileSaysToRunTheQuickStartFirst()
+    {
+        using var dir = new TempFolder();
+        string line = SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.Serving, dir.Path, Timeout, "--title", "vim"));
+        Assert.Contains($"No model file at '{dir.File("quickstart-output/model.zip")}'", line);
+        Assert.Contains("dotnet run -c Release --project samples/NoteLLM.QuickStart", line);
+        Assert.Contains("--model", line);
+    }
+
+    [Fact]
+    public void ModelWithoutItsIndexNamesTheMissingFile()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("model.zip"), [1, 2, 3]);
+        string line = SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.Serving, dir.Path, Timeout, "--model", "model.zip", "--title", "vim"));
+        Assert.Contains($"No note-index.bin next to the model in '{dir.Path}'", line);
+    }
+
+    [Fact]
+    public void DamagedModelFileSaysToWriteItAgain()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("model.zip"), [1, 2, 3]);
+        File.WriteAllBytes(dir.File("note-index.bin"), [1, 2, 3]);
+        File.WriteAllText(dir.File("indexed-notes.jsonl"), "");
+        string line = SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.Serving, dir.Path, Timeout, "--model", "model.zip", "--title", "vim"));
+        Assert.Contains($"Could not load '{dir.File("model.zip")}'", line);
+        Assert.Contains("rerun the quick start", line);
+    }
+
+    [Fact]
+    public void MissingNotesFileIsNamed()
+    {
+        using var dir = new TempFolder();
+        File.WriteAllBytes(dir.File("model.zip"), [1, 2, 3]);
+        File.WriteAllBytes(dir.File("note-index.bin"), [1, 2, 3]);
+        File.WriteAllText(dir.File("indexed-notes.jsonl"), "");
+        string line = SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.Serving, dir.Path, Timeout, "--model", "model.zip", "--notes", "missing.jsonl"));
+        Assert.Contains("missing.jsonl", line);
+    }
+}
