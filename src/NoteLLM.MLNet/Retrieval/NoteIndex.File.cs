@@ -1,0 +1,147 @@
+using System.IO.Hashing;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace NoteLLM.MLNet.Retrieval;
+
+public sealed partial class NoteIndex
+{
+    // File layout (little-endian): magic, format version, dimensions, count, the ids, the embedding rows,
+    // then a CRC-64 of every preceding byte so truncated or damaged files are refused.
+    // The HNSW graph is not stored: a graph loaded through USearch 2.26.6's C# binding searches with the
+    // library's default expansion (its binding cannot set ExpansionSearch after loading), which silently lowers
+    // recall, so an approximate index rebuilds its graph from the embeddings on load instead.
+    static readonly byte[] Magic = "NOTEIDX\0"u8.ToArray();
+    const int FormatVersion = 1;
+
+    /// <summary>
+    /// Saves the index to <paramref name="path"/>: written to a temporary file beside it, then moved over it,
+    /// so a crash never leaves a half-written index. Only ids and embeddings are stored, not the HNSW graph.
+    /// </summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        string temp = full + $".{Guid.NewGuid():N}.tmp";
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                var crc = new Crc64();
+                using (var writer = new BinaryWriter(new ChecksumStream(file, crc), Encoding.UTF8, leaveOpen: true))
+                {
+                    writer.Write(Magic);
+                    writer.Write(FormatVersion);
+                    writer.Write(Dimensions);
+                    writer.Write(Count);
+                    foreach (string id in _ids) writer.Write(id);
+                    for (int row = 0; row < Count; row += _blockSize)
+                    {
+                        int rows = Math.Min(_blockSize, Count - row);
+                        writer.Write(MemoryMarshal.AsBytes(_blocks[row / _blockSize].AsSpan(0, rows * Dimensions)));
+                    }
+                }
+                file.Write(crc.GetCurrentHash());
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>
+    /// Loads an index saved by <see cref="Save"/>. With <see cref="NoteSearchMode.Approximate"/> options the HNSW
+    /// graph is rebuilt from the loaded embeddings (minutes for millions of notes).
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file is not a note index, is truncated or is damaged.</exception>
+    public static NoteIndex Load(string path, NoteIndexOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        VerifyChecksum(path);
+        using var file = File.OpenRead(path);
+        using var reader = new BinaryReader(file, Encoding.UTF8);
+        var magic = reader.ReadBytes(Magic.Length);
+        if (!magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"'{path}' is not a NoteLLM note index file");
+        int version = reader.ReadInt32();
+        if (version != FormatVersion)
+            throw new InvalidDataException($"'{path}' has note index format version {version}; this library reads version {FormatVersion}");
+        int dimensions = reader.ReadInt32(), count = reader.ReadInt32();
+        if (dimensions < 1 || count < 0) throw new InvalidDataException($"'{path}' has an invalid header ({dimensions} dimensions, {count} notes)");
+
+        options ??= new NoteIndexOptions();
+        var index = new NoteIndex(dimensions, new NoteIndexOptions
+        {
+            Mode = NoteSearchMode.Exact, // the graph is built once below, after every row is in place
+            BlockSize = options.BlockSize,
+            QueryBatchSize = options.QueryBatchSize,
+            Connectivity = options.Connectivity,
+            ExpansionAdd = options.ExpansionAdd,
+            ExpansionSearch = options.ExpansionSearch,
+            SearchThreads = options.SearchThreads,
+        });
+        for (int row = 0; row < count; row++)
+        {
+            string id = reader.ReadString();
+            if (!index._rowOf.TryAdd(id, row)) throw new InvalidDataException($"'{path}' lists note id '{id}' twice");
+            index._ids.Add(id);
+        }
+        for (int row = 0; row < count; row++)
+        {
+            index.EnsureRow(row);
+            reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(index.Row(row)));
+        }
+        index.Options.Mode = options.Mode;
+        if (options.Mode == NoteSearchMode.Approximate) index.BuildGraph();
+        return index;
+    }
+
+    void BuildGraph()
+    {
+        _graph = NewGraph();
+        var rows = Enumerable.Range(0, Count).ToArray();
+        _graph.Add(Array.ConvertAll(rows, r => (ulong)r), Array.ConvertAll(rows, r => Row(r).ToArray()));
+    }
+
+    static void VerifyChecksum(string path)
+    {
+        using var file = File.OpenRead(path);
+        const int checksumLength = 8;
+        if (file.Length < Magic.Length + 12 + checksumLength)
+            throw new InvalidDataException($"'{path}' is truncated: {file.Length} bytes is shorter than a note index header");
+        var crc = new Crc64();
+        var buffer = new byte[1 << 20];
+        long remaining = file.Length - checksumLength;
+        while (remaining > 0)
+        {
+            int read = file.Read(buffer, 0, (int)Math.Min(buffer.Length, remaining));
+            crc.Append(buffer.AsSpan(0, read));
+            remaining -= read;
+        }
+        Span<byte> stored = stackalloc byte[checksumLength];
+        file.ReadExactly(stored);
+        if (!stored.SequenceEqual(crc.GetCurrentHash()))
+            throw new InvalidDataException($"'{path}' is truncated or damaged: its CRC-64 checksum does not match its contents");
+    }
+
+    /// <summary>A write-through stream that feeds every byte written into a checksum.</summary>
+    sealed class ChecksumStream(Stream inner, NonCryptographicHashAlgorithm hash) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() => inner.Flush();
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            hash.Append(buffer);
+            inner.Write(buffer);
+        }
+    }
+}

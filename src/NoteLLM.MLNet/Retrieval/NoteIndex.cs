@@ -1,0 +1,266 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using Cloud.Unum.USearch;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NoteLLM.MLNet.Retrieval;
+
+/// <summary>
+/// The related-note index of NoteLLM (spec section 8: notes are ranked by the dot product of their L2-normalised
+/// embeddings). Stores one embedding per note id, answers exact top-k through a matrix product streamed over
+/// corpus blocks, or approximate top-k through a USearch HNSW graph (<see cref="NoteIndexOptions.Mode"/>).
+/// </summary>
+/// <remarks>
+/// Embeddings are L2-normalised when added, so scores are cosine similarities. Exact search keeps the
+/// embeddings in managed blocks of <see cref="NoteIndexOptions.BlockSize"/> rows; approximate search keeps them
+/// too (for <see cref="GetEmbedding"/>, <see cref="RelatedNotes(string, int)"/> and <see cref="Save"/>) plus the graph.
+/// Equal scores come back in an unspecified order. Not safe for concurrent writes; concurrent searches are fine.
+/// </remarks>
+public sealed partial class NoteIndex : IDisposable
+{
+    readonly List<float[]> _blocks = new();
+    readonly List<string> _ids = new();
+    readonly Dictionary<string, int> _rowOf = new(StringComparer.Ordinal);
+    readonly int _blockSize; // fixed at construction: rows are addressed by it even if Options is changed later
+    USearchIndex? _graph; // HNSW keys are row numbers; kept equal to _rowOf's rows through Remove's Rename.
+
+    /// <summary>Creates an empty index for embeddings of <paramref name="dimensions"/> floats.</summary>
+    public NoteIndex(int dimensions, NoteIndexOptions? options = null)
+    {
+        if (dimensions < 1) throw new ArgumentOutOfRangeException(nameof(dimensions), dimensions, "must be at least 1");
+        Options = options ?? new NoteIndexOptions();
+        Options.Validate();
+        Dimensions = dimensions;
+        _blockSize = Options.BlockSize;
+        if (Options.Mode == NoteSearchMode.Approximate) _graph = NewGraph();
+    }
+
+    /// <summary>The options this index was created with.</summary>
+    public NoteIndexOptions Options { get; }
+
+    /// <summary>Length of every embedding.</summary>
+    public int Dimensions { get; }
+
+    /// <summary>Number of notes stored.</summary>
+    public int Count => _ids.Count;
+
+    /// <summary>The stored note ids, in storage order (which changes when notes are removed).</summary>
+    public IReadOnlyList<string> Ids => _ids;
+
+    /// <summary>Whether a note with this id is stored.</summary>
+    public bool Contains(string id) => _rowOf.ContainsKey(id);
+
+    /// <summary>The stored (normalised) embedding of a note.</summary>
+    public float[] GetEmbedding(string id) => Row(RowOf(id, nameof(id))).ToArray();
+
+    /// <summary>Adds one note. Throws if the id is already stored or the embedding is not finite and non-zero.</summary>
+    public void Add(string id, ReadOnlySpan<float> embedding) => Add(new[] { id }, new[] { embedding.ToArray() });
+
+    /// <summary>
+    /// Adds notes (ids[i] with embeddings[i]). The batch is checked as a whole before anything is stored:
+    /// on a duplicate id, a wrong length or a zero/non-finite embedding nothing is added.
+    /// </summary>
+    public void Add(IReadOnlyList<string> ids, IReadOnlyList<float[]> embeddings)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        ArgumentNullException.ThrowIfNull(embeddings);
+        if (ids.Count != embeddings.Count)
+            throw new ArgumentException($"{ids.Count} ids but {embeddings.Count} embeddings", nameof(embeddings));
+        var batch = new HashSet<string>(StringComparer.Ordinal);
+        var normalised = new float[ids.Count][];
+        for (int i = 0; i < ids.Count; i++)
+        {
+            string id = ids[i] ?? throw new ArgumentException($"id at position {i} is null", nameof(ids));
+            if (_rowOf.ContainsKey(id) || !batch.Add(id))
+                throw new ArgumentException($"note id '{id}' (position {i}) is already in the index", nameof(ids));
+            normalised[i] = Normalise(embeddings[i], $"embedding of note '{id}' (position {i})");
+        }
+
+        int first = Count;
+        for (int i = 0; i < normalised.Length; i++)
+        {
+            int row = first + i;
+            EnsureRow(row);
+            normalised[i].CopyTo(Row(row));
+            _ids.Add(ids[i]);
+            _rowOf.Add(ids[i], row);
+        }
+        // One call for the whole batch: the wrapper then reserves graph capacity once.
+        _graph?.Add(Enumerable.Range(first, normalised.Length).Select(r => (ulong)r).ToArray(), normalised);
+    }
+
+    /// <summary>Removes a note; returns false when the id is not stored.</summary>
+    public bool Remove(string id)
+    {
+        if (!_rowOf.TryGetValue(id, out int row)) return false;
+        int last = Count - 1;
+        _graph?.Remove((ulong)row);
+        if (row != last)
+        {
+            // Move the last row into the hole so storage stays dense.
+            Row(last).CopyTo(Row(row));
+            string moved = _ids[last];
+            _ids[row] = moved;
+            _rowOf[moved] = row;
+            _graph?.Rename((ulong)last, (ulong)row);
+        }
+        _ids.RemoveAt(last);
+        _rowOf.Remove(id);
+        return true;
+    }
+
+    /// <summary>The <paramref name="k"/> notes most similar to an embedding, best first.</summary>
+    public IReadOnlyList<RelatedNote> Search(ReadOnlySpan<float> query, int k) =>
+        Search(new[] { query.ToArray() }, k)[0];
+
+    /// <summary>
+    /// The <paramref name="k"/> notes most similar to each query embedding, best first. When
+    /// <paramref name="excludeIds"/> is given, excludeIds[i] (if not null) never appears in the results of query i.
+    /// </summary>
+    public IReadOnlyList<RelatedNote>[] Search(IReadOnlyList<float[]> queries, int k, IReadOnlyList<string?>? excludeIds = null)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), k, "must be 0 or more");
+        if (excludeIds is not null && excludeIds.Count != queries.Count)
+            throw new ArgumentException($"{queries.Count} queries but {excludeIds.Count} excluded ids", nameof(excludeIds));
+        var normalised = new float[queries.Count][];
+        for (int q = 0; q < queries.Count; q++) normalised[q] = Normalise(queries[q], $"query {q}");
+
+        // Ask for one more when a note is excluded, then drop it (it is usually the query's own note).
+        int wanted = Math.Min(Count, k + (excludeIds is null ? 0 : 1));
+        var results = new IReadOnlyList<RelatedNote>[queries.Count];
+        if (wanted == 0)
+        {
+            Array.Fill(results, Array.Empty<RelatedNote>());
+            return results;
+        }
+        var (rows, scores) = Options.Mode == NoteSearchMode.Exact || _graph is null
+            ? ExactTopK(normalised, wanted)
+            : ApproximateTopK(normalised, wanted);
+        for (int q = 0; q < queries.Count; q++)
+        {
+            string? excluded = excludeIds?[q];
+            var list = new List<RelatedNote>(k);
+            for (int j = 0; j < rows[q].Length && list.Count < k; j++)
+            {
+                string id = _ids[rows[q][j]];
+                if (excluded is null || !string.Equals(id, excluded, StringComparison.Ordinal))
+                    list.Add(new RelatedNote(id, scores[q][j]));
+            }
+            results[q] = list;
+        }
+        return results;
+    }
+
+    /// <summary>The <paramref name="k"/> notes most related to a stored note, best first, never the note itself.</summary>
+    public IReadOnlyList<RelatedNote> RelatedNotes(string noteId, int k) => RelatedNotes(new[] { noteId }, k)[0];
+
+    /// <summary>For each stored note, its <paramref name="k"/> most related notes, best first, never the note itself.</summary>
+    public IReadOnlyList<RelatedNote>[] RelatedNotes(IReadOnlyList<string> noteIds, int k)
+    {
+        ArgumentNullException.ThrowIfNull(noteIds);
+        var queries = noteIds.Select(id => Row(RowOf(id, nameof(noteIds))).ToArray()).ToArray();
+        return Search(queries, k, noteIds.ToArray());
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _graph?.Dispose();
+        _graph = null;
+    }
+
+    // Exact top-k: per query batch, one matrix product per corpus block, then a running top-k merge.
+    (int[][] Rows, float[][] Scores) ExactTopK(float[][] queries, int k)
+    {
+        var rows = new int[queries.Length][];
+        var scores = new float[queries.Length][];
+        for (int start = 0; start < queries.Length; start += Options.QueryBatchSize)
+        {
+            int n = Math.Min(Options.QueryBatchSize, queries.Length - start);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var flat = new float[n * Dimensions];
+            for (int q = 0; q < n; q++) queries[start + q].CopyTo(flat, q * Dimensions);
+            var queryMatrix = tensor(flat, new long[] { n, Dimensions });
+            Tensor? bestScores = null, bestRows = null;
+            for (int b = 0; b * _blockSize < Count; b++)
+            {
+                int blockRows = Math.Min(_blockSize, Count - b * _blockSize);
+                var block = frombuffer(_blocks[b], ScalarType.Float32, (long)blockRows * Dimensions).view(blockRows, Dimensions);
+                var blockScores = queryMatrix.matmul(block.t());
+                var (topScores, topRows) = blockScores.topk(Math.Min(k, blockRows), dim: 1);
+                topRows = topRows.add_((long)b * _blockSize);
+                if (bestScores is null) (bestScores, bestRows) = (topScores, topRows);
+                else
+                {
+                    var allScores = cat(new[] { bestScores, topScores }, 1);
+                    var allRows = cat(new[] { bestRows!, topRows }, 1);
+                    var (merged, picked) = allScores.topk(Math.Min(k, (int)allScores.shape[1]), dim: 1);
+                    (bestScores, bestRows) = (merged, allRows.gather(1, picked));
+                }
+            }
+            int kept = (int)bestScores!.shape[1];
+            var scoreData = bestScores.contiguous().data<float>().ToArray();
+            var rowData = bestRows!.contiguous().data<long>().ToArray();
+            for (int q = 0; q < n; q++)
+            {
+                scores[start + q] = scoreData.AsSpan(q * kept, kept).ToArray();
+                rows[start + q] = Array.ConvertAll(rowData.AsSpan(q * kept, kept).ToArray(), r => (int)r);
+            }
+        }
+        return (rows, scores);
+    }
+
+    (int[][] Rows, float[][] Scores) ApproximateTopK(float[][] queries, int k)
+    {
+        var rows = new int[queries.Length][];
+        var scores = new float[queries.Length][];
+        var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.SearchThreads == 0 ? Environment.ProcessorCount : Options.SearchThreads };
+        Parallel.For(0, queries.Length, parallel, q =>
+        {
+            _graph!.Search(queries[q], k, out ulong[] keys, out float[] distances);
+            rows[q] = Array.ConvertAll(keys, key => (int)key);
+            // USearch's inner-product distance is 1 - dot.
+            scores[q] = Array.ConvertAll(distances, d => 1f - d);
+        });
+        return (rows, scores);
+    }
+
+    USearchIndex NewGraph() => new(MetricKind.Ip, ScalarKind.Float32, (ulong)Dimensions,
+        (ulong)Options.Connectivity, (ulong)Options.ExpansionAdd, (ulong)Options.ExpansionSearch);
+
+    Span<float> Row(int row) =>
+        _blocks[row / _blockSize].AsSpan(row % _blockSize * Dimensions, Dimensions);
+
+    int RowOf(string id, string parameter) =>
+        _rowOf.TryGetValue(id ?? throw new ArgumentNullException(parameter), out int row)
+            ? row
+            : throw new KeyNotFoundException($"note id '{id}' is not in the index");
+
+    // Blocks grow by doubling up to BlockSize rows, so a small index does not hold a whole block.
+    void EnsureRow(int row)
+    {
+        int block = row / _blockSize, needed = (row % _blockSize + 1) * Dimensions;
+        if (block == _blocks.Count) _blocks.Add(new float[Math.Min(_blockSize, 1024) * Dimensions]);
+        var data = _blocks[block];
+        if (data.Length < needed)
+        {
+            Array.Resize(ref data, Math.Min(_blockSize * Dimensions, Math.Max(needed, data.Length * 2)));
+            _blocks[block] = data;
+        }
+    }
+
+    float[] Normalise(float[]? embedding, string what)
+    {
+        if (embedding is null) throw new ArgumentException($"{what} is null");
+        if (embedding.Length != Dimensions)
+            throw new ArgumentException($"{what} has {embedding.Length} values, expected {Dimensions}");
+        float norm = TensorPrimitives.Norm(embedding);
+        if (!float.IsFinite(norm)) throw new ArgumentException($"{what} contains NaN or infinite values");
+        if (norm == 0f) throw new ArgumentException($"{what} is all zeros and cannot be normalised");
+        var result = new float[Dimensions];
+        TensorPrimitives.Divide(embedding, norm, result);
+        return result;
+    }
+}
