@@ -45,7 +45,7 @@ sealed class ResultsReport
              $"{s.Steps} steps for NoteLLM and {s.AblationSteps} per ablation, 2% of the train pairs held out for validation (weights of the lowest validation loss kept), seed {s.Seed}");
         Line($"- Generation (Table 4): greedy decoding, repetition penalty 1.2, at most {s.MaxNewTokens} new tokens, 3 hashtags asked, on {Dataset.GenerationSample.Count} evenly spaced test notes of the {Dataset.TaggedTestNotes:N0} with hashtags and a category; " +
              "legal categories = the categories of the training pairs' notes (`model.Categories`)");
-        Line($"- Baselines embed title, hashtags and content as plain text (the fields NoteLLM's embedding prompt shows); TF-IDF learns its vocabulary and IDF from the train notes");
+        Line($"- Baselines embed title, hashtags and content as plain text (the fields NoteLLM's embedding prompt shows); TF-IDF learns its vocabulary and IDF from the train notes; MiniLM reads the first 160 words (its 256-word-piece window), in batches of similar length");
         md.AppendLine();
 
         string Caps() => string.Join("", Cutoffs.Select(k => $" R@{Short(k)}{(k > corpus ? "*" : "")} |"));
