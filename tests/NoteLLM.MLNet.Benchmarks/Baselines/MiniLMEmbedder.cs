@@ -26,7 +26,10 @@ public sealed class MiniLMEmbedder : IDisposable
     /// <summary>Embedding length (384).</summary>
     public const int Dimensions = 384;
 
-    /// <summary>The L2-normalised embedding of each note's text, in order (texts beyond the model's window are truncated by the encoder).</summary>
+    /// <summary>
+    /// The L2-normalised embedding of each note's text, in order. The package's encoder neither truncates to the model's
+    /// window nor caps padding, so callers cut long texts first (the results benchmark keeps the first 160 words).
+    /// </summary>
     public IReadOnlyList<(string Id, float[] Embedding)> Embed(IReadOnlyList<(string Id, string Text)> notes)
     {
         ArgumentNullException.ThrowIfNull(notes);
