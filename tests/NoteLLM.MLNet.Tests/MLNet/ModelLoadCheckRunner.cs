@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json.Nodes;
+using NoteLLM.MLNet.Tests.TestSupport;
 
 namespace NoteLLM.MLNet.Tests.MLNet;
 
@@ -31,45 +31,8 @@ internal static class ModelLoadCheckRunner
     /// (then only what the app itself references, the NoteLLM.MLNet package, can load the model).
     /// </summary>
     /// <returns>Its exit code (0 success, 1 load/transform error), standard output and standard error.</returns>
-    public static (int ExitCode, string Stdout, string Stderr) Run(string modelPath, string notesPath, TimeSpan? timeout = null, bool ownDependencies = false)
-    {
-        string baseDirectory = AppContext.BaseDirectory;
-        string testAssembly = ownDependencies ? "NoteLLM.MLNet.ModelLoadCheck" : typeof(ModelLoadCheckRunner).Assembly.GetName().Name!;
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string arg in new[]
-        {
-            "exec",
-            "--depsfile", Path.Combine(baseDirectory, testAssembly + ".deps.json"),
-            "--runtimeconfig", Path.Combine(baseDirectory, testAssembly + ".runtimeconfig.json"),
-            Path.Combine(baseDirectory, "NoteLLM.MLNet.ModelLoadCheck.dll"),
-            modelPath,
-            notesPath,
-        })
-            start.ArgumentList.Add(arg);
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        var limit = timeout ?? TimeSpan.FromMinutes(2);
-        if (!process.WaitForExit(limit))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"ModelLoadCheck did not finish within {limit}.");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
-
-    internal static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host))
-            return host;
-        string? current = Environment.ProcessPath;
-        return current != null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
-    }
+    public static (int ExitCode, string Stdout, string Stderr) Run(string modelPath, string notesPath, TimeSpan? timeout = null, bool ownDependencies = false) =>
+        AppProcess.Run("NoteLLM.MLNet.ModelLoadCheck",
+            ownDependencies ? "NoteLLM.MLNet.ModelLoadCheck" : typeof(ModelLoadCheckRunner).Assembly.GetName().Name!,
+            workingDirectory: null, timeout ?? TimeSpan.FromMinutes(2), modelPath, notesPath);
 }

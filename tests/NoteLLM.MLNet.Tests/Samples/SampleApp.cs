@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using NoteLLM.MLNet.Tests.MLNet;
+using NoteLLM.MLNet.Tests.TestSupport;
 
 namespace NoteLLM.MLNet.Tests.Samples;
 
@@ -12,35 +12,8 @@ internal static class SampleApp
     public const string QuickStart = "NoteLLM.QuickStart", Serving = "NoteLLM.Serving";
 
     /// <returns>The exit code, standard output and standard error.</returns>
-    public static (int ExitCode, string Stdout, string Stderr) Run(string app, string workingDirectory, TimeSpan timeout, params string[] args)
-    {
-        string baseDirectory = AppContext.BaseDirectory;
-        var start = new ProcessStartInfo(ModelLoadCheckRunner.DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory,
-        };
-        foreach (string arg in new[]
-        {
-            "exec",
-            "--depsfile", Path.Combine(baseDirectory, app + ".deps.json"),
-            "--runtimeconfig", Path.Combine(baseDirectory, app + ".runtimeconfig.json"),
-            Path.Combine(baseDirectory, app + ".dll"),
-        }.Concat(args))
-            start.ArgumentList.Add(arg);
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{app} {string.Join(' ', args)} did not finish within {timeout}.");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
-    }
+    public static (int ExitCode, string Stdout, string Stderr) Run(string app, string workingDirectory, TimeSpan timeout, params string[] args) =>
+        AppProcess.Run(app, app, workingDirectory, timeout, args);
 
     /// <summary>Asserts the run failed with exit code 1 and exactly one line on standard error, starting "error: ", with no stack trace.</summary>
     public static string AssertOneLineError((int ExitCode, string Stdout, string Stderr) run)

@@ -1,0 +1,50 @@
+using System.Diagnostics;
+
+namespace NoteLLM.MLNet.Tests.TestSupport;
+
+/// <summary>Runs an app built next to the tests (through a project reference) in a process of its own.</summary>
+internal static class AppProcess
+{
+    /// <param name="app">the app's assembly name (its .dll is in the test output folder)</param>
+    /// <param name="dependencyContext">whose .deps.json and .runtimeconfig.json to run with: the app's own, or the test assembly's</param>
+    /// <returns>The exit code, standard output and standard error.</returns>
+    public static (int ExitCode, string Stdout, string Stderr) Run(string app, string dependencyContext, string? workingDirectory,
+        TimeSpan timeout, params string[] args)
+    {
+        string baseDirectory = AppContext.BaseDirectory;
+        var start = new ProcessStartInfo(DotnetHost())
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
+        };
+        foreach (string arg in new[]
+        {
+            "exec",
+            "--depsfile", Path.Combine(baseDirectory, dependencyContext + ".deps.json"),
+            "--runtimeconfig", Path.Combine(baseDirectory, dependencyContext + ".runtimeconfig.json"),
+            Path.Combine(baseDirectory, app + ".dll"),
+        }.Concat(args))
+            start.ArgumentList.Add(arg);
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{app} {string.Join(' ', args)} did not finish within {timeout}.");
+        }
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static string DotnetHost()
+    {
+        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
+        if (!string.IsNullOrEmpty(host) && File.Exists(host))
+            return host;
+        string? current = Environment.ProcessPath;
+        return current != null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
+    }
+}
