@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NoteLLM.MLNet.Tests.TestSupport;
 
 namespace NoteLLM.MLNet.Tests.Samples;
