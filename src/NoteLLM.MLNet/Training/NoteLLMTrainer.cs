@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -128,6 +129,7 @@ public sealed class NoteLLMTrainer
             }
             if (options.MaxGradientNorm > 0) nn.utils.clip_grad_norm_(trainable, options.MaxGradientNorm);
             optimizer.step();
+            if ((step + 1) % 10 == 0) NativeHeap.Trim(); // give glibc-retained tensor buffers back so RSS stays flat
             lastLoss = stepLoss; lastCl = stepCl; lastGen = stepGen;
 
             int done = step + 1;
