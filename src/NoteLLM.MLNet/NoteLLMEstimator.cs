@@ -21,13 +21,15 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
 {
     private readonly IHost host;
     private readonly NoteLLMOptions options;
+    private readonly NoteLLMTransformer.Settings settings;
 
     internal NoteLLMEstimator(IHostEnvironment env, NoteLLMOptions options)
     {
         host = env.Register(nameof(NoteLLMEstimator));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
         options.Training.Validate();
-        NoteLLMTransformer.Settings.From(options).OutputColumns(options.Training.EmbeddingDimension); // refuses "no outputs" up front
+        settings = NoteLLMTransformer.Settings.From(options);
+        settings.OutputColumns(options.Training.EmbeddingDimension); // refuses "no outputs" up front
     }
 
     public NoteLLMTransformer Fit(IDataView input) => Fit(input, validationPairs: null);
@@ -57,19 +59,13 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
             if (model.Decoder.Dtype != dtype) model.Network.to(dtype);
             if (device.type != DeviceType.CPU) model.Network.to(device);
             new NoteLLMTrainer(model, training, ch.Info, options.Progress).Train(pairs, validation, report: report);
-            return new NoteLLMTransformer(host, model, NoteLLMTransformer.Settings.From(options));
+            return new NoteLLMTransformer(host, model, settings);
         }
         catch { model.Dispose(); throw; }
     }
 
-    /// <summary>The input columns of a note row (what the transformer reads).</summary>
-    private IReadOnlyList<InputColumn> NoteColumns(string prefix = "") => options.HashtagsColumnName is null
-        ? [InputColumn.Text(prefix + options.TitleColumnName), InputColumn.Text(prefix + options.ContentColumnName)]
-        : [InputColumn.Text(prefix + options.TitleColumnName), InputColumn.Text(prefix + options.ContentColumnName),
-           InputColumn.TextList(prefix + options.HashtagsColumnName, options.HashtagSeparators)];
-
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) => OutputColumn.GetOutputSchema(inputSchema,
-        NoteColumns(), NoteLLMTransformer.Settings.From(options).OutputColumns(options.Training.EmbeddingDimension));
+        settings.Inputs(), settings.OutputColumns(options.Training.EmbeddingDimension));
 
     // Reads every pair row into NotePairs, after checking the whole schema up front.
     private List<NotePair> ReadPairs(IDataView data, string what, TrainingDataReport report)
@@ -78,7 +74,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
         var columns = new List<InputColumn>();
         foreach (string prefix in new[] { "", related })
         {
-            columns.AddRange(NoteColumns(prefix));
+            columns.AddRange(settings.Inputs(prefix));
             if (options.CategoryColumnName is not null) columns.Add(InputColumn.Text(prefix + options.CategoryColumnName));
         }
         foreach (var column in columns) column.Check(data.Schema);

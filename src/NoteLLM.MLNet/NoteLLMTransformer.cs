@@ -39,9 +39,10 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
             o.EmbeddingColumnName, o.GeneratedHashtagsColumnName, o.GeneratedCategoryColumnName, o.Outputs,
             o.InferenceBatchSize, o.MaxNewTokens, o.RepetitionPenalty, o.GeneratedHashtagCount);
 
-        public IReadOnlyList<InputColumn> Inputs() => HashtagsColumn is null
-            ? [InputColumn.Text(TitleColumn), InputColumn.Text(ContentColumn)]
-            : [InputColumn.Text(TitleColumn), InputColumn.Text(ContentColumn), InputColumn.TextList(HashtagsColumn, HashtagSeparators)];
+        /// <summary>The note columns the transformer reads; with a prefix, the related note's columns of a pair row.</summary>
+        public IReadOnlyList<InputColumn> Inputs(string prefix = "") => HashtagsColumn is null
+            ? [InputColumn.Text(prefix + TitleColumn), InputColumn.Text(prefix + ContentColumn)]
+            : [InputColumn.Text(prefix + TitleColumn), InputColumn.Text(prefix + ContentColumn), InputColumn.TextList(prefix + HashtagsColumn, HashtagSeparators)];
 
         public IReadOnlyList<OutputColumn> OutputColumns(int embeddingDimension)
         {
