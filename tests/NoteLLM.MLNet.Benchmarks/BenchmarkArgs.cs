@@ -12,6 +12,13 @@ static class BenchmarkArgs
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
     }
 
+    /// <summary>The comma-separated integers after <paramref name="name"/> (e.g. <c>--ef-search 64,128</c>), or <paramref name="fallback"/>.</summary>
+    public static int[] Options(string[] args, string name, int[] fallback)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? Array.ConvertAll(args[i + 1].Split(','), int.Parse) : fallback;
+    }
+
     /// <summary>
     /// Runs this bench app again with <paramref name="args"/> (a fresh process, so its peak RSS is its own) and returns
     /// the last line it printed.

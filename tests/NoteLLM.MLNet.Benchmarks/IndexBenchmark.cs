@@ -8,15 +8,14 @@ namespace NoteLLM.MLNet.Benchmarks;
 /// Issue 6 retrieval targets: exact top-100 for 1,000 queries over 100k notes (well under a second), and exact vs
 /// approximate (HNSW) search over 1M random unit vectors of 128 dimensions (ANN recall@10 >= 0.95 at >= 10x the
 /// exact queries/s), with build time and memory.
-/// Options: --n N (corpus size, default 1,000,000), --queries Q (default 1,000), --ef-search, --ef-add,
+/// Options: --n N (corpus size, default 1,000,000), --queries Q (default 1,000), --ef-search (a comma-separated
+/// list: one graph is searched at each ef, printing the recall/speed curve; default 16 to 2048), --ef-add,
 /// --connectivity (HNSW settings, defaults of <see cref="NoteIndexOptions"/>), --latent D (default 0: isotropic
 /// random unit vectors as the issue specifies; D > 0: unit vectors near a random D-dimensional subspace, closer to
 /// real embeddings, whose intrinsic dimension is low). Timings print wall time and the process's CPU time, because
 /// the 2-core machine is shared: CPU time well below 2 x wall time means other processes took the cores.
-/// Duration: the default run builds a 1M-vector HNSW graph on one thread (USearch's C# binding inserts serially),
-/// which took 8.5 to 22 minutes on the shared 2-core machine; --n 100000 runs in about 2 minutes.
-/// Measured (shared 2 cores, --ef-add 64): isotropic data, ef 256: recall@10 0.129 at 15x exact queries/s (missed);
-/// --latent 16, ef 64: recall@10 0.981 at 12.1x exact queries/s (met).
+/// Duration: the default run builds a 1M-vector HNSW graph one insert at a time (see NoteIndex.AddToGraph), which
+/// took 8.5 to 22 minutes on the shared 2-core machine; --n 100000 runs in about 2 minutes. Results: docs/benchmarks.md.
 /// </summary>
 public sealed class IndexBenchmark : IBenchmark
 {
@@ -27,15 +26,15 @@ public sealed class IndexBenchmark : IBenchmark
 
     public int Run(string[] args)
     {
-        int n = IntOption(args, "--n", 1_000_000), queryCount = IntOption(args, "--queries", 1_000);
-        int latent = IntOption(args, "--latent", 0);
+        int n = BenchmarkArgs.Option(args, "--n", 1_000_000), queryCount = BenchmarkArgs.Option(args, "--queries", 1_000);
+        int latent = BenchmarkArgs.Option(args, "--latent", 0);
+        int[] efSearch = BenchmarkArgs.Options(args, "--ef-search", [16, 32, 64, 128, 256, 512, 1024, 2048]);
         var defaults = new NoteIndexOptions();
         var annOptions = new NoteIndexOptions
         {
             Mode = NoteSearchMode.Approximate,
-            ExpansionSearch = IntOption(args, "--ef-search", defaults.ExpansionSearch),
-            ExpansionAdd = IntOption(args, "--ef-add", defaults.ExpansionAdd),
-            Connectivity = IntOption(args, "--connectivity", defaults.Connectivity),
+            ExpansionAdd = BenchmarkArgs.Option(args, "--ef-add", defaults.ExpansionAdd),
+            Connectivity = BenchmarkArgs.Option(args, "--connectivity", defaults.Connectivity),
         };
         bool allMet = true;
 
@@ -83,19 +82,32 @@ public sealed class IndexBenchmark : IBenchmark
         using var approximate = new NoteIndex(Dimensions, annOptions);
         var (buildSeconds, buildCpu) = BestOf(1, () => approximate.Add(ids, vectors));
         long rssAnn = SettledRss();
-        Console.WriteLine($"HNSW build (USearch, M={annOptions.Connectivity}, efConstruction={annOptions.ExpansionAdd}, one thread): " +
+        Console.WriteLine($"HNSW build (USearch, M={annOptions.Connectivity}, efConstruction={annOptions.ExpansionAdd}, one insert at a time): " +
                           $"{buildSeconds:F1} s (CPU {buildCpu:F1} s; {n / buildSeconds:F0} notes/s); RSS grew by {ProcessMemory.Mib(rssAnn - rssExact)} " +
                           $"(its managed embeddings + USearch's vectors + graph); peak RSS {ProcessMemory.Mib(ProcessMemory.PeakRss())}");
-        IReadOnlyList<RelatedNote>[] found = [];
-        var (annSeconds, annCpu) = BestOf(2, () => found = approximate.Search(queries, 10));
-        double annQps = queryCount / annSeconds;
-        double recall = truth.Zip(found, (t, f) => t.Select(r => r.Id).Intersect(f.Select(r => r.Id)).Count()).Sum()
-                        / (10.0 * queryCount);
-        bool recallMet = recall >= 0.95, speedMet = annQps >= 10 * exactQps;
-        allMet &= recallMet && speedMet;
-        Console.WriteLine($"HNSW top-10 (ef={annOptions.ExpansionSearch}, {Environment.ProcessorCount} threads): {annQps:F0} queries/s (CPU {annCpu:F2} s) " +
-                          $"= {annQps / exactQps:F1}x exact; recall@10 vs exact {recall:F3}");
-        Console.WriteLine($"targets: recall@10 >= 0.95 {(recallMet ? "MET" : "MISSED")}; >= 10x exact queries/s {(speedMet ? "MET" : "MISSED")}");
+
+        // The recall/speed curve: one graph searched at each ef, as ANN benchmarks report it. The target holds when
+        // some ef gives both recall@10 >= 0.95 and >= 10x the exact queries/s.
+        Console.WriteLine($"| ef | queries/s ({Environment.ProcessorCount} threads) | x exact | recall@10 vs exact |");
+        Console.WriteLine("|---|---|---|---|");
+        double bestSpeedupAtRecall = 0, bestRecall = 0;
+        foreach (int ef in efSearch)
+        {
+            approximate.Options.ExpansionSearch = ef;
+            IReadOnlyList<RelatedNote>[] found = [];
+            var (annSeconds, _) = BestOf(2, () => found = approximate.Search(queries, 10));
+            double speedup = queryCount / annSeconds / exactQps;
+            double recall = truth.Zip(found, (t, f) => t.Select(r => r.Id).Intersect(f.Select(r => r.Id)).Count()).Sum()
+                            / (10.0 * queryCount);
+            Console.WriteLine($"| {ef} | {queryCount / annSeconds:F0} | {speedup:F1}x | {recall:F3} |");
+            bestRecall = Math.Max(bestRecall, recall);
+            if (recall >= 0.95) bestSpeedupAtRecall = Math.Max(bestSpeedupAtRecall, speedup);
+        }
+        bool annMet = bestSpeedupAtRecall >= 10;
+        allMet &= annMet;
+        Console.WriteLine(bestSpeedupAtRecall > 0
+            ? $"target recall@10 >= 0.95 at >= 10x exact queries/s: {(annMet ? "MET" : "MISSED")} (fastest ef with recall >= 0.95: {bestSpeedupAtRecall:F1}x exact)"
+            : $"target recall@10 >= 0.95 at >= 10x exact queries/s: MISSED (no ef reached recall 0.95; best {bestRecall:F3})");
         return allMet ? 0 : 1;
     }
 
@@ -152,9 +164,5 @@ public sealed class IndexBenchmark : IBenchmark
 
     static string[] Ids(int count) => Enumerable.Range(0, count).Select(i => $"note{i}").ToArray();
 
-    static int IntOption(string[] args, string name, int fallback)
-    {
-        int at = Array.IndexOf(args, name);
-        return at >= 0 && at + 1 < args.Length ? int.Parse(args[at + 1]) : fallback;
-    }
+
 }

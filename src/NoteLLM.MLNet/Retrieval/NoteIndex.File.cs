@@ -8,9 +8,7 @@ public sealed partial class NoteIndex
 {
     // File layout (little-endian): magic, format version, dimensions, count, the ids, the embedding rows,
     // then a CRC-64 of every preceding byte so truncated or damaged files are refused.
-    // The HNSW graph is not stored: a graph loaded through USearch 2.26.6's C# binding searches with the
-    // library's default expansion (its binding cannot set ExpansionSearch after loading), which silently lowers
-    // recall, so an approximate index rebuilds its graph from the embeddings on load instead.
+    // The HNSW graph is not stored: an approximate index rebuilds it from the embeddings on load.
     static readonly byte[] Magic = "NOTEIDX\0"u8.ToArray();
     const int FormatVersion = 1;
 
@@ -95,15 +93,12 @@ public sealed partial class NoteIndex
         if (file.Position != file.Length - sizeof(ulong))
             throw new InvalidDataException($"'{path}' has {file.Length - sizeof(ulong) - file.Position} unexpected bytes after its {count} embeddings");
         index.Options.Mode = options.Mode;
-        if (options.Mode == NoteSearchMode.Approximate) index.BuildGraph();
+        if (options.Mode == NoteSearchMode.Approximate)
+        {
+            index._graph = index.NewGraph();
+            index.AddToGraph(0, count);
+        }
         return index;
-    }
-
-    void BuildGraph()
-    {
-        _graph = NewGraph();
-        var rows = Enumerable.Range(0, Count).ToArray();
-        _graph.Add(Array.ConvertAll(rows, r => (ulong)r), Array.ConvertAll(rows, r => Row(r).ToArray()));
     }
 
     static void VerifyChecksum(string path)

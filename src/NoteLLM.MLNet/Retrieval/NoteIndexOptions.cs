@@ -33,10 +33,10 @@ public sealed class NoteIndexOptions
     public int ExpansionAdd { get; set; } = 128;
 
     /// <summary>
-    /// HNSW candidate list size while searching (ef): higher gives higher recall at lower queries/s. Default: 64
-    /// (USearch's own). Measured on 1M 128-dimensional unit vectors of intrinsic dimension 16 (2 shared cores):
-    /// ef 64 gave recall@10 0.981 at 12x the exact queries/s, ef 256 gave 1.000 at 1.9x. On isotropic random vectors
-    /// (no neighbourhood structure) HNSW recall stays low at any practical ef (0.13 at ef 256 on 1M); use exact search there.
+    /// HNSW candidate list size while searching (ef): higher gives higher recall at lower queries/s; a change takes
+    /// effect at the next search, without rebuilding the graph. Default: 64 (USearch's own). How recall and speed trade
+    /// off depends on the data: see docs/benchmarks.md (Retrieval) for curves on 1M vectors, where structured vectors
+    /// reach recall@10 0.98 at ef 64 but isotropic random ones need ef in the thousands, and then exact search is faster.
     /// </summary>
     public int ExpansionSearch { get; set; } = 64;
 

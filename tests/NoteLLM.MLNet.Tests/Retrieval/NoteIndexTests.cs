@@ -195,6 +195,44 @@ public class NoteIndexTests
     }
 
     [Fact]
+    public void ChangingExpansionSearchTakesEffectWithoutRebuildingTheGraph()
+    {
+        // 32-dimensional random vectors with a sparse graph (M = 4): a one-candidate search misses many neighbours.
+        var vectors = RandomUnitVectors(3000, 32, seed: 11);
+        var queries = RandomUnitVectors(50, 32, seed: 12);
+        using var exact = new NoteIndex(32);
+        var options = new NoteIndexOptions { Mode = NoteSearchMode.Approximate, Connectivity = 4, ExpansionAdd = 32, ExpansionSearch = 1 };
+        using var approximate = new NoteIndex(32, options);
+        exact.Add(Ids(3000), vectors);
+        approximate.Add(Ids(3000), vectors);
+        var truth = exact.Search(queries, 10);
+        double Recall() => truth.Zip(approximate.Search(queries, 10), (t, f) => t.Select(r => r.Id).Intersect(f.Select(r => r.Id)).Count()).Sum() / 500.0;
+
+        double narrow = Recall();
+        options.ExpansionSearch = 3000;
+        double wide = Recall();
+        options.ExpansionSearch = 1;
+
+        Assert.True(wide >= 0.99, $"recall@10 at ef 3000: {wide}");
+        Assert.True(narrow < 0.8, $"recall@10 at ef 1: {narrow}");
+        Assert.Equal(narrow, Recall());
+    }
+
+    [Fact]
+    public void EveryNoteIsReachableInTheGraph()
+    {
+        // Guards the one-at-a-time inserts: concurrent inserts into USearch left some vectors unreachable.
+        for (int seed = 0; seed < 30; seed++)
+        {
+            var vectors = RandomUnitVectors(200, 8, seed);
+            using var index = new NoteIndex(8, new NoteIndexOptions { Mode = NoteSearchMode.Approximate });
+            index.Add(Ids(200), vectors);
+            var found = index.Search(vectors, 1);
+            Assert.All(Enumerable.Range(0, 200), i => Assert.Equal($"note{i}", found[i][0].Id));
+        }
+    }
+
+    [Fact]
     public void ApproximateIndexSupportsRemoveAndRebuildsItsGraphOnLoad()
     {
         var vectors = RandomUnitVectors(200, 8, seed: 9);

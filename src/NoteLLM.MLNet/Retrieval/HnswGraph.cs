@@ -1,0 +1,168 @@
+using System.Runtime.InteropServices;
+
+namespace NoteLLM.MLNet.Retrieval;
+
+/// <summary>
+/// An HNSW graph over inner-product distance (1 - dot) of float vectors, held by USearch's native library
+/// (<c>libusearch_c</c>, shipped by the Cloud.Unum.USearch package) through its C API.
+/// </summary>
+/// <remarks>
+/// The package's managed <c>USearchIndex</c> is not used because it cannot change the search expansion (ef) of a built
+/// graph, so tuning recall against speed would mean rebuilding the graph (minutes per million vectors). Keys are <see cref="NoteIndex"/> row numbers.
+/// Concurrent <see cref="Search"/> calls are safe, from at most <see cref="MaxThreads"/> threads at once (USearch keeps
+/// one scratch space per thread); everything else must be called from one thread at a time.
+/// </remarks>
+internal sealed unsafe partial class HnswGraph : IDisposable
+{
+    const string Library = "libusearch_c";
+    const int MetricInnerProduct = 2; // usearch_metric_ip_k
+    const int ScalarFloat32 = 1;      // usearch_scalar_f32_k
+
+    readonly GraphHandle _handle;
+    readonly int _dimensions;
+
+    public HnswGraph(int dimensions, int connectivity, int expansionAdd, int expansionSearch)
+    {
+        var options = new InitOptions
+        {
+            MetricKind = MetricInnerProduct,
+            Quantization = ScalarFloat32,
+            Dimensions = (nuint)dimensions,
+            Connectivity = (nuint)connectivity,
+            ExpansionAdd = (nuint)expansionAdd,
+            ExpansionSearch = (nuint)expansionSearch,
+        };
+        nint error;
+        var handle = usearch_init(&options, &error);
+        Check(error, "create the HNSW graph");
+        _handle = new GraphHandle(handle);
+        _dimensions = dimensions;
+    }
+
+    /// <summary>Threads that may use the graph at once: USearch sizes its per-thread scratch space by the cores it sees.</summary>
+    public static int MaxThreads => Environment.ProcessorCount;
+
+    /// <summary>Vectors in the graph.</summary>
+    public int Count => (int)Call(&usearch_size, "count the graph's vectors");
+
+    /// <summary>Vectors the graph can hold before it must grow.</summary>
+    public int Capacity => (int)Call(&usearch_capacity, "read the graph's capacity");
+
+    /// <summary>Candidate list size while searching (ef); takes effect at the next search.</summary>
+    public int ExpansionSearch
+    {
+        get => (int)Call(&usearch_expansion_search, "read the search expansion");
+        set
+        {
+            nint error;
+            usearch_change_expansion_search(Handle, (nuint)value, &error);
+            Check(error, $"set the search expansion to {value}");
+        }
+    }
+
+    /// <summary>Makes room for <paramref name="capacity"/> vectors in all (one allocation instead of growing per insert).</summary>
+    public void Reserve(int capacity)
+    {
+        nint error;
+        usearch_reserve(Handle, (nuint)capacity, &error);
+        Check(error, $"reserve room for {capacity:N0} vectors");
+    }
+
+    /// <summary>Inserts a vector under <paramref name="key"/>; growing the capacity first if needed is the caller's job.</summary>
+    public void Add(ulong key, ReadOnlySpan<float> vector)
+    {
+        CheckLength(vector.Length);
+        nint error;
+        fixed (float* data = vector) usearch_add(Handle, key, data, ScalarFloat32, &error);
+        Check(error, $"add vector {key}");
+    }
+
+    /// <summary>Fills <paramref name="keys"/> and <paramref name="distances"/> (1 - dot), nearest first; returns how many were found.</summary>
+    public int Search(ReadOnlySpan<float> query, Span<ulong> keys, Span<float> distances)
+    {
+        CheckLength(query.Length);
+        if (distances.Length < keys.Length) throw new ArgumentException("distances is shorter than keys", nameof(distances));
+        nint error;
+        nuint found;
+        fixed (float* data = query)
+        fixed (ulong* keyData = keys)
+        fixed (float* distanceData = distances)
+            found = usearch_search(Handle, data, ScalarFloat32, (nuint)keys.Length, keyData, distanceData, &error);
+        Check(error, "search the graph");
+        return (int)found;
+    }
+
+    /// <summary>Removes the vector under <paramref name="key"/>.</summary>
+    public void Remove(ulong key)
+    {
+        nint error;
+        usearch_remove(Handle, key, &error);
+        Check(error, $"remove vector {key}");
+    }
+
+    /// <summary>Moves the vector under <paramref name="from"/> to the key <paramref name="to"/>.</summary>
+    public void Rename(ulong from, ulong to)
+    {
+        nint error;
+        usearch_rename(Handle, from, to, &error);
+        Check(error, $"rename vector {from} to {to}");
+    }
+
+    public void Dispose() => _handle.Dispose();
+
+    nint Handle => _handle.IsClosed ? throw new ObjectDisposedException(nameof(HnswGraph)) : _handle.DangerousGetHandle();
+
+    nuint Call(delegate*<nint, nint*, nuint> function, string what)
+    {
+        nint error;
+        nuint result = function(Handle, &error);
+        Check(error, what);
+        return result;
+    }
+
+    void CheckLength(int length)
+    {
+        if (length != _dimensions) throw new ArgumentException($"the graph holds {_dimensions}-dimensional vectors, not {length}-dimensional ones");
+    }
+
+    // USearch reports failures as a static message string; no message means success.
+    static void Check(nint error, string what)
+    {
+        if (error != 0) throw new InvalidOperationException($"USearch could not {what}: {Marshal.PtrToStringUTF8(error)}");
+    }
+
+    // usearch_init_options_t of c/usearch.h.
+    [StructLayout(LayoutKind.Sequential)]
+    struct InitOptions
+    {
+        public int MetricKind;
+        public nint Metric; // custom metric callback; unused
+        public int Quantization;
+        public nuint Dimensions, Connectivity, ExpansionAdd, ExpansionSearch;
+        public byte Multi; // C bool: several vectors per key; unused
+    }
+
+    sealed class GraphHandle(nint handle) : SafeHandle(handle, ownsHandle: true)
+    {
+        public override bool IsInvalid => handle == 0;
+
+        protected override bool ReleaseHandle()
+        {
+            nint error;
+            usearch_free(handle, &error);
+            return error == 0;
+        }
+    }
+
+    [LibraryImport(Library)] private static partial nint usearch_init(InitOptions* options, nint* error);
+    [LibraryImport(Library)] private static partial void usearch_free(nint index, nint* error);
+    [LibraryImport(Library)] private static partial nuint usearch_size(nint index, nint* error);
+    [LibraryImport(Library)] private static partial nuint usearch_capacity(nint index, nint* error);
+    [LibraryImport(Library)] private static partial void usearch_reserve(nint index, nuint capacity, nint* error);
+    [LibraryImport(Library)] private static partial nuint usearch_expansion_search(nint index, nint* error);
+    [LibraryImport(Library)] private static partial void usearch_change_expansion_search(nint index, nuint expansion, nint* error);
+    [LibraryImport(Library)] private static partial void usearch_add(nint index, ulong key, float* vector, int kind, nint* error);
+    [LibraryImport(Library)] private static partial nuint usearch_search(nint index, float* query, int kind, nuint count, ulong* keys, float* distances, nint* error);
+    [LibraryImport(Library)] private static partial nuint usearch_remove(nint index, ulong key, nint* error);
+    [LibraryImport(Library)] private static partial nuint usearch_rename(nint index, ulong from, ulong to, nint* error);
+}
