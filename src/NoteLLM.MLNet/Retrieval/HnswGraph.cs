@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 
 namespace NoteLLM.MLNet.Retrieval;
@@ -38,6 +39,90 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         _handle = new GraphHandle(handle);
         _dimensions = dimensions;
     }
+
+    /// <summary>
+    /// Reads a graph written by <see cref="SaveTo"/> from <paramref name="source"/>. USearch loads graphs from files,
+    /// so the bytes pass through a temporary file.
+    /// </summary>
+    public static HnswGraph LoadFrom(Stream source, int dimensions, int expansionAdd, int expansionSearch)
+    {
+        Span<byte> prefix = stackalloc byte[sizeof(long)];
+        source.ReadExactly(prefix);
+        long length = BinaryPrimitives.ReadInt64LittleEndian(prefix);
+        string temp = Path.Combine(Path.GetTempPath(), $"notellm-graph-{Guid.NewGuid():N}.usearch");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            {
+                var buffer = new byte[1 << 20];
+                for (long left = length; left > 0;)
+                {
+                    int read = source.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+                    if (read == 0) throw new EndOfStreamException($"the stored HNSW graph ends {left:N0} bytes early");
+                    file.Write(buffer, 0, read);
+                    left -= read;
+                }
+            }
+            var graph = new HnswGraph(dimensions, connectivity: 0, expansionAdd: 0, expansionSearch);
+            try
+            {
+                nint error;
+                usearch_load(graph.Handle, temp, &error);
+                Check(error, "load the stored HNSW graph");
+                int stored = (int)graph.Call(&usearch_dimensions, "read the stored graph's dimensions");
+                if (stored != dimensions) throw new InvalidDataException($"the stored HNSW graph holds {stored}-dimensional vectors, not {dimensions}-dimensional ones");
+                // Loading restores the expansions the graph was saved with; the caller's options win.
+                graph.ExpansionSearch = expansionSearch;
+                usearch_change_expansion_add(graph.Handle, (nuint)expansionAdd, &error);
+                Check(error, $"set the insert expansion to {expansionAdd}");
+                return graph;
+            }
+            catch
+            {
+                graph.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>Moves <paramref name="source"/> past a graph written by <see cref="SaveTo"/> without reading it.</summary>
+    public static void Skip(Stream source)
+    {
+        Span<byte> prefix = stackalloc byte[sizeof(long)];
+        source.ReadExactly(prefix);
+        source.Seek(BinaryPrimitives.ReadInt64LittleEndian(prefix), SeekOrigin.Current);
+    }
+
+    /// <summary>
+    /// Writes the graph to <paramref name="destination"/>: its length in bytes (8, little-endian), then USearch's own
+    /// format (its vectors and links). USearch saves graphs to files, so the bytes pass through a temporary file.
+    /// </summary>
+    public void SaveTo(Stream destination)
+    {
+        string temp = Path.Combine(Path.GetTempPath(), $"notellm-graph-{Guid.NewGuid():N}.usearch");
+        try
+        {
+            nint error;
+            usearch_save(Handle, temp, &error);
+            Check(error, "save the HNSW graph");
+            using var file = File.OpenRead(temp);
+            Span<byte> prefix = stackalloc byte[sizeof(long)];
+            BinaryPrimitives.WriteInt64LittleEndian(prefix, file.Length);
+            destination.Write(prefix);
+            file.CopyTo(destination, 1 << 20);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>Links per node (M) the graph was built with.</summary>
+    public int Connectivity => (int)Call(&usearch_connectivity, "read the graph's connectivity");
 
     /// <summary>Threads that may use the graph at once: USearch sizes its per-thread scratch space by the cores it sees.</summary>
     public static int MaxThreads => Environment.ProcessorCount;
@@ -156,10 +241,15 @@ internal sealed unsafe partial class HnswGraph : IDisposable
 
     [LibraryImport(Library)] private static partial nint usearch_init(InitOptions* options, nint* error);
     [LibraryImport(Library)] private static partial void usearch_free(nint index, nint* error);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial void usearch_save(nint index, string path, nint* error);
+    [LibraryImport(Library, StringMarshalling = StringMarshalling.Utf8)] private static partial void usearch_load(nint index, string path, nint* error);
+    [LibraryImport(Library)] private static partial nuint usearch_dimensions(nint index, nint* error);
+    [LibraryImport(Library)] private static partial nuint usearch_connectivity(nint index, nint* error);
     [LibraryImport(Library)] private static partial nuint usearch_size(nint index, nint* error);
     [LibraryImport(Library)] private static partial nuint usearch_capacity(nint index, nint* error);
     [LibraryImport(Library)] private static partial void usearch_reserve(nint index, nuint capacity, nint* error);
     [LibraryImport(Library)] private static partial nuint usearch_expansion_search(nint index, nint* error);
+    [LibraryImport(Library)] private static partial void usearch_change_expansion_add(nint index, nuint expansion, nint* error);
     [LibraryImport(Library)] private static partial void usearch_change_expansion_search(nint index, nuint expansion, nint* error);
     [LibraryImport(Library)] private static partial void usearch_add(nint index, ulong key, float* vector, int kind, nint* error);
     [LibraryImport(Library)] private static partial nuint usearch_search(nint index, float* query, int kind, nuint count, ulong* keys, float* distances, nint* error);

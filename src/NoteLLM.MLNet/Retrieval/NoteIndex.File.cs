@@ -6,15 +6,16 @@ namespace NoteLLM.MLNet.Retrieval;
 
 public sealed partial class NoteIndex
 {
-    // File layout (little-endian): magic, format version, dimensions, count, the ids, the embedding rows,
-    // then a CRC-64 of every preceding byte so truncated or damaged files are refused.
-    // The HNSW graph is not stored: an approximate index rebuilds it from the embeddings on load.
+    // File layout (little-endian): magic, format version, dimensions, count, the ids, the embedding rows, then
+    // (version 2) whether an HNSW graph follows and the graph (HnswGraph.SaveTo), then a CRC-64 of every preceding
+    // byte so truncated or damaged files are refused. Version 1 files (no graph) are still read.
     static readonly byte[] Magic = "NOTEIDX\0"u8.ToArray();
-    const int FormatVersion = 1;
+    const int FormatVersion = 2;
 
     /// <summary>
     /// Saves the index to <paramref name="path"/>: written to a temporary file beside it, then moved over it,
-    /// so a crash never leaves a half-written index. Only ids and embeddings are stored, not the HNSW graph.
+    /// so a crash never leaves a half-written index. Stores the ids, the embeddings and, for an approximate index, its
+    /// HNSW graph, so loading does not rebuild it (the graph roughly doubles the file: USearch keeps its own copy of the vectors).
     /// </summary>
     public void Save(string path)
     {
@@ -38,6 +39,9 @@ public sealed partial class NoteIndex
                         int rows = Math.Min(_blockSize, Count - row);
                         writer.Write(MemoryMarshal.AsBytes(_blocks[row / _blockSize].AsSpan(0, rows * Dimensions)));
                     }
+                    writer.Write(_graph is not null);
+                    writer.Flush();
+                    _graph?.SaveTo(writer.BaseStream);
                 }
                 file.Write(crc.GetCurrentHash());
             }
@@ -50,8 +54,9 @@ public sealed partial class NoteIndex
     }
 
     /// <summary>
-    /// Loads an index saved by <see cref="Save"/>. With <see cref="NoteSearchMode.Approximate"/> options the HNSW
-    /// graph is rebuilt from the loaded embeddings (minutes for millions of notes).
+    /// Loads an index saved by <see cref="Save"/>. With <see cref="NoteSearchMode.Approximate"/> options the stored
+    /// HNSW graph is used when the file has one built with the same <see cref="NoteIndexOptions.Connectivity"/>;
+    /// otherwise the graph is rebuilt from the loaded embeddings (minutes for millions of notes).
     /// </summary>
     /// <exception cref="InvalidDataException">The file is not a note index, is truncated or is damaged.</exception>
     public static NoteIndex Load(string path, NoteIndexOptions? options = null)
@@ -63,8 +68,8 @@ public sealed partial class NoteIndex
         var magic = reader.ReadBytes(Magic.Length);
         if (!magic.AsSpan().SequenceEqual(Magic)) throw new InvalidDataException($"'{path}' is not a NoteLLM note index file");
         int version = reader.ReadInt32();
-        if (version != FormatVersion)
-            throw new InvalidDataException($"'{path}' has note index format version {version}; this library reads version {FormatVersion}");
+        if (version is not (1 or FormatVersion))
+            throw new InvalidDataException($"'{path}' has note index format version {version}; this library reads versions 1 and {FormatVersion}");
         int dimensions = reader.ReadInt32(), count = reader.ReadInt32();
         if (dimensions < 1 || count < 0) throw new InvalidDataException($"'{path}' has an invalid header ({dimensions} dimensions, {count} notes)");
 
@@ -90,15 +95,34 @@ public sealed partial class NoteIndex
             index.EnsureRow(row);
             reader.BaseStream.ReadExactly(MemoryMarshal.AsBytes(index.Row(row)));
         }
-        if (file.Position != file.Length - sizeof(ulong))
-            throw new InvalidDataException($"'{path}' has {file.Length - sizeof(ulong) - file.Position} unexpected bytes after its {count} embeddings");
-        index.Options.Mode = options.Mode;
-        if (options.Mode == NoteSearchMode.Approximate)
+        try
         {
-            index._graph = index.NewGraph();
-            index.AddToGraph(0, count);
+            bool hasGraph = version >= 2 && reader.ReadBoolean();
+            if (hasGraph && options.Mode == NoteSearchMode.Approximate)
+            {
+                var stored = HnswGraph.LoadFrom(file, dimensions, options.ExpansionAdd, options.ExpansionSearch);
+                // A graph built with another number of links per node is rebuilt below with the requested one.
+                if (stored.Connectivity == options.Connectivity) index._graph = stored;
+                else stored.Dispose();
+                if (index._graph is not null && index._graph.Count != count)
+                    throw new InvalidDataException($"'{path}' stores an HNSW graph of {index._graph.Count} notes for its {count} notes");
+            }
+            else if (hasGraph) HnswGraph.Skip(file);
+            if (file.Position != file.Length - sizeof(ulong))
+                throw new InvalidDataException($"'{path}' has {file.Length - sizeof(ulong) - file.Position} unexpected bytes after its {count} embeddings");
+            index.Options.Mode = options.Mode;
+            if (options.Mode == NoteSearchMode.Approximate && index._graph is null)
+            {
+                index._graph = index.NewGraph();
+                index.AddToGraph(0, count);
+            }
+            return index;
         }
-        return index;
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
     }
 
     static void VerifyChecksum(string path)

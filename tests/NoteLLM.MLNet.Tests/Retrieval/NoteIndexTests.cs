@@ -233,7 +233,7 @@ public class NoteIndexTests
     }
 
     [Fact]
-    public void ApproximateIndexSupportsRemoveAndRebuildsItsGraphOnLoad()
+    public void ApproximateIndexSupportsRemoveAndLoadsItsStoredGraph()
     {
         var vectors = RandomUnitVectors(200, 8, seed: 9);
         var options = new NoteIndexOptions { Mode = NoteSearchMode.Approximate };
@@ -241,7 +241,7 @@ public class NoteIndexTests
         index.Add(Ids(200), vectors);
         index.Remove("note10");
         index.Add("late", vectors[10]);
-        string path = Path.Combine(Path.GetTempPath(), $"noteindex-test-{Guid.NewGuid():N}.idx");
+        string path = TempPath();
         try
         {
             Assert.Equal("late", index.Search(vectors[10], 1)[0].Id);
@@ -252,7 +252,74 @@ public class NoteIndexTests
             using var loaded = NoteIndex.Load(path, options);
             AssertSameResults(index.RelatedNotes("note5", 10), loaded.RelatedNotes("note5", 10));
             Assert.Equal("note199", loaded.Search(vectors[199], 1)[0].Id);
+            Assert.Equal("late", loaded.Search(vectors[10], 1)[0].Id);
+            Assert.DoesNotContain(loaded.Search(vectors[10], 200), r => r.Id == "note10");
         }
         finally { File.Delete(path); }
     }
+
+    [Fact]
+    public void LoadUsesTheStoredGraphInsteadOfRebuildingIt()
+    {
+        // A sparse graph searched with one candidate: its answers depend on the exact graph, and the graph of an
+        // index with removals differs from one rebuilt from the remaining rows, so equal answers for every query
+        // show that the stored graph was loaded.
+        var vectors = RandomUnitVectors(3000, 32, seed: 13);
+        var queries = RandomUnitVectors(200, 32, seed: 14);
+        var options = new NoteIndexOptions { Mode = NoteSearchMode.Approximate, Connectivity = 4, ExpansionAdd = 16, ExpansionSearch = 1 };
+        using var index = new NoteIndex(32, options);
+        index.Add(Ids(3000), vectors);
+        for (int i = 0; i < 3000; i += 7) index.Remove($"note{i}");
+        string path = TempPath();
+        try
+        {
+            index.Save(path);
+            var expected = index.Search(queries, 5);
+            using var loaded = NoteIndex.Load(path, options);
+            var actual = loaded.Search(queries, 5);
+            for (int q = 0; q < queries.Length; q++) AssertSameResults(expected[q], actual[q]);
+
+            using var rebuilt = NoteIndex.Load(path, new NoteIndexOptions { Mode = NoteSearchMode.Approximate, Connectivity = 5, ExpansionAdd = 16, ExpansionSearch = 1 });
+            var fromRebuilt = rebuilt.Search(queries, 5);
+            Assert.Contains(Enumerable.Range(0, queries.Length), q => !expected[q].Select(r => r.Id).SequenceEqual(fromRebuilt[q].Select(r => r.Id)));
+
+            using var exact = NoteIndex.Load(path); // exact mode skips the stored graph
+            var nearest = exact.Search(queries, 1);
+            for (int q = 0; q < queries.Length; q++)
+                Assert.Equal(index.Ids.MaxBy(id => Dot(queries[q], index.GetEmbedding(id))), nearest[q][0].Id);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
+    public void FormatVersion1FilesWithoutAGraphStillLoad()
+    {
+        var vectors = RandomUnitVectors(50, 4, seed: 15);
+        string path = TempPath();
+        try
+        {
+            // Version 1 layout: magic, version, dimensions, count, ids, rows, CRC-64 of all of it.
+            using (var bytes = new MemoryStream())
+            {
+                using (var writer = new BinaryWriter(bytes, System.Text.Encoding.UTF8, leaveOpen: true))
+                {
+                    writer.Write("NOTEIDX\0"u8);
+                    writer.Write(1);
+                    writer.Write(4);
+                    writer.Write(50);
+                    foreach (string id in Ids(50)) writer.Write(id);
+                    foreach (var v in vectors) foreach (float x in v) writer.Write(x);
+                }
+                bytes.Write(System.IO.Hashing.Crc64.Hash(bytes.ToArray()));
+                File.WriteAllBytes(path, bytes.ToArray());
+            }
+            using var exact = NoteIndex.Load(path);
+            using var approximate = NoteIndex.Load(path, new NoteIndexOptions { Mode = NoteSearchMode.Approximate });
+            AssertSameResults(exact.RelatedNotes("note3", 5), approximate.RelatedNotes("note3", 5));
+            Assert.Equal(vectors[7], exact.GetEmbedding("note7"));
+        }
+        finally { File.Delete(path); }
+    }
+
+    static string TempPath() => Path.Combine(Path.GetTempPath(), $"noteindex-test-{Guid.NewGuid():N}.idx");
 }
