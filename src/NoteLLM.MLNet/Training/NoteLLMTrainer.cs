@@ -12,7 +12,8 @@ namespace NoteLLM.MLNet.Training;
 
 /// <summary>
 /// Trains a <see cref="NoteLLMModel"/> with GCL + CSFT (spec sections 4-6): one forward pass per micro-batch serves
-/// both losses, L = (w L_cl + alpha L_gen) / (1 + alpha); AdamW with warm-up and decay, clipping, gradient
+/// both losses, L = (w L_cl + alpha L_gen) / (1 + alpha), with GCL's negatives drawn from the step's whole batch
+/// across accumulated micro-batches (gradient caching); AdamW with warm-up and decay, clipping, gradient
 /// accumulation, optional LoRA, validation with best-weight selection, and exact resume from checkpoints.
 /// Deterministic on the CPU for a given seed: data order and prompt variants are drawn from random generators
 /// seeded by (seed, epoch) and (seed, micro-batch index), so they depend on the step only.
@@ -107,26 +108,27 @@ public sealed class NoteLLMTrainer
 
             int firstMicro = step * options.GradientAccumulationSteps;
             int micros = Math.Min(options.GradientAccumulationSteps, totalMicro - firstMicro);
-            double stepLoss = 0, stepCl = 0, stepGen = 0;
-            for (int m = 0; m < micros; m++)
+            double stepLoss, stepCl, stepGen;
+            using (NewDisposeScope()) // the micro-batches' tensors and every temporary of the step
             {
-                int micro = firstMicro + m;
-                int epoch = micro / microPerEpoch, index = micro % microPerEpoch;
-                var order = EpochOrder(epoch);
-                var microPairs = Enumerable.Range(index * batch, batch).Select(i => train[order[i]]).ToList();
-                using var scope = NewDisposeScope();
-                using var csft = CsftBatch.Build(model, microPairs, options, new Random(Mix(options.Seed, micro)), device);
-                if (epoch == 0) { dataReport.TruncatedPrompts += csft.Truncated; dataReport.PromptsWithoutGenerationTarget += csft.WithoutTarget; }
-                var (loss, cl, gen) = Loss(csft);
-                double value = loss.item<float>();
-                if (!double.IsFinite(value))
-                    throw new InvalidOperationException(
-                        $"NoteLLM training diverged at step {step + 1}: the loss is {value} (contrastive {cl.item<float>()}, generation {gen.item<float>()}, " +
-                        $"tau {network.Tau.item<float>():F3}, learning rate {lr:E2}). Lower LearningRate, keep MaxGradientNorm > 0, or train in float32.");
-                (loss / micros).backward();
-                stepLoss += value / micros; stepCl += cl.item<float>() / micros; stepGen += gen.item<float>() / micros;
-                notesSeen += csft.Notes; tokensSeen += csft.RealTokens;
+                var csfts = new List<CsftBatch>(micros);
+                for (int m = 0; m < micros; m++)
+                {
+                    int micro = firstMicro + m;
+                    int epoch = micro / microPerEpoch, index = micro % microPerEpoch;
+                    var order = EpochOrder(epoch);
+                    var microPairs = Enumerable.Range(index * batch, batch).Select(i => train[order[i]]).ToList();
+                    var csft = CsftBatch.Build(model, microPairs, options, new Random(Mix(options.Seed, micro)), device);
+                    if (epoch == 0) { dataReport.TruncatedPrompts += csft.Truncated; dataReport.PromptsWithoutGenerationTarget += csft.WithoutTarget; }
+                    notesSeen += csft.Notes; tokensSeen += csft.RealTokens;
+                    csfts.Add(csft);
+                }
+                (stepLoss, stepCl, stepGen) = AccumulateGradients(csfts);
             }
+            if (!double.IsFinite(stepLoss))
+                throw new InvalidOperationException(
+                    $"NoteLLM training diverged at step {step + 1}: the loss is {stepLoss} (contrastive {stepCl}, generation {stepGen}, " +
+                    $"tau {network.Tau.item<float>():F3}, learning rate {lr:E2}). Lower LearningRate, keep MaxGradientNorm > 0, or train in float32.");
             if (options.MaxGradientNorm > 0) nn.utils.clip_grad_norm_(trainable, options.MaxGradientNorm);
             optimizer.step();
             if ((step + 1) % 10 == 0) NativeHeap.Trim(); // give glibc-retained tensor buffers back so RSS stays flat
@@ -166,6 +168,66 @@ public sealed class NoteLLMTrainer
         network.eval();
         log($"training done in {wall.Elapsed:hh\\:mm\\:ss}: {dataReport}");
         return new TrainingResult(totalSteps, history, bestValidation, bestStep, dataReport, wall.Elapsed, resumed);
+    }
+
+    /// <summary>
+    /// Adds to the parameters' gradients those of one optimizer step, whose batch is <paramref name="micros"/>
+    /// together, and returns its loss with its contrastive and generation parts (each averaged over the micro-batches).
+    /// </summary>
+    internal (double Loss, double Contrastive, double Generation) AccumulateGradients(IReadOnlyList<CsftBatch> micros)
+    {
+        if (micros.Count > 1 && options.ContrastAcrossMicroBatches && options.ContrastiveWeight > 0) return AccumulateWithCachedEmbeddings(micros);
+        double loss = 0, contrastive = 0, generation = 0;
+        foreach (var micro in micros)
+        {
+            using var scope = NewDisposeScope();
+            var (l, cl, gen) = Loss(micro);
+            (l / micros.Count).backward();
+            loss += l.item<float>() / micros.Count; contrastive += cl.item<float>() / micros.Count; generation += gen.item<float>() / micros.Count;
+        }
+        return (loss, contrastive, generation);
+    }
+
+    // GCL over the step's whole batch with gradient caching (Gao et al. 2021, "Scaling Deep Contrastive Learning Batch
+    // Size under Memory Limited Setup"), so the negatives come from every micro-batch, as the paper's global batch
+    // (spec section 4). Embed every micro-batch without a graph; take L_cl over all the embeddings and keep its
+    // gradient with respect to each one; then run each micro-batch again with its graph and push that gradient through
+    // it together with its generation loss. The gradients equal those of one pass over the whole batch (the decoder
+    // has no dropout, so both passes compute the same embeddings), for one extra forward pass per micro-batch.
+    private (double Loss, double Contrastive, double Generation) AccumulateWithCachedEmbeddings(IReadOnlyList<CsftBatch> micros)
+    {
+        var network = model.Network;
+        double contrastiveScale = options.ContrastiveWeight / (1 + options.Alpha), generationScale = options.Alpha / (1 + options.Alpha);
+        using var scope = NewDisposeScope();
+        var firsts = new List<Tensor>(micros.Count); var seconds = new List<Tensor>(micros.Count);
+        using (no_grad())
+            foreach (var micro in micros)
+            {
+                var embeddings = network.EmbeddingsAt(network.Decoder.Forward(micro.Ids), micro.EmbeddingPositions); // [2b, E]
+                long b = embeddings.shape[0] / 2;
+                firsts.Add(embeddings.narrow(0, 0, b));
+                seconds.Add(embeddings.narrow(0, b, b));
+            }
+        var all = cat([.. firsts, .. seconds]).detach().requires_grad_(true);  // [2B, E] laid out [A_1..A_B, B_1..B_B]
+        long pairs = all.shape[0] / 2;
+        var cl = GenerativeContrastiveLoss.Compute(all, network.Tau);
+        (cl * contrastiveScale).backward();                                     // tau's gradient, and dL/d(embedding) in all.grad
+        double contrastive = cl.item<float>(), generation = 0;
+
+        long offset = 0;
+        for (int m = 0; m < micros.Count; m++)
+        {
+            using var microScope = NewDisposeScope();
+            long b = firsts[m].shape[0];
+            var cached = cat([all.grad!.narrow(0, offset, b), all.grad!.narrow(0, pairs + offset, b)]); // [2b, E]
+            offset += b;
+            var hidden = network.Decoder.Forward(micros[m].Ids);
+            var embeddings = network.EmbeddingsAt(hidden, micros[m].EmbeddingPositions);
+            var gen = GenerationLoss.Compute(network.Decoder, hidden, micros[m].LabelRows, micros[m].LabelPositions, micros[m].Labels);
+            ((embeddings * cached).sum() + gen * (generationScale / micros.Count)).backward();
+            generation += gen.item<float>() / micros.Count;
+        }
+        return (contrastiveScale * contrastive + generationScale * generation, contrastive, generation);
     }
 
     // One forward pass for both losses: hidden states feed the embedding (GCL) and the output tokens (CSFT).

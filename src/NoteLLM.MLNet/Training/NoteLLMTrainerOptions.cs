@@ -27,10 +27,16 @@ public sealed record NoteLLMTrainerOptions
     public int MaxHashtagsPerPrompt { get; init; } = 5;
 
     // --- optimisation (spec section 6) ---
-    /// <summary>Pairs per forward pass (default 8). The in-batch negatives of GCL come from this micro-batch.</summary>
+    /// <summary>Pairs per forward pass (default 8). See <see cref="ContrastAcrossMicroBatches"/> for where GCL's in-batch negatives come from.</summary>
     public int BatchSize { get; init; } = 8;
     /// <summary>Micro-batches per optimizer step (default 16, so 128 pairs per step as in the paper).</summary>
     public int GradientAccumulationSteps { get; init; } = 16;
+    /// <summary>
+    /// GCL negatives come from the step's whole batch, <see cref="BatchSize"/> x <see cref="GradientAccumulationSteps"/>
+    /// pairs, as from the paper's global batch (default true). Costs one extra forward pass per micro-batch (gradient
+    /// caching) when there are several; false takes the negatives from each micro-batch alone.
+    /// </summary>
+    public bool ContrastAcrossMicroBatches { get; init; } = true;
     /// <summary>Passes over the training pairs (default 1).</summary>
     public int Epochs { get; init; } = 1;
     /// <summary>Stops after this many optimizer steps when set (default null: all epochs).</summary>

@@ -195,6 +195,37 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void CachedEmbeddingGradientsEqualThoseOfOnePassOverTheWholeBatch()
+    {
+        // Two micro-batches of 3 pairs with negatives across both (gradient caching) must give the gradients of
+        // L = (L_cl over all 6 pairs + alpha mean(L_gen of each micro-batch)) / (1 + alpha), alpha = 0.5.
+        var pairs = SyntheticNotes.Pairs(6);
+        using var model = TinyModel();
+        var options = new NoteLLMTrainerOptions { HashtagTaskRatio = 0, EmbeddingDimension = 32, Alpha = 0.5 };
+        using var whole = CsftBatch.Build(model, pairs, options, new Random(1), CPU);
+        using var first = CsftBatch.Build(model, pairs.Take(3).ToList(), options, new Random(1), CPU);
+        using var second = CsftBatch.Build(model, pairs.Skip(3).ToList(), options, new Random(1), CPU);
+
+        Dictionary<string, Tensor> Gradients(NoteLLMTrainerOptions o, params CsftBatch[] micros)
+        {
+            model.Network.zero_grad();
+            new NoteLLMTrainer(model, o).AccumulateGradients(micros);
+            return model.Network.named_parameters().ToDictionary(p => p.name, p => p.parameter.grad?.clone() ?? zeros_like(p.parameter));
+        }
+        var cached = Gradients(options, first, second);
+        var contrastive = Gradients(options with { Alpha = 0 }, whole);                         // d L_cl(6 pairs)
+        var generation = Gradients(options with { ContrastiveWeight = 0 }, first, second);       // d (0.5 / 1.5) mean L_gen
+        var withinMicroBatches = Gradients(options with { ContrastAcrossMicroBatches = false }, first, second);
+
+        foreach (var (name, gradient) in cached)
+        {
+            var expected = contrastive[name] / 1.5 + generation[name];
+            Assert.True(gradient.allclose(expected, rtol: 1e-4, atol: 1e-6), $"{name}: largest difference {(gradient - expected).abs().max().item<float>()}");
+        }
+        Assert.Contains(cached, g => !g.Value.allclose(withinMicroBatches[g.Key], rtol: 1e-2, atol: 1e-5)); // other negatives, other gradients
+    }
+
+    [Fact]
     public void NonFiniteLossStopsWithAClearMessage()
     {
         using var model = TinyModel();
