@@ -28,10 +28,33 @@ public static class GreedyDecoder
 {
     /// <returns>Per prompt, the generated token ids without the EOS token.</returns>
     public static IReadOnlyList<int[]> Generate(LlamaForCausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts,
-        int eosTokenId, int padTokenId, GreedyDecodingOptions? options = null)
+        int eosTokenId, int padTokenId, GreedyDecodingOptions? options = null) =>
+        Decode(model, prompts, eosTokenId, padTokenId, options, promptPositions: null).Tokens;
+
+    /// <summary>
+    /// <see cref="Generate"/>, also returning the last layer's hidden state (after the final norm) of prompt r's token
+    /// at <paramref name="promptPositions"/>[r], read from the prompt's forward pass, so reading a state of the same
+    /// prompt (such as NoteLLM's embedding position) costs no pass of its own.
+    /// </summary>
+    /// <returns>The generated token ids, and the hidden states [prompts, D] (the caller disposes them).</returns>
+    public static (IReadOnlyList<int[]> Tokens, Tensor PromptStates) GenerateReadingPrompt(LlamaForCausalLM model,
+        IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<int> promptPositions, int eosTokenId, int padTokenId,
+        GreedyDecodingOptions? options = null)
+    {
+        if ((options?.MaxNewTokens ?? 1) < 1) throw new ArgumentException("MaxNewTokens must be at least 1 to read the prompt's states.", nameof(options));
+        if (promptPositions.Count != prompts.Count) throw new ArgumentException($"{promptPositions.Count} positions for {prompts.Count} prompts", nameof(promptPositions));
+        for (int r = 0; r < prompts.Count; r++)
+            if (promptPositions[r] < 0 || promptPositions[r] >= prompts[r].Count)
+                throw new ArgumentOutOfRangeException(nameof(promptPositions), $"position {promptPositions[r]} is outside prompt {r} of {prompts[r].Count} tokens");
+        var (tokens, states) = Decode(model, prompts, eosTokenId, padTokenId, options, promptPositions);
+        return (tokens, states!);
+    }
+
+    private static (IReadOnlyList<int[]> Tokens, Tensor? PromptStates) Decode(LlamaForCausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts,
+        int eosTokenId, int padTokenId, GreedyDecodingOptions? options, IReadOnlyList<int>? promptPositions)
     {
         options ??= new GreedyDecodingOptions();
-        if (prompts.Count == 0) return [];
+        if (prompts.Count == 0) return ([], promptPositions is null ? null : zeros(0, model.Config.HiddenSize, dtype: model.Dtype, device: model.Device));
         if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("Every prompt needs at least one token.", nameof(prompts));
 
         int b = prompts.Count, promptLength = prompts.Max(p => p.Count), maxNew = options.MaxNewTokens;
@@ -53,11 +76,18 @@ public static class GreedyDecoder
         var seen = zeros(b, model.Config.VocabSize, dtype: @bool, device: device).scatter_(1, ids, ones_like(ids, dtype: @bool)); // tokens to penalise
         using var cache = options.UseKvCache ? new KvCache(model.Config, b, promptLength + maxNew, model.Dtype, device) : null;
 
+        Tensor? promptStates = null;
         var step = ids;
         for (int t = 0; t < maxNew; t++)
         {
             using var scope = NewDisposeScope();
             var hidden = model.Forward(step, mask, cache);                                   // [B, T, D]
+            if (t == 0 && promptPositions is not null)
+            {
+                // prompts are right-aligned: prompt r's token i sits at column promptLength - |prompt r| + i
+                var columns = tensor(Enumerable.Range(0, b).Select(r => (long)(promptLength - prompts[r].Count + promptPositions[r])).ToArray(), device: device);
+                promptStates = hidden[arange(b, device: device), columns].DetachFromDisposeScope();  // [B, D]
+            }
             var logits = model.Logits(hidden.select(1, -1)).to(float32);                     // [B, V]
             if (options.RepetitionPenalty != 1.0)
             {
@@ -81,6 +111,6 @@ public static class GreedyDecoder
             ids = cat([ids, column], 1).MoveToOuterDisposeScope();
             step = (cache is null ? ids : column).MoveToOuterDisposeScope();
         }
-        return generated.Select(g => g.ToArray()).ToList();
+        return (generated.Select(g => g.ToArray()).ToList(), promptStates);
     }
 }

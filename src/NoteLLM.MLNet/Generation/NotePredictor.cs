@@ -14,8 +14,9 @@ public sealed record NotePrediction(float[]? Embedding, string? Category, string
 /// <summary>
 /// Inference with a trained <see cref="NoteLLMModel"/>: the note embedding (hidden state of the token before [EMB],
 /// projected and normalised; spec section 3), the generated category and the generated hashtags (greedy decoding;
-/// spec section 7). Embeddings come from right-padded prompts that end right before [EMB], so a note's embedding
-/// does not depend on the other notes of its batch beyond floating-point noise.
+/// spec section 7). Embeddings come from prompts that end right before [EMB] or, when categories are generated too,
+/// from the category prompt's forward pass (the same tokens up to [EMB]); either way a note's embedding does not depend
+/// on the other notes of its batch beyond floating-point noise.
 /// </summary>
 public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? decoding = null, int hashtagCount = 3, int batchSize = 16)
 {
@@ -32,8 +33,10 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
         for (int start = 0; start < notes.Count; start += BatchSize)
         {
             var chunk = notes.Skip(start).Take(BatchSize).ToList();
-            var embeddings = outputs.HasFlag(NoteOutputs.Embedding) ? Embed(chunk) : null;
-            var categories = outputs.HasFlag(NoteOutputs.Category) ? Generate(chunk, PromptTask.Category).Select(s => s.Trim()).ToArray() : null;
+            float[][]? embeddings = null;
+            string[]? categories = null;
+            if (outputs.HasFlag(NoteOutputs.Category)) (categories, embeddings) = GenerateCategories(chunk, outputs.HasFlag(NoteOutputs.Embedding));
+            else if (outputs.HasFlag(NoteOutputs.Embedding)) embeddings = Embed(chunk);
             var hashtags = outputs.HasFlag(NoteOutputs.Hashtags) ? Generate(chunk, PromptTask.Hashtags(HashtagCount)).Select(Model.Prompts.ParseHashtags).ToArray() : null;
             for (int i = 0; i < chunk.Count; i++)
                 result[start + i] = new NotePrediction(embeddings?[i], categories?[i], hashtags?[i]);
@@ -57,10 +60,30 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
         var device = Model.Decoder.Device;
         var hidden = Model.Decoder.Forward(tensor(ids, [prompts.Length, length], device: device));         // [N, L, D]
         var positions = tensor(prompts.Select(p => (long)p.EmbeddingPosition).ToArray(), device: device);
-        var embeddings = Model.Network.EmbeddingsAt(hidden, positions).cpu();                             // [N, E]
+        return Rows(Model.Network.EmbeddingsAt(hidden, positions).cpu());                                  // [N, E]
+    }
+
+    // The embedding prompt is the category prompt up to [EMB] (spec section 3), so with both outputs wanted the
+    // embedding is read from the category prompt's own forward pass instead of a pass of its own.
+    private (string[] Categories, float[][]? Embeddings) GenerateCategories(IReadOnlyList<NoteText> notes, bool withEmbeddings)
+    {
+        if (!withEmbeddings) return (Generate(notes, PromptTask.Category).Select(s => s.Trim()).ToArray(), null);
+        var prompts = notes.Select(n => Model.Prompts.Build(n, PromptTask.Category, output: null)).ToList();
+        var (tokens, states) = GreedyDecoder.GenerateReadingPrompt(Model.Decoder, prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(),
+            prompts.Select(p => p.EmbeddingPosition).ToList(), Model.Tokenizer.EosTokenId, Model.Tokenizer.PadTokenId, Decoding);
+        using (states)
+        using (no_grad())
+        {
+            using var embeddings = Model.Network.Embeddings(states).cpu();                                   // [N, E]
+            return (tokens.Select(t => Model.Tokenizer.Decode(t).Trim()).ToArray(), Rows(embeddings));
+        }
+    }
+
+    private float[][] Rows(Tensor embeddings)
+    {
         int e = Model.EmbeddingDimension;
         var flat = embeddings.data<float>().ToArray();
-        return Enumerable.Range(0, notes.Count).Select(i => flat.AsSpan(i * e, e).ToArray()).ToArray();
+        return Enumerable.Range(0, (int)embeddings.shape[0]).Select(i => flat.AsSpan(i * e, e).ToArray()).ToArray();
     }
 
     private string[] Generate(IReadOnlyList<NoteText> notes, PromptTask task)

@@ -38,8 +38,14 @@ public sealed class NoteLLMNetwork : nn.Module
     {
         using var scope = NewDisposeScope();
         var rows = arange(hidden.shape[0], dtype: int64, device: hidden.device);
-        var atPosition = hidden[rows, positions];                                    // [N, D]
-        var projected = embedding_projection.forward(atPosition).to(float32);       // [N, E]
+        return Embeddings(hidden[rows, positions]).MoveToOuterDisposeScope();       // [N, D] -> [N, E]
+    }
+
+    /// <summary>L2-normalised note embeddings from the hidden states [N, D] of the token before [EMB] -> [N, E] (float32).</summary>
+    public Tensor Embeddings(Tensor states)
+    {
+        using var scope = NewDisposeScope();
+        var projected = embedding_projection.forward(states).to(float32);           // [N, E]
         return nn.functional.normalize(projected, p: 2, dim: -1).MoveToOuterDisposeScope();
     }
 }
