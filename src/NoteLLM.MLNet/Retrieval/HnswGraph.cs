@@ -33,7 +33,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
             ExpansionAdd = (nuint)expansionAdd,
             ExpansionSearch = (nuint)expansionSearch,
         };
-        nint error;
+        nint error = 0;
         var handle = usearch_init(&options, &error);
         Check(error, "create the HNSW graph");
         _handle = new GraphHandle(handle);
@@ -66,7 +66,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
             var graph = new HnswGraph(dimensions, connectivity: 0, expansionAdd: 0, expansionSearch);
             try
             {
-                nint error;
+                nint error = 0;
                 usearch_load(graph.Handle, temp, &error);
                 Check(error, "load the stored HNSW graph");
                 int stored = (int)graph.Call(&usearch_dimensions, "read the stored graph's dimensions");
@@ -106,7 +106,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         string temp = Path.Combine(Path.GetTempPath(), $"notellm-graph-{Guid.NewGuid():N}.usearch");
         try
         {
-            nint error;
+            nint error = 0;
             usearch_save(Handle, temp, &error);
             Check(error, "save the HNSW graph");
             using var file = File.OpenRead(temp);
@@ -139,7 +139,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         get => (int)Call(&usearch_expansion_search, "read the search expansion");
         set
         {
-            nint error;
+            nint error = 0;
             usearch_change_expansion_search(Handle, (nuint)value, &error);
             Check(error, $"set the search expansion to {value}");
         }
@@ -148,7 +148,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// <summary>Makes room for <paramref name="capacity"/> vectors in all (one allocation instead of growing per insert).</summary>
     public void Reserve(int capacity)
     {
-        nint error;
+        nint error = 0;
         usearch_reserve(Handle, (nuint)capacity, &error);
         Check(error, $"reserve room for {capacity:N0} vectors");
     }
@@ -157,7 +157,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     public void Add(ulong key, ReadOnlySpan<float> vector)
     {
         CheckLength(vector.Length);
-        nint error;
+        nint error = 0;
         fixed (float* data = vector) usearch_add(Handle, key, data, ScalarFloat32, &error);
         Check(error, $"add vector {key}");
     }
@@ -167,7 +167,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     {
         CheckLength(query.Length);
         if (distances.Length < keys.Length) throw new ArgumentException("distances is shorter than keys", nameof(distances));
-        nint error;
+        nint error = 0;
         nuint found;
         fixed (float* data = query)
         fixed (ulong* keyData = keys)
@@ -180,7 +180,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// <summary>Removes the vector under <paramref name="key"/>.</summary>
     public void Remove(ulong key)
     {
-        nint error;
+        nint error = 0;
         usearch_remove(Handle, key, &error);
         Check(error, $"remove vector {key}");
     }
@@ -188,7 +188,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// <summary>Moves the vector under <paramref name="from"/> to the key <paramref name="to"/>.</summary>
     public void Rename(ulong from, ulong to)
     {
-        nint error;
+        nint error = 0;
         usearch_rename(Handle, from, to, &error);
         Check(error, $"rename vector {from} to {to}");
     }
@@ -199,7 +199,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
 
     nuint Call(delegate*<nint, nint*, nuint> function, string what)
     {
-        nint error;
+        nint error = 0;
         nuint result = function(Handle, &error);
         Check(error, what);
         return result;
@@ -210,7 +210,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         if (length != _dimensions) throw new ArgumentException($"the graph holds {_dimensions}-dimensional vectors, not {length}-dimensional ones");
     }
 
-    // USearch reports failures as a static message string; no message means success.
+    // USearch reports a failure by pointing error at a static message and leaves it alone on success, so callers start it at 0.
     static void Check(nint error, string what)
     {
         if (error != 0) throw new InvalidOperationException($"USearch could not {what}: {Marshal.PtrToStringUTF8(error)}");
@@ -233,7 +233,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
 
         protected override bool ReleaseHandle()
         {
-            nint error;
+            nint error = 0;
             usearch_free(handle, &error);
             return error == 0;
         }
