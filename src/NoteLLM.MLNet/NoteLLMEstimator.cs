@@ -52,8 +52,8 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
 
         ch.Info($"NoteLLM: {(options.HuggingFaceCheckpoint is string c ? $"fine-tuning '{c}'" : "training a decoder from scratch")} on {device.type}, {dtype}");
         var model = options.HuggingFaceCheckpoint is string checkpoint
-            ? NoteLLMModel.FromHuggingFace(checkpoint, dim, dtype, options.PromptTemplates, options.PromptLimits, seed)
-            : NoteLLMModel.CreateFromScratch(options.FromScratch, dim, templates: options.PromptTemplates, limits: options.PromptLimits, seed: seed);
+            ? NoteLLMModel.FromHuggingFace(checkpoint, dim, dtype, options.PromptTemplates, options.PromptLimits, seed, training.InitialTau)
+            : NoteLLMModel.CreateFromScratch(options.FromScratch, dim, templates: options.PromptTemplates, limits: options.PromptLimits, seed: seed, initialTau: training.InitialTau);
         try
         {
             if (model.Decoder.Dtype != dtype) model.Network.to(dtype);

@@ -75,30 +75,32 @@ public sealed class NoteLLMModel : IDisposable
 
     /// <summary>
     /// A model whose decoder is built from scratch (random weights) for <paramref name="config"/>, with the bundled
-    /// GPT-2 tokenizer unless another is given; the vocabulary is sized to the tokenizer.
+    /// GPT-2 tokenizer unless another is given; the vocabulary is sized to the tokenizer. <paramref name="initialTau"/>
+    /// starts the learnable temperature (pass <see cref="Training.NoteLLMTrainerOptions.InitialTau"/>).
     /// </summary>
     public static NoteLLMModel CreateFromScratch(DecoderConfig config, int embeddingDimension, NoteTokenizer? tokenizer = null,
-        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0)
+        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0)
     {
         tokenizer ??= NoteTokenizer.CreateGpt2();
         manual_seed(seed);
         var decoder = new LlamaForCausalLM(config with { VocabSize = tokenizer.VocabularySize, EosTokenId = tokenizer.EosTokenId, BosTokenId = tokenizer.BosTokenId, PadTokenId = tokenizer.PadTokenId });
         decoder.InitializeWeights();
-        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
     }
 
     /// <summary>
     /// A model on a pretrained Hugging Face checkpoint folder (config.json, safetensors, tokenizer files): the tokenizer
     /// gains [EMB] (and a padding token if needed) and the embedding matrix grows to match, new rows at the mean.
+    /// <paramref name="initialTau"/> starts the learnable temperature (pass <see cref="Training.NoteLLMTrainerOptions.InitialTau"/>).
     /// </summary>
     public static NoteLLMModel FromHuggingFace(string folder, int embeddingDimension, ScalarType dtype = ScalarType.Float32,
-        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0)
+        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0)
     {
         var tokenizer = NoteTokenizer.FromHuggingFaceFolder(folder);
         var decoder = HuggingFaceCheckpoint.Load(folder, dtype);
         decoder.ResizeVocabulary(Math.Max(tokenizer.VocabularySize, decoder.Config.VocabSize));
         manual_seed(seed);
-        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
     }
 
     public void Dispose() => Network.Dispose();

@@ -13,7 +13,10 @@ public sealed record NoteLLMTrainerOptions
     // --- the method ---
     /// <summary>Note embedding size after the projection (default 128, the paper's table; the authors' code uses 64).</summary>
     public int EmbeddingDimension { get; init; } = 128;
-    /// <summary>Initial value of the learnable temperature tau; the similarity scale is exp(tau) (default 3.0, s ~ 20).</summary>
+    /// <summary>
+    /// Initial value of the learnable temperature tau; the similarity scale is exp(tau) (default 3.0, s ~ 20). The
+    /// estimator builds the model with it; code that creates its own model passes it to <c>NoteLLMModel.CreateFromScratch</c>.
+    /// </summary>
     public double InitialTau { get; init; } = 3.0;
     /// <summary>alpha in L = (L_cl + alpha L_gen) / (1 + alpha) (default 0.01). 0 trains without CSFT.</summary>
     public double Alpha { get; init; } = 0.01;

@@ -96,7 +96,7 @@ sealed class ResultsBenchmark : IBenchmark
     static ResultRow TrainAndMeasure(string name, NoteLLMTrainerOptions options, ResultsSettings settings, ResultsDataset dataset, List<string> testIds)
     {
         Console.WriteLine($"--- {name}: alpha {options.Alpha}, contrastive weight {options.ContrastiveWeight}, r {options.HashtagTaskRatio}, {options.MaxSteps} steps");
-        using var model = NoteLLMModel.CreateFromScratch(DecoderConfig(settings), settings.EmbeddingDimension, seed: settings.Seed);
+        using var model = NoteLLMModel.CreateFromScratch(DecoderConfig(settings), settings.EmbeddingDimension, seed: settings.Seed, initialTau: options.InitialTau);
         long parameters = model.Network.parameters().Sum(p => p.numel());
         long tokenEmbedding = model.Decoder.Model.EmbedTokens.weight!.numel();
         var training = new NoteLLMTrainer(model, options, line => Console.WriteLine("  " + line)).Train(dataset.TrainPairs);

@@ -203,6 +203,20 @@ public class HuggingFaceCheckpointFitTests
     }
 }
 
+public class InitialTauTests
+{
+    [Fact]
+    public void FitStartsTheTemperatureAtTheInitialTauOption()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = NoteLLMFixture.Options();
+        // one step at a negligible learning rate: tau stays where it started
+        options.Training = options.Training with { InitialTau = 1.25, LearningRate = 1e-12, MaxSteps = 1 };
+        using var model = ml.Transforms.NoteLLM(options).Fit(ml.Data.LoadFromEnumerable(NoteLLMFixture.CreatePairs()));
+        Assert.Equal(1.25, model.Model.Network.Tau.item<float>(), 4);
+    }
+}
+
 public class NoteLLMEvaluationTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture>
 {
     [Fact]
