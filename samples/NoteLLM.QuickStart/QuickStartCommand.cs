@@ -141,7 +141,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
     /// <summary>
     /// From scratch: a 2-layer, d=128 decoder over the GPT-2 vocabulary, trained with the small-model values but
     /// batches of 8 pairs (more updates in the minutes the default run has: 972 steps, all 4,098 subset pairs for 2
-    /// epochs, take about 2 minutes on 2 idle CPU cores), learning rate 5e-4, alpha 1 and note parts of at most 64
+    /// epochs, take about 2.5 minutes on 2 idle CPU cores), learning rate 5e-4, alpha 1 and note parts of at most 64
     /// tokens. At 1e-3 and above the contrastive loss stalls near chance and the note embeddings bunch together (2e-3:
     /// avg recall 32.6 / 33.0 on seeds 1 / 2, mean cosine of random test-note pairs 0.84 / 0.85; 5e-4: 43.6 / 44.3,
     /// 0.79 / 0.77); alpha 1 instead of 0.5 then gives CSFT the weight to learn the category (accuracy 20% / 21%

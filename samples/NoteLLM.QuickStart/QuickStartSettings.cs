@@ -34,7 +34,7 @@ public sealed class QuickStartSettings : CommandSettings
     public int GenerateNotes { get; init; } = 100;
 
     [CommandOption("--train-pairs <N>")]
-    [Description("Training pairs sampled for training (default 0 = all; with 2 epochs the default run takes about 2 minutes on 2 idle CPU cores).")]
+    [Description("Training pairs sampled for training (default 0 = all; with 2 epochs the default run takes about 2.5 minutes on 2 idle CPU cores).")]
     [DefaultValue(0)]
     public int TrainPairs { get; init; }
 

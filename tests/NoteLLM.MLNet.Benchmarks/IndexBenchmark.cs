@@ -15,7 +15,7 @@ namespace NoteLLM.MLNet.Benchmarks;
 /// real embeddings, whose intrinsic dimension is low). Timings print wall time and the process's CPU time, because
 /// the 2-core machine is shared: CPU time well below 2 x wall time means other processes took the cores.
 /// Duration: the default run builds a 1M-vector HNSW graph one insert at a time (see NoteIndex.AddToGraph), which
-/// took 8.5 to 22 minutes on the shared 2-core machine; --n 100000 runs in about 2 minutes. Results: docs/benchmarks.md.
+/// took 19 minutes on the quiet 2-core machine (efConstruction 128); --n 100000 runs in about 2 minutes. Results: docs/benchmarks.md.
 /// </summary>
 public sealed class IndexBenchmark : IBenchmark
 {
