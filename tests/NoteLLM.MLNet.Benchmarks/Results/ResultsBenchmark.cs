@@ -190,6 +190,7 @@ sealed class ResultsBenchmark : IBenchmark
             BatchSize = settings.BatchSize,
             GradientAccumulationSteps = 1,
             LearningRate = settings.LearningRate,
+            Alpha = settings.Alpha,
             MaxSteps = steps,
             // enough epochs that MaxSteps, not the data, ends training
             Epochs = (int)Math.Ceiling(steps * (double)settings.BatchSize / Math.Max(1, 0.9 * trainPairs)) + 1,

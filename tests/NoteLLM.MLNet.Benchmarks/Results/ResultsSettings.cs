@@ -23,6 +23,8 @@ sealed record ResultsSettings
     public int BatchSize { get; init; } = 16;
     /// <summary>Peak learning rate. --lr X.</summary>
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>CSFT weight alpha of the NoteLLM row and the GCL ablations (the "w/o CSFT" row uses 0). --alpha X (default 0.5, ForSmallModelFromScratch's).</summary>
+    public double Alpha { get; init; } = 0.5;
     /// <summary>Tagged test notes whose category and hashtags are generated (Table 4's generation columns). --gen-notes N.</summary>
     public int GenerationNotes { get; init; } = 300;
     /// <summary>Most new tokens per generated category or hashtag list. --max-new-tokens N.</summary>
@@ -38,7 +40,7 @@ sealed record ResultsSettings
 
     public const string Usage =
         "options: --subset | --data DIR, --steps N (300), --ablation-steps N (40% of --steps), --hidden N (128), --layers N (2), " +
-        "--heads N (hidden/32), --embedding N (128), --batch N (16), --lr X (1e-3), --gen-notes N (300), --max-new-tokens N (24), " +
+        "--heads N (hidden/32), --embedding N (128), --batch N (16), --lr X (1e-3), --alpha X (0.5), --gen-notes N (300), --max-new-tokens N (24), " +
         "--skip-minilm, --skip-ablations, --output FILE (docs/results.md), --seed N (0)";
 
     /// <exception cref="ArgumentException">An unknown option, a missing value, or a value out of range; the message names it.</exception>
@@ -67,6 +69,11 @@ sealed record ResultsSettings
                 {
                     LearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double lr) && lr > 0
                         ? lr : throw new ArgumentException($"option --lr expects a positive number, got '{args[i]}'"),
+                },
+                "--alpha" => s with
+                {
+                    Alpha = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double alpha) && alpha >= 0
+                        ? alpha : throw new ArgumentException($"option --alpha expects a number >= 0, got '{args[i]}'"),
                 },
                 "--gen-notes" => s with { GenerationNotes = Int() },
                 "--max-new-tokens" => s with { MaxNewTokens = Int() },
