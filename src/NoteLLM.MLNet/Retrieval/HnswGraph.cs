@@ -46,10 +46,8 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// </summary>
     public static HnswGraph LoadFrom(Stream source, int dimensions, int expansionAdd, int expansionSearch)
     {
-        Span<byte> prefix = stackalloc byte[sizeof(long)];
-        source.ReadExactly(prefix);
-        long length = BinaryPrimitives.ReadInt64LittleEndian(prefix);
-        string temp = Path.Combine(Path.GetTempPath(), $"notellm-graph-{Guid.NewGuid():N}.usearch");
+        long length = ReadLength(source);
+        string temp = TemporaryGraphFile();
         try
         {
             using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
@@ -90,12 +88,17 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     }
 
     /// <summary>Moves <paramref name="source"/> past a graph written by <see cref="SaveTo"/> without reading it.</summary>
-    public static void Skip(Stream source)
+    public static void Skip(Stream source) => source.Seek(ReadLength(source), SeekOrigin.Current);
+
+    // The length prefix SaveTo writes before the graph's bytes.
+    static long ReadLength(Stream source)
     {
         Span<byte> prefix = stackalloc byte[sizeof(long)];
         source.ReadExactly(prefix);
-        source.Seek(BinaryPrimitives.ReadInt64LittleEndian(prefix), SeekOrigin.Current);
+        return BinaryPrimitives.ReadInt64LittleEndian(prefix);
     }
+
+    static string TemporaryGraphFile() => Path.Combine(Path.GetTempPath(), $"notellm-graph-{Guid.NewGuid():N}.usearch");
 
     /// <summary>
     /// Writes the graph to <paramref name="destination"/>: its length in bytes (8, little-endian), then USearch's own
@@ -103,7 +106,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// </summary>
     public void SaveTo(Stream destination)
     {
-        string temp = Path.Combine(Path.GetTempPath(), $"notellm-graph-{Guid.NewGuid():N}.usearch");
+        string temp = TemporaryGraphFile();
         try
         {
             nint error = 0;
