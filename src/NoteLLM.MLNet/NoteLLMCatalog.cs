@@ -14,14 +14,15 @@ public static class NoteLLMCatalog
 
     /// <summary>
     /// NoteLLM with the common arguments: the note columns, an optional Hugging Face checkpoint folder to fine-tune
-    /// (else a small decoder is trained from scratch with values suited to that), the embedding size and the outputs.
+    /// (else the pretrained all-MiniLM-L6-v2 encoder, whose package the application references), the embedding size
+    /// and the outputs. Training takes the backbone's preset.
     /// </summary>
     public static NoteLLMEstimator NoteLLM(this TransformsCatalog catalog,
         string titleColumnName = "Title", string contentColumnName = "Content", string? hashtagsColumnName = "Hashtags",
         string? categoryColumnName = "Category", string? huggingFaceCheckpoint = null, int embeddingDimension = 128,
         NoteOutputs outputs = NoteOutputs.All)
     {
-        var training = huggingFaceCheckpoint is null ? Training.NoteLLMTrainerOptions.ForSmallModelFromScratch : new Training.NoteLLMTrainerOptions();
+        var training = Training.NoteLLMTrainerOptions.For(huggingFaceCheckpoint is null ? NoteLLMBackbone.PretrainedEncoder : NoteLLMBackbone.HuggingFaceCheckpoint);
         return NoteLLM(catalog, new NoteLLMOptions
         {
             TitleColumnName = titleColumnName, ContentColumnName = contentColumnName, HashtagsColumnName = hashtagsColumnName,

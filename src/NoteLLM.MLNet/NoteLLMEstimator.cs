@@ -27,9 +27,11 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
     {
         host = env.Register(nameof(NoteLLMEstimator));
         this.options = options ?? throw new ArgumentNullException(nameof(options));
-        options.Training.Validate();
+        if (options.Backbone == NoteLLMBackbone.HuggingFaceCheckpoint && options.HuggingFaceCheckpoint is null)
+            throw new ArgumentException("NoteLLMOptions.Backbone is HuggingFaceCheckpoint but NoteLLMOptions.HuggingFaceCheckpoint names no folder.", nameof(options));
+        options.ResolvedTraining.Validate();
         settings = NoteLLMTransformer.Settings.From(options);
-        settings.OutputColumns(options.Training.EmbeddingDimension); // refuses "no outputs" up front
+        settings.OutputColumns(options.ResolvedTraining.EmbeddingDimension); // refuses "no outputs" up front
     }
 
     public NoteLLMTransformer Fit(IDataView input) => Fit(input, validationPairs: null);
@@ -46,17 +48,28 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
         var env = host as IHostEnvironmentInternal;
         var device = TorchDevice.Select(env?.GpuDeviceId, env?.FallbackToCpu ?? false, ch.Warning);
         var dtype = TorchDevice.ParsePrecision(options.Precision);
-        int seed = env?.Seed ?? options.Training.Seed;
-        var training = options.Training with { Seed = seed };
+        int seed = env?.Seed ?? options.ResolvedTraining.Seed;
+        var training = options.ResolvedTraining with { Seed = seed };
         int dim = training.EmbeddingDimension;
+        var readout = options.ResolvedEmbeddingReadout;
 
-        ch.Info($"NoteLLM: {(options.HuggingFaceCheckpoint is string c ? $"fine-tuning '{c}'" : "training a decoder from scratch")} on {device.type}, {dtype}");
-        var model = options.HuggingFaceCheckpoint is string checkpoint
-            ? NoteLLMModel.FromHuggingFace(checkpoint, dim, dtype, options.PromptTemplates, options.PromptLimits, seed, training.InitialTau)
-            : NoteLLMModel.CreateFromScratch(options.FromScratch, dim, templates: options.PromptTemplates, limits: options.PromptLimits, seed: seed, initialTau: training.InitialTau);
+        var backbone = options.ResolvedBackbone;
+        ch.Info($"NoteLLM: {backbone switch
+        {
+            NoteLLMBackbone.PretrainedEncoder => $"fine-tuning the pretrained encoder {options.Encoder} as a prefix LM",
+            NoteLLMBackbone.HuggingFaceCheckpoint => $"fine-tuning '{options.HuggingFaceCheckpoint}'",
+            _ => "training a decoder from scratch",
+        }} on {device.type}, {dtype}; embedding read-out {readout}");
+        ch.Info($"NoteLLM training options ({(options.Training is null ? $"the {backbone} preset" : "as given")}): {training}");
+        var model = backbone switch
+        {
+            NoteLLMBackbone.PretrainedEncoder => NoteLLMModel.FromPretrainedEncoder(options.Encoder, dim, options.PromptTemplates, options.PromptLimits, seed, training.InitialTau, readout),
+            NoteLLMBackbone.HuggingFaceCheckpoint => NoteLLMModel.FromHuggingFace(options.HuggingFaceCheckpoint!, dim, dtype, options.PromptTemplates, options.PromptLimits, seed, training.InitialTau, readout),
+            _ => NoteLLMModel.CreateFromScratch(options.FromScratch, dim, templates: options.PromptTemplates, limits: options.PromptLimits, seed: seed, initialTau: training.InitialTau, readout: readout),
+        };
         try
         {
-            if (model.Decoder.Dtype != dtype) model.Network.to(dtype);
+            if (model.Backbone.Dtype != dtype) model.Network.to(dtype);
             if (device.type != DeviceType.CPU) model.Network.to(device);
             new NoteLLMTrainer(model, training, ch.Info, options.Progress).Train(pairs, validation, report: report);
             return new NoteLLMTransformer(host, model, settings);
@@ -65,7 +78,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) => OutputColumn.GetOutputSchema(inputSchema,
-        settings.Inputs(), settings.OutputColumns(options.Training.EmbeddingDimension));
+        settings.Inputs(), settings.OutputColumns(options.ResolvedTraining.EmbeddingDimension));
 
     // Reads every pair row into NotePairs, after checking the whole schema up front.
     private List<NotePair> ReadPairs(IDataView data, string what, TrainingDataReport report)

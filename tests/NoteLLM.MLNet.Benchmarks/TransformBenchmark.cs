@@ -55,7 +55,7 @@ sealed class TransformBenchmark : IBenchmark
             foreach (var (ids, positions) in batches)
             {
                 using var scope = NewDisposeScope();
-                model.Network.EmbeddingsAt(model.Decoder.Forward(ids), positions).cpu().data<float>().ToArray();
+                model.Network.EmbeddingsOf(model.Backbone.Forward(ids), zeros_like(positions), positions).cpu().data<float>().ToArray();
             }
             return sw.Elapsed.TotalSeconds;
         }

@@ -23,39 +23,43 @@ public sealed class GreedyDecodingOptions
 /// Batched greedy decoding with left padding: prompts of different lengths are right-aligned so every row's
 /// next token is at the last position; positions count real tokens only, so a padded row decodes exactly
 /// as it would alone. Stops a row at EOS, and the batch when every row stopped or after MaxNewTokens.
+/// On a backbone that reads prompts bidirectionally (<see cref="LanguageBackbone.BidirectionalPrompt"/>), the first
+/// <c>promptLengths[r]</c> tokens of prompt r (default: all of it) attend to each other in both directions, and every
+/// later token, prompt or generated, attends causally, as in training.
 /// </summary>
 public static class GreedyDecoder
 {
     /// <returns>Per prompt, the generated token ids without the EOS token.</returns>
-    public static IReadOnlyList<int[]> Generate(LlamaForCausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts,
-        int eosTokenId, int padTokenId, GreedyDecodingOptions? options = null) =>
-        Decode(model, prompts, eosTokenId, padTokenId, options, promptPositions: null).Tokens;
+    public static IReadOnlyList<int[]> Generate(LanguageBackbone model, IReadOnlyList<IReadOnlyList<int>> prompts,
+        int eosTokenId, int padTokenId, GreedyDecodingOptions? options = null, IReadOnlyList<int>? promptLengths = null) =>
+        Decode(model, prompts, promptLengths, eosTokenId, padTokenId, options, keepPromptStates: false).Tokens;
 
     /// <summary>
-    /// <see cref="Generate"/>, also returning the last layer's hidden state (after the final norm) of prompt r's token
-    /// at <paramref name="promptPositions"/>[r], read from the prompt's forward pass, so reading a state of the same
-    /// prompt (such as NoteLLM's embedding position) costs no pass of its own.
+    /// <see cref="Generate"/>, also returning the last layer's hidden states of the prompts, read from the prompts' own
+    /// forward pass, so reading a state of the same prompt (such as NoteLLM's embedding) costs no pass of its own.
     /// </summary>
-    /// <returns>The generated token ids, and the hidden states [prompts, D] (the caller disposes them).</returns>
-    public static (IReadOnlyList<int[]> Tokens, Tensor PromptStates) GenerateReadingPrompt(LlamaForCausalLM model,
-        IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<int> promptPositions, int eosTokenId, int padTokenId,
+    /// <returns>The generated token ids, and the prompts' hidden states [prompts, L, D], right-aligned: prompt r's
+    /// token i sits at column L - |prompt r| + i (the caller disposes them).</returns>
+    public static (IReadOnlyList<int[]> Tokens, Tensor PromptStates) GenerateReadingPrompt(LanguageBackbone model,
+        IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<int>? promptLengths, int eosTokenId, int padTokenId,
         GreedyDecodingOptions? options = null)
     {
         if ((options?.MaxNewTokens ?? 1) < 1) throw new ArgumentException("MaxNewTokens must be at least 1 to read the prompt's states.", nameof(options));
-        if (promptPositions.Count != prompts.Count) throw new ArgumentException($"{promptPositions.Count} positions for {prompts.Count} prompts", nameof(promptPositions));
-        for (int r = 0; r < prompts.Count; r++)
-            if (promptPositions[r] < 0 || promptPositions[r] >= prompts[r].Count)
-                throw new ArgumentOutOfRangeException(nameof(promptPositions), $"position {promptPositions[r]} is outside prompt {r} of {prompts[r].Count} tokens");
-        var (tokens, states) = Decode(model, prompts, eosTokenId, padTokenId, options, promptPositions);
+        var (tokens, states) = Decode(model, prompts, promptLengths, eosTokenId, padTokenId, options, keepPromptStates: true);
         return (tokens, states!);
     }
 
-    private static (IReadOnlyList<int[]> Tokens, Tensor? PromptStates) Decode(LlamaForCausalLM model, IReadOnlyList<IReadOnlyList<int>> prompts,
-        int eosTokenId, int padTokenId, GreedyDecodingOptions? options, IReadOnlyList<int>? promptPositions)
+    private static (IReadOnlyList<int[]> Tokens, Tensor? PromptStates) Decode(LanguageBackbone model, IReadOnlyList<IReadOnlyList<int>> prompts,
+        IReadOnlyList<int>? promptLengths, int eosTokenId, int padTokenId, GreedyDecodingOptions? options, bool keepPromptStates)
     {
         options ??= new GreedyDecodingOptions();
-        if (prompts.Count == 0) return ([], promptPositions is null ? null : zeros(0, model.Config.HiddenSize, dtype: model.Dtype, device: model.Device));
+        if (prompts.Count == 0) return ([], keepPromptStates ? zeros(0, 0, model.HiddenSize, dtype: model.Dtype, device: model.Device) : null);
         if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("Every prompt needs at least one token.", nameof(prompts));
+        if (promptLengths is not null && promptLengths.Count != prompts.Count)
+            throw new ArgumentException($"{promptLengths.Count} prompt lengths for {prompts.Count} prompts", nameof(promptLengths));
+        for (int r = 0; r < (promptLengths?.Count ?? 0); r++)
+            if (promptLengths![r] < 1 || promptLengths[r] > prompts[r].Count)
+                throw new ArgumentOutOfRangeException(nameof(promptLengths), $"prompt length {promptLengths[r]} is outside prompt {r} of {prompts[r].Count} tokens");
 
         int b = prompts.Count, promptLength = prompts.Max(p => p.Count), maxNew = options.MaxNewTokens;
         var device = model.Device;
@@ -73,21 +77,18 @@ public static class GreedyDecoder
             mask[r].narrow(0, offset, prompts[r].Count).fill_(1);
         }
         ids = ids.to(device); mask = mask.to(device);
-        var seen = zeros(b, model.Config.VocabSize, dtype: @bool, device: device).scatter_(1, ids, ones_like(ids, dtype: @bool)); // tokens to penalise
-        using var cache = options.UseKvCache ? new KvCache(model.Config, b, promptLength + maxNew, model.Dtype, device) : null;
+        // right-aligned: prompt r's bidirectional part ends at column promptLength - |prompt r| + promptLengths[r]
+        var promptEnds = tensor(Enumerable.Range(0, b).Select(r => (long)(promptLength - prompts[r].Count + (promptLengths?[r] ?? prompts[r].Count))).ToArray(), device: device);
+        var seen = zeros(b, model.VocabularySize, dtype: @bool, device: device).scatter_(1, ids, ones_like(ids, dtype: @bool)); // tokens to penalise
+        using var cache = options.UseKvCache ? model.CreateKvCache(b, promptLength + maxNew) : null;
 
         Tensor? promptStates = null;
         var step = ids;
         for (int t = 0; t < maxNew; t++)
         {
             using var scope = NewDisposeScope();
-            var hidden = model.Forward(step, mask, cache);                                   // [B, T, D]
-            if (t == 0 && promptPositions is not null)
-            {
-                // prompts are right-aligned: prompt r's token i sits at column promptLength - |prompt r| + i
-                var columns = tensor(Enumerable.Range(0, b).Select(r => (long)(promptLength - prompts[r].Count + promptPositions[r])).ToArray(), device: device);
-                promptStates = hidden[arange(b, device: device), columns].DetachFromDisposeScope();  // [B, D]
-            }
+            var hidden = model.Forward(step, mask, cache, promptEnds);                       // [B, T, D]
+            if (t == 0 && keepPromptStates) promptStates = hidden.DetachFromDisposeScope();  // [B, L, D]
             var logits = model.Logits(hidden.select(1, -1)).to(float32);                     // [B, V]
             if (options.RepetitionPenalty != 1.0)
             {

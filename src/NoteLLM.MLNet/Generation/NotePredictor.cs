@@ -14,7 +14,7 @@ public sealed record NotePrediction(float[]? Embedding, string? Category, string
 /// <summary>
 /// Inference with a trained <see cref="NoteLLMModel"/>: the note embedding (hidden state of the token before [EMB],
 /// projected and normalised; spec section 3), the generated category and the generated hashtags (greedy decoding;
-/// spec section 7). Embeddings come from prompts that end right before [EMB] or, when categories are generated too,
+/// paper section 4.1). Embeddings come from prompts that end right before [EMB] or, when categories are generated too,
 /// from the category prompt's forward pass (the same tokens up to [EMB]); either way a note's embedding does not depend
 /// on the other notes of its batch beyond floating-point noise.
 /// </summary>
@@ -48,33 +48,45 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
     public float[][] Embed(IReadOnlyList<NoteText> notes)
     {
         if (notes.Count == 0) return [];
+        var network = Model.Network;
         var prompts = notes.Select(n => Model.Prompts.Build(n, PromptTask.Category, output: null)).ToArray();
-        int length = prompts.Max(p => p.EmbeddingPosition + 1);
+        var lengths = prompts.Select(p => network.ReadoutLength(p.EmbeddingPosition)).ToArray(); // the prompt up to what the read-out needs
+        int length = lengths.Max();
         var ids = new long[prompts.Length * length];
+        var mask = new long[prompts.Length * length];
         Array.Fill(ids, Model.Tokenizer.PadTokenId);
         for (int r = 0; r < prompts.Length; r++)
-            for (int t = 0; t <= prompts[r].EmbeddingPosition; t++) ids[r * length + t] = prompts[r].Ids[t];
+            for (int t = 0; t < lengths[r]; t++) { ids[r * length + t] = prompts[r].Ids[t]; mask[r * length + t] = 1; }
 
         using var _ = no_grad();
         using var scope = NewDisposeScope();
-        var device = Model.Decoder.Device;
-        var hidden = Model.Decoder.Forward(tensor(ids, [prompts.Length, length], device: device));         // [N, L, D]
-        var positions = tensor(prompts.Select(p => (long)p.EmbeddingPosition).ToArray(), device: device);
-        return Rows(Model.Network.EmbeddingsAt(hidden, positions).cpu());                                  // [N, E]
+        var device = Model.Backbone.Device;
+        var embeddingPositions = tensor(prompts.Select(p => (long)p.EmbeddingPosition).ToArray(), device: device);
+        // right padding: a causal decoder needs no mask; a bidirectional prompt must not see the padding
+        var hidden = Model.Backbone.Forward(tensor(ids, [prompts.Length, length], device: device),
+            Model.Backbone.BidirectionalPrompt ? tensor(mask, [prompts.Length, length], device: device) : null,
+            promptEnds: embeddingPositions + 1);                                                           // [N, L, D]
+        return Rows(network.EmbeddingsOf(hidden, zeros(prompts.Length, dtype: ScalarType.Int64, device: device), embeddingPositions).cpu()); // [N, E]
     }
 
-    // The embedding prompt is the category prompt up to [EMB] (spec section 3), so with both outputs wanted the
+    // The embedding prompt is the category prompt up to [EMB] (paper section 3.2), so with both outputs wanted the
     // embedding is read from the category prompt's own forward pass instead of a pass of its own.
     private (string[] Categories, float[][]? Embeddings) GenerateCategories(IReadOnlyList<NoteText> notes, bool withEmbeddings)
     {
         if (!withEmbeddings) return (Generate(notes, PromptTask.Category).Select(s => s.Trim()).ToArray(), null);
         var prompts = notes.Select(n => Model.Prompts.Build(n, PromptTask.Category, output: null)).ToList();
-        var (tokens, states) = GreedyDecoder.GenerateReadingPrompt(Model.Decoder, prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(),
-            prompts.Select(p => p.EmbeddingPosition).ToList(), Model.Tokenizer.EosTokenId, Model.Tokenizer.PadTokenId, Decoding);
+        var (tokens, states) = GreedyDecoder.GenerateReadingPrompt(Model.Backbone, prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(),
+            prompts.Select(p => p.EmbeddingPosition + 1).ToList(), Model.Tokenizer.EosTokenId, Model.Tokenizer.PadTokenId, Decoding);
         using (states)
         using (no_grad())
+        using (NewDisposeScope())
         {
-            using var embeddings = Model.Network.Embeddings(states).cpu();                                   // [N, E]
+            // the states are right-aligned: prompt r starts at column L - |prompt r|
+            long length = states.shape[1];
+            var starts = prompts.Select(p => length - p.Ids.Length).ToArray();
+            var device = states.device;
+            var embeddings = Model.Network.EmbeddingsOf(states, tensor(starts, device: device),
+                tensor(prompts.Select((p, r) => starts[r] + p.EmbeddingPosition).ToArray(), device: device)).cpu(); // [N, E]
             return (tokens.Select(t => Model.Tokenizer.Decode(t).Trim()).ToArray(), Rows(embeddings));
         }
     }
@@ -88,8 +100,9 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
 
     private string[] Generate(IReadOnlyList<NoteText> notes, PromptTask task)
     {
-        var prompts = notes.Select(n => (IReadOnlyList<int>)Model.Prompts.Build(n, task, output: null).Ids).ToList();
-        var generated = GreedyDecoder.Generate(Model.Decoder, prompts, Model.Tokenizer.EosTokenId, Model.Tokenizer.PadTokenId, Decoding);
+        var prompts = notes.Select(n => Model.Prompts.Build(n, task, output: null)).ToList();
+        var generated = GreedyDecoder.Generate(Model.Backbone, prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(), Model.Tokenizer.EosTokenId,
+            Model.Tokenizer.PadTokenId, Decoding, prompts.Select(p => p.EmbeddingPosition + 1).ToList());
         return generated.Select(g => Model.Tokenizer.Decode(g)).ToArray();
     }
 }

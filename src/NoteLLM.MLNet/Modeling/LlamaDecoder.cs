@@ -139,47 +139,6 @@ public sealed class RotaryEmbedding
     }
 }
 
-/// <summary>Keys and values of one layer for incremental decoding, pre-allocated to the maximum length.</summary>
-public sealed class LayerKvCache : IDisposable
-{
-    private readonly Tensor keys;   // [B, K, maxLen, E]
-    private readonly Tensor values; // [B, K, maxLen, E]
-    public long Length { get; private set; }
-
-    public LayerKvCache(long batch, long kvHeads, long maxLength, long headDim, ScalarType dtype, Device device)
-    {
-        keys = zeros(batch, kvHeads, maxLength, headDim, dtype: dtype, device: device);
-        values = zeros(batch, kvHeads, maxLength, headDim, dtype: dtype, device: device);
-    }
-
-    /// <summary>Writes the new [B, K, T, E] keys/values after the cached ones; returns views of all S = past + T.</summary>
-    public (Tensor Keys, Tensor Values) Append(Tensor k, Tensor v)
-    {
-        long t = k.shape[2];
-        if (Length + t > keys.shape[2])
-            throw new InvalidOperationException($"KV cache full: {Length} + {t} tokens exceed its capacity of {keys.shape[2]}.");
-        keys.narrow(2, Length, t).copy_(k);
-        values.narrow(2, Length, t).copy_(v);
-        Length += t;
-        return (keys.narrow(2, 0, Length), values.narrow(2, 0, Length));
-    }
-
-    public void Dispose() { keys.Dispose(); values.Dispose(); }
-}
-
-/// <summary>The cache of every layer.</summary>
-public sealed class KvCache : IDisposable
-{
-    public IReadOnlyList<LayerKvCache> Layers { get; }
-    public long Length => Layers[0].Length;
-
-    public KvCache(DecoderConfig c, long batch, long maxLength, ScalarType dtype, Device device) =>
-        Layers = Enumerable.Range(0, c.NumHiddenLayers)
-            .Select(_ => new LayerKvCache(batch, c.NumKeyValueHeads, maxLength, c.ResolvedHeadDim, dtype, device)).ToList();
-
-    public void Dispose() { foreach (var l in Layers) l.Dispose(); }
-}
-
 /// <summary>Grouped-query self-attention with rotary positions, through scaled_dot_product_attention.</summary>
 public sealed class Attention : nn.Module
 {
@@ -308,7 +267,7 @@ public sealed class DecoderStack : nn.Module
 /// output projection is tied to the input embedding). The forward pass returns hidden states; logits are
 /// computed separately, only at the positions that need them (the vocabulary projection is expensive).
 /// </summary>
-public sealed class LlamaForCausalLM : nn.Module
+public sealed class LlamaForCausalLM : LanguageBackbone
 {
     private readonly DecoderStack model;
     private readonly DecoderLinear? lm_head;
@@ -327,8 +286,15 @@ public sealed class LlamaForCausalLM : nn.Module
 
     public DecoderStack Model => model;
 
-    /// <summary>The [V, D] matrix that maps hidden states to vocabulary logits.</summary>
-    public Tensor OutputEmbedding => lm_head?.Weight ?? model.EmbedTokens.weight!;
+    public override string ModelType => Config.ModelType;
+    public override int HiddenSize => Config.HiddenSize;
+    public override int VocabularySize => Config.VocabSize;
+    public override bool BidirectionalPrompt => false;
+    public override Embedding TokenEmbedding => model.EmbedTokens;
+    public override string ToHuggingFaceJson() => Config.ToHuggingFaceJson();
+
+    public override KvCache CreateKvCache(long batch, long maxLength) =>
+        new(Config.NumHiddenLayers, batch, Config.NumKeyValueHeads, maxLength, Config.ResolvedHeadDim, Dtype, Device);
 
     /// <summary>Initialises every weight as HF does for a model trained from scratch: N(0, 0.02), norms at 1.</summary>
     public void InitializeWeights(Generator? generator = null)
@@ -343,12 +309,12 @@ public sealed class LlamaForCausalLM : nn.Module
     }
 
     /// <summary>
-    /// Runs the decoder. <paramref name="attentionMask"/> [B, S] marks real tokens with 1 and padding with 0
-    /// (S = cached + new tokens); null means no padding. Without padding and cache, attention uses the fused
-    /// causal path. Positions count real tokens only, so left-padded rows get the positions of unpadded ones.
+    /// Runs the decoder (causal: <paramref name="promptEnds"/> is ignored). Without padding and cache, attention uses
+    /// the fused causal path; right padding needs no mask, since no real token attends to a later one. Positions
+    /// count real tokens only, so left-padded rows get the positions of unpadded ones.
     /// </summary>
     /// <returns>Final-norm hidden states [B, T, D].</returns>
-    public Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null)
+    public override Tensor Forward(Tensor inputIds, Tensor? attentionMask = null, KvCache? cache = null, Tensor? promptEnds = null)
     {
         using var scope = NewDisposeScope();
         long b = inputIds.shape[0], t = inputIds.shape[1], past = cache?.Length ?? 0;
@@ -357,64 +323,30 @@ public sealed class LlamaForCausalLM : nn.Module
         if (attentionMask is null)
         {
             positions = arange(past, past + t, dtype: int64, device: inputIds.device).unsqueeze(0).expand(b, t);
-            if (cache is not null) mask = AdditiveMask(ones(b, past + t, dtype: int64, device: inputIds.device), t, Dtype);
+            if (cache is not null) mask = AdditiveMask(ones(b, past + t, dtype: int64, device: inputIds.device), t, null, Dtype);
         }
         else
         {
             // position = number of real tokens before this one; padding rows are clamped to 0
             positions = (attentionMask.cumsum(1) - 1).clamp_min(0).narrow(1, past, t);
-            mask = AdditiveMask(attentionMask, t, Dtype);
+            mask = AdditiveMask(attentionMask, t, null, Dtype);
         }
         var (cos, sin) = rotary.Tables(positions, Dtype);
         return model.Forward(inputIds, cos, sin, mask, cache).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Vocabulary logits for hidden states [..., D] -> [..., V].</summary>
-    public Tensor Logits(Tensor hidden) => lm_head is not null ? lm_head.forward(hidden) : nn.functional.linear(hidden, model.EmbedTokens.weight!);
+    public override Tensor Logits(Tensor hidden) => lm_head is not null ? lm_head.forward(hidden) : nn.functional.linear(hidden, model.EmbedTokens.weight!);
 
-    /// <summary>
-    /// Grows the token embedding (and an untied output projection) to <paramref name="vocabularySize"/> rows for
-    /// tokens added to the tokenizer. New input rows start at the mean of the existing rows, as in the authors'
-    /// code for [EMB] (spec section 2); new output rows likewise.
-    /// </summary>
-    public void ResizeVocabulary(int vocabularySize)
+    public override void ResizeVocabulary(int vocabularySize)
     {
         long current = model.EmbedTokens.weight!.shape[0];
         if (vocabularySize == current) return;
         if (vocabularySize < current) throw new ArgumentOutOfRangeException(nameof(vocabularySize), $"Cannot shrink the vocabulary from {current} to {vocabularySize}.");
         using (no_grad())
         {
-            model.EmbedTokens.weight = new Parameter(Grow(model.EmbedTokens.weight!, vocabularySize));
-            if (lm_head is not null) lm_head.Weight = new Parameter(Grow(lm_head.Weight, vocabularySize));
+            model.EmbedTokens.weight = new Parameter(GrowRows(model.EmbedTokens.weight!, vocabularySize));
+            if (lm_head is not null) lm_head.Weight = new Parameter(GrowRows(lm_head.Weight, vocabularySize));
         }
         Config = Config with { VocabSize = vocabularySize };
-    }
-
-    private static Tensor Grow(Tensor w, long rows) // [V, D] -> [rows, D]
-    {
-        var mean = w.mean([0], keepdim: true);
-        return cat([w.detach(), mean.expand(rows - w.shape[0], w.shape[1])], 0).contiguous();
-    }
-
-    /// <summary>The dtype of the weights (float32 or bfloat16).</summary>
-    public ScalarType Dtype => model.EmbedTokens.weight!.dtype;
-
-    public Device Device => model.EmbedTokens.weight!.device;
-
-    // [B, S] 1/0 mask -> additive [B, 1, T, S] for the last T queries: a query sees earlier real keys.
-    // Every query also sees itself, so a padding row never has all keys blocked (no NaN from softmax).
-    private static Tensor AdditiveMask(Tensor attentionMask, long t, ScalarType dtype)
-    {
-        using var scope = NewDisposeScope();
-        long s = attentionMask.shape[1];
-        var device = attentionMask.device;
-        var queryPos = arange(s - t, s, device: device).unsqueeze(1);           // [T, 1]
-        var keyPos = arange(0, s, device: device).unsqueeze(0);                 // [1, S]
-        var causal = keyPos.le(queryPos);                                       // [T, S]
-        var real = attentionMask.to(@bool).unsqueeze(1);                        // [B, 1, S]
-        var allowed = causal.unsqueeze(0).logical_and(real).logical_or(keyPos.eq(queryPos).unsqueeze(0)); // [B, T, S]
-        double blocked = dtype == bfloat16 ? -3.38e38 : float.MinValue;
-        var additive = zeros(allowed.shape, dtype: dtype, device: device).masked_fill(allowed.logical_not(), blocked);
-        return additive.unsqueeze(1).MoveToOuterDisposeScope();                  // [B, 1, T, S]
     }
 }

@@ -6,47 +6,86 @@ using static TorchSharp.torch;
 
 namespace NoteLLM.MLNet.Modeling;
 
+/// <summary>Where a note's embedding is read from the last layer's hidden states of its prompt.</summary>
+public enum EmbeddingReadout
+{
+    /// <summary>The token immediately before [EMB], the token that predicts it (the paper, section 3.2).</summary>
+    TokenBeforeEmb,
+    /// <summary>The [EMB] token itself.</summary>
+    EmbToken,
+    /// <summary>The mean over the prompt up to the token before [EMB] (the pooling all-MiniLM-L6-v2 was trained with).</summary>
+    MeanPooling,
+    /// <summary>The prompt's first token, [CLS] for BERT (the pooling snowflake-arctic-embed was trained with); bidirectional backbones only.</summary>
+    FirstToken,
+}
+
 /// <summary>
-/// NoteLLM's network: the decoder LLM, the linear projection (no bias) from the hidden state at the token before
-/// [EMB] to the note embedding, and the learnable temperature tau of the contrastive loss (spec sections 3-4).
+/// NoteLLM's network: the language backbone, the linear projection (no bias) from the read-out hidden state to the
+/// note embedding, and the learnable temperature tau of the contrastive loss (paper section 3.3, equation 2).
 /// State-dict names: <c>decoder.*</c> (HF names below it), <c>embedding_projection.weight</c>, <c>tau</c>.
 /// </summary>
 public sealed class NoteLLMNetwork : nn.Module
 {
-    private readonly LlamaForCausalLM decoder;
+    private readonly LanguageBackbone decoder;
     private readonly DecoderLinear embedding_projection;
     private readonly Parameter tau;
 
-    public NoteLLMNetwork(LlamaForCausalLM decoder, int embeddingDimension, double initialTau = 3.0) : base(nameof(NoteLLMNetwork))
+    public NoteLLMNetwork(LanguageBackbone backbone, int embeddingDimension, double initialTau = 3.0,
+        EmbeddingReadout readout = EmbeddingReadout.TokenBeforeEmb) : base(nameof(NoteLLMNetwork))
     {
-        this.decoder = decoder;
-        embedding_projection = new DecoderLinear(decoder.Config.HiddenSize, embeddingDimension, hasBias: false);
-        using (no_grad()) embedding_projection.Weight.normal_(0, 1.0 / Math.Sqrt(decoder.Config.HiddenSize));
+        if (readout == EmbeddingReadout.FirstToken && !backbone.BidirectionalPrompt)
+            throw new ArgumentException("EmbeddingReadout.FirstToken needs a backbone that reads the prompt bidirectionally: in a causal decoder the first token sees nothing of the note.", nameof(readout));
+        decoder = backbone;
+        Readout = readout;
+        embedding_projection = new DecoderLinear(backbone.HiddenSize, embeddingDimension, hasBias: false);
+        using (no_grad()) embedding_projection.Weight.normal_(0, 1.0 / Math.Sqrt(backbone.HiddenSize));
         tau = new Parameter(tensor((float)initialTau));
         RegisterComponents();
-        embedding_projection.to(decoder.Dtype);
+        embedding_projection.to(backbone.Dtype);
     }
 
-    public LlamaForCausalLM Decoder => decoder;
+    public LanguageBackbone Backbone => decoder;
+    public EmbeddingReadout Readout { get; }
     public DecoderLinear EmbeddingProjection => embedding_projection;
     /// <summary>The temperature parameter; the similarity scale is exp(tau) (init 3.0, s ~ 20; no clamp).</summary>
     public Parameter Tau => tau;
     public int EmbeddingDimension => (int)embedding_projection.Weight.shape[0];
 
-    /// <summary>L2-normalised note embeddings from hidden states [N, T, D] read at <paramref name="positions"/> [N] -> [N, E] (float32).</summary>
-    public Tensor EmbeddingsAt(Tensor hidden, Tensor positions)
+    /// <summary>How many prompt tokens, from the first, the read-out needs for a prompt whose token before [EMB] is at <paramref name="embeddingPosition"/>.</summary>
+    public int ReadoutLength(int embeddingPosition) => embeddingPosition + (Readout == EmbeddingReadout.EmbToken ? 2 : 1);
+
+    /// <summary>
+    /// L2-normalised note embeddings [N, E] (float32) from hidden states [N, L, D] of prompts whose first real token
+    /// is at column <paramref name="promptStarts"/> [N] and whose token before [EMB] is at column <paramref name="embeddingPositions"/> [N].
+    /// </summary>
+    public Tensor EmbeddingsOf(Tensor hidden, Tensor promptStarts, Tensor embeddingPositions)
     {
         using var scope = NewDisposeScope();
         var rows = arange(hidden.shape[0], dtype: int64, device: hidden.device);
-        return Embeddings(hidden[rows, positions]).MoveToOuterDisposeScope();       // [N, D] -> [N, E]
+        var states = Readout switch                                                  // [N, D]
+        {
+            EmbeddingReadout.TokenBeforeEmb => hidden[rows, embeddingPositions],
+            EmbeddingReadout.EmbToken => hidden[rows, embeddingPositions + 1],
+            EmbeddingReadout.FirstToken => hidden[rows, promptStarts],
+            _ => MeanOver(hidden, promptStarts, embeddingPositions),
+        };
+        return Embeddings(states).MoveToOuterDisposeScope();
     }
 
-    /// <summary>L2-normalised note embeddings from the hidden states [N, D] of the token before [EMB] -> [N, E] (float32).</summary>
+    /// <summary>L2-normalised note embeddings from read-out hidden states [N, D] -> [N, E] (float32).</summary>
     public Tensor Embeddings(Tensor states)
     {
         using var scope = NewDisposeScope();
         var projected = embedding_projection.forward(states).to(float32);           // [N, E]
         return nn.functional.normalize(projected, p: 2, dim: -1).MoveToOuterDisposeScope();
+    }
+
+    // mean of hidden[n, start_n .. last_n] (inclusive) -> [N, D]
+    private static Tensor MeanOver(Tensor hidden, Tensor starts, Tensor lasts)
+    {
+        var columns = arange(hidden.shape[1], dtype: int64, device: hidden.device).unsqueeze(0);              // [1, L]
+        var inside = columns.ge(starts.unsqueeze(1)).logical_and(columns.le(lasts.unsqueeze(1))).to(hidden.dtype); // [N, L]
+        return (hidden * inside.unsqueeze(-1)).sum(1) / inside.sum(1, keepdim: true);
     }
 }
 
@@ -64,13 +103,13 @@ public sealed class NoteLLMModel : IDisposable
 
     public NoteLLMModel(NoteLLMNetwork network, NoteTokenizer tokenizer, NotePromptBuilder prompts, IReadOnlyList<string>? categories = null)
     {
-        if (network.Decoder.Config.VocabSize < tokenizer.VocabularySize)
-            throw new ArgumentException($"The decoder has {network.Decoder.Config.VocabSize} token rows but the tokenizer needs {tokenizer.VocabularySize}; call ResizeVocabulary first.");
+        if (network.Backbone.VocabularySize < tokenizer.VocabularySize)
+            throw new ArgumentException($"The backbone has {network.Backbone.VocabularySize} token rows but the tokenizer needs {tokenizer.VocabularySize}; call ResizeVocabulary first.");
         Network = network; Tokenizer = tokenizer; Prompts = prompts;
         Categories = categories ?? [];
     }
 
-    public LlamaForCausalLM Decoder => Network.Decoder;
+    public LanguageBackbone Backbone => Network.Backbone;
     public int EmbeddingDimension => Network.EmbeddingDimension;
 
     /// <summary>
@@ -79,13 +118,14 @@ public sealed class NoteLLMModel : IDisposable
     /// starts the learnable temperature (pass <see cref="Training.NoteLLMTrainerOptions.InitialTau"/>).
     /// </summary>
     public static NoteLLMModel CreateFromScratch(DecoderConfig config, int embeddingDimension, NoteTokenizer? tokenizer = null,
-        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0)
+        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0,
+        EmbeddingReadout readout = EmbeddingReadout.TokenBeforeEmb)
     {
         tokenizer ??= NoteTokenizer.CreateGpt2();
         manual_seed(seed);
         var decoder = new LlamaForCausalLM(config with { VocabSize = tokenizer.VocabularySize, EosTokenId = tokenizer.EosTokenId, BosTokenId = tokenizer.BosTokenId, PadTokenId = tokenizer.PadTokenId });
         decoder.InitializeWeights();
-        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau, readout), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
     }
 
     /// <summary>
@@ -94,13 +134,33 @@ public sealed class NoteLLMModel : IDisposable
     /// <paramref name="initialTau"/> starts the learnable temperature (pass <see cref="Training.NoteLLMTrainerOptions.InitialTau"/>).
     /// </summary>
     public static NoteLLMModel FromHuggingFace(string folder, int embeddingDimension, ScalarType dtype = ScalarType.Float32,
-        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0)
+        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0,
+        EmbeddingReadout readout = EmbeddingReadout.TokenBeforeEmb)
     {
         var tokenizer = NoteTokenizer.FromHuggingFaceFolder(folder);
         var decoder = HuggingFaceCheckpoint.Load(folder, dtype);
         decoder.ResizeVocabulary(Math.Max(tokenizer.VocabularySize, decoder.Config.VocabSize));
         manual_seed(seed);
-        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau, readout), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+    }
+
+    /// <summary>
+    /// A model on a pretrained BERT sentence encoder read as a prefix LM (<see cref="BertPrefixLM"/>): its WordPiece
+    /// tokenizer gains [EMB] as a new token (row 30,522 for the shipped encoders, initialised at the mean of the
+    /// others), and the embedding is read with <paramref name="readout"/> (null: the encoder's own pooling).
+    /// </summary>
+    public static NoteLLMModel FromPretrainedEncoder(PretrainedEncoder encoder, int embeddingDimension, NotePromptTemplates? templates = null,
+        NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0, EmbeddingReadout? readout = null)
+    {
+        var (backbone, tokenizer) = encoder.Load();
+        try
+        {
+            backbone.ResizeVocabulary(tokenizer.VocabularySize);
+            manual_seed(seed);
+            var network = new NoteLLMNetwork(backbone, embeddingDimension, initialTau, readout ?? encoder.Pooling);
+            return new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+        }
+        catch { backbone.Dispose(); throw; }
     }
 
     public void Dispose() => Network.Dispose();

@@ -7,10 +7,10 @@ namespace NoteLLM.MLNet.Tokenization;
 
 /// <summary>
 /// The tokenizer NoteLLM uses: a Microsoft.ML.Tokenizers tokenizer (SentencePiece <c>tokenizer.model</c>, byte-level
-/// BPE <c>vocab.json</c> + <c>merges.txt</c>, or the bundled GPT-2 vocabulary for models built from scratch) plus the
-/// tokens NoteLLM adds: <c>[EMB]</c> (spec section 2) and a padding token when the base vocabulary has none.
-/// Added tokens take the ids after the base vocabulary; <see cref="VocabularySize"/> counts them, so the model's
-/// embedding matrix must have that many rows (<see cref="Modeling.LlamaForCausalLM.ResizeVocabulary"/>).
+/// BPE <c>vocab.json</c> + <c>merges.txt</c>, uncased BERT WordPiece <c>vocab.txt</c>, or the bundled GPT-2 vocabulary
+/// for models built from scratch) plus the tokens NoteLLM adds: <c>[EMB]</c> (paper section 3.2) and a padding token
+/// when the base vocabulary has none. Added tokens take the ids after the base vocabulary; <see cref="VocabularySize"/>
+/// counts them, so the model's embedding matrix must have that many rows (<see cref="Modeling.LanguageBackbone.ResizeVocabulary"/>).
 /// The source files are kept (<see cref="Files"/>) so the tokenizer travels inside a saved model.
 /// </summary>
 public sealed class NoteTokenizer
@@ -22,10 +22,11 @@ public sealed class NoteTokenizer
     internal const string Gpt2Pattern = @"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+";
 
     private readonly Tokenizer inner;
+    private readonly Func<string, IReadOnlyList<int>> encode;
     private readonly Func<IEnumerable<int>, string> decode;
     private readonly HashSet<int> specialIds;
 
-    /// <summary>Which kind of base tokenizer: <c>sentencepiece</c>, <c>bpe</c> or <c>gpt2</c>.</summary>
+    /// <summary>Which kind of base tokenizer: <c>sentencepiece</c>, <c>bpe</c>, <c>wordpiece</c> or <c>gpt2</c>.</summary>
     public string Kind { get; }
     /// <summary>The files needed to rebuild this tokenizer, by file name (saved inside the model zip).</summary>
     public IReadOnlyDictionary<string, byte[]> Files { get; }
@@ -39,35 +40,51 @@ public sealed class NoteTokenizer
     public IReadOnlyDictionary<string, int> SpecialTokens { get; }
 
     private NoteTokenizer(string kind, IReadOnlyDictionary<string, byte[]> files, Tokenizer inner, Func<IEnumerable<int>, string> decode,
-        int baseVocabularySize, Dictionary<string, int> specialTokens, int eosId, int? bosId)
+        int baseVocabularySize, Dictionary<string, int> specialTokens, int eosId, int? bosId, Func<string, IReadOnlyList<int>>? encode = null, int? padId = null)
     {
         Kind = kind; Files = files; this.inner = inner; this.decode = decode;
+        this.encode = encode ?? (text => inner.EncodeToIds(text));
         BaseVocabularySize = baseVocabularySize;
         SpecialTokens = specialTokens;
         specialIds = specialTokens.Values.ToHashSet();
         VocabularySize = Math.Max(baseVocabularySize, specialTokens.Values.Max() + 1);
         EmbTokenId = specialTokens[EmbToken];
-        PadTokenId = specialTokens[PadToken];
+        PadTokenId = padId ?? specialTokens[PadToken];
         EosTokenId = eosId;
         BosTokenId = bosId;
     }
 
     /// <summary>Token ids of <paramref name="text"/>, with no BOS/EOS added; special tokens written in the text (e.g. "[EMB]") become their single ids.</summary>
-    public IReadOnlyList<int> Encode(string text) => inner.EncodeToIds(text);
+    public IReadOnlyList<int> Encode(string text) => encode(text);
 
     /// <summary>
     /// Token ids of <paramref name="text"/> as it continues earlier text after a space: SentencePiece marks the
     /// space itself (its dummy prefix), byte-level BPE needs the space in the text.
     /// </summary>
-    public IReadOnlyList<int> EncodeContinuation(string text) => Kind == "sentencepiece" ? inner.EncodeToIds(text) : inner.EncodeToIds(" " + text);
+    public IReadOnlyList<int> EncodeContinuation(string text) => Kind is "sentencepiece" or "wordpiece" ? Encode(text) : Encode(" " + text);
 
     /// <summary>How many leading characters of <paramref name="text"/> fit in <paramref name="maxTokens"/> tokens.</summary>
     public int CharactersWithin(string text, int maxTokens)
     {
         if (maxTokens <= 0) return 0;
+        if (Kind == "wordpiece") return WholeWordsWithin(text, maxTokens);
         inner.EncodeToIds(text, maxTokens, out string? normalized, out int consumed);
         // consumed counts characters of the normalized text; without normalization it indexes the input
         return normalized is null ? consumed : Math.Min(text.Length, consumed);
+    }
+
+    // WordPiece splits each whitespace-separated word on its own, so token counts add up word by word; this keeps
+    // whole words (BertTokenizer's own charsConsumed lags a word behind the ids it returns).
+    private int WholeWordsWithin(string text, int maxTokens)
+    {
+        int used = 0, end = 0;
+        foreach (System.Text.RegularExpressions.Match word in System.Text.RegularExpressions.Regex.Matches(text, @"\S+"))
+        {
+            used += Encode(word.Value).Count;
+            if (used > maxTokens) break;
+            end = word.Index + word.Length;
+        }
+        return end;
     }
 
     /// <summary>Text of <paramref name="ids"/>; special tokens (BOS, EOS, padding, [EMB]) are dropped.</summary>
@@ -149,8 +166,26 @@ public sealed class NoteTokenizer
                     "Cannot tell the end-of-sequence token of this BPE tokenizer: tokenizer_config.json has no 'eos_token' and no '<|endoftext|>' token exists.");
                 return new NoteTokenizer(kind, files, t, ids => t.Decode(ids, considerSpecialTokens: false), baseSize, specials, eos, bosId: null);
             }
+            case "wordpiece":
+            {
+                // Uncased BERT WordPiece (the shipped sentence encoders); [CLS] is BOS, [SEP] ends the output, [PAD] pads.
+                var vocab = System.Text.Encoding.UTF8.GetString(files["vocab.txt"]).Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+                if (vocab.Count > 0 && vocab[^1].Length == 0) vocab.RemoveAt(vocab.Count - 1);
+                var ids = new Dictionary<string, int>();
+                for (int i = 0; i < vocab.Count; i++) ids.TryAdd(vocab[i], i);
+                int Id(string token) => ids.TryGetValue(token, out int id) ? id
+                    : throw new InvalidDataException($"vocab.txt has no '{token}' token; expected a BERT WordPiece vocabulary.");
+                var specials = new Dictionary<string, int>();
+                foreach (string token in new[] { "[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]" }) specials[token] = Id(token);
+                specials[EmbToken] = vocab.Count;
+                // BertTokenizer takes special tokens from the vocabulary only: [EMB] becomes its last line
+                using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", vocab.Append(EmbToken)) + "\n"));
+                var t = BertTokenizer.Create(stream, new BertOptions { LowerCaseBeforeTokenization = true, SpecialTokens = specials });
+                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids, skipSpecialTokens: true), vocab.Count, specials,
+                    eosId: specials["[SEP]"], bosId: specials["[CLS]"], encode: text => t.EncodeToIds(text, addSpecialTokens: false), padId: specials["[PAD]"]);
+            }
             default:
-                throw new InvalidDataException($"Unknown tokenizer kind '{kind}'; expected gpt2, sentencepiece or bpe.");
+                throw new InvalidDataException($"Unknown tokenizer kind '{kind}'; expected gpt2, sentencepiece, bpe or wordpiece.");
         }
     }
 

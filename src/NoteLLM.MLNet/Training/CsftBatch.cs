@@ -7,12 +7,16 @@ namespace NoteLLM.MLNet.Training;
 /// <summary>
 /// One training micro-batch as tensors: 2B right-padded prompts laid out [A_1..A_B, B_1..B_B], the position of
 /// each note's embedding token, and the supervised output tokens. Right padding keeps every real token's
-/// attention identical to the unpadded prompt (causal attention never looks right), so the fused causal
-/// attention path applies.
+/// attention in a causal decoder identical to the unpadded prompt (causal attention never looks right), so the
+/// fused causal path applies and <see cref="AttentionMask"/> is null; a backbone that reads the prompt
+/// bidirectionally gets the padding mask and where each bidirectional prompt ends.
 /// </summary>
 internal sealed class CsftBatch : IDisposable
 {
     public required Tensor Ids { get; init; }                 // [2B, L]
+    public required Tensor? AttentionMask { get; init; }      // [2B, L] 1 = real token, or null for a causal decoder
+    public required Tensor PromptEnds { get; init; }          // [2B] end of each bidirectional prompt: EmbeddingPositions + 1
+    public required Tensor PromptStarts { get; init; }        // [2B] zeros: right padding starts every prompt at column 0
     public required Tensor EmbeddingPositions { get; init; }  // [2B]
     public required Tensor LabelRows { get; init; }           // [T]
     public required Tensor LabelPositions { get; init; }      // [T]
@@ -22,15 +26,23 @@ internal sealed class CsftBatch : IDisposable
     public int Truncated { get; init; }
     public int WithoutTarget { get; init; }
 
+    /// <summary>The backbone's last hidden states of the batch [2B, L, D].</summary>
+    public Tensor Hidden(NoteLLMNetwork network) => network.Backbone.Forward(Ids, AttentionMask, promptEnds: PromptEnds);
+
+    /// <summary>The notes' embeddings [2B, E] read from <paramref name="hidden"/>.</summary>
+    public Tensor Embeddings(NoteLLMNetwork network, Tensor hidden) => network.EmbeddingsOf(hidden, PromptStarts, EmbeddingPositions);
+
     public void Dispose()
     {
-        Ids.Dispose(); EmbeddingPositions.Dispose(); LabelRows.Dispose(); LabelPositions.Dispose(); Labels.Dispose();
+        Ids.Dispose(); AttentionMask?.Dispose(); PromptEnds.Dispose(); PromptStarts.Dispose(); EmbeddingPositions.Dispose(); LabelRows.Dispose(); LabelPositions.Dispose(); Labels.Dispose();
     }
 
     /// <summary>
-    /// Builds the CSFT batch (spec section 5): on each side floor(r B) notes, drawn with <paramref name="random"/>,
-    /// take the hashtag prompt with j hashtags, the others the category prompt. A note lacking what its task
-    /// generates takes the other task, or the prompt alone (embedding only) when it has neither.
+    /// Builds the CSFT batch (paper section 3.4): on each side floor(r B) notes, drawn with <paramref name="random"/>,
+    /// take the hashtag prompt with j hashtags, the others the category prompt. The j hashtags to generate are a
+    /// random sample of the note's hashtags, in random order, as the authors' code samples them (taking the first j
+    /// would teach positions when a platform stores hashtags sorted). A note lacking what its task generates takes
+    /// the other task, or the prompt alone (embedding only) when it has neither.
     /// </summary>
     public static CsftBatch Build(NoteLLMModel model, IReadOnlyList<NotePair> pairs, NoteLLMTrainerOptions options, Random random, Device device)
     {
@@ -51,6 +63,7 @@ internal sealed class CsftBatch : IDisposable
             var task = hashtagTask
                 ? PromptTask.Hashtags(options.HashtagCount is int j ? Math.Min(j, note.Hashtags.Count) : random.Next(1, Math.Min(options.MaxHashtagsPerPrompt, note.Hashtags.Count) + 1))
                 : PromptTask.Category;
+            if (!task.IsCategory) note = note with { Hashtags = note.Hashtags.OrderBy(_ => random.Next()).Take(task.HashtagCount).ToArray() };
             string? output = model.Prompts.TargetOutput(note, task);
             if (output is null) withoutTarget++;
             prompts[i] = model.Prompts.Build(note, task, output);
@@ -59,17 +72,21 @@ internal sealed class CsftBatch : IDisposable
 
         int length = prompts.Max(p => p.Ids.Length);
         var ids = new long[prompts.Length * length];
+        var mask = new long[prompts.Length * length];
         Array.Fill(ids, model.Tokenizer.PadTokenId);
         var labelRows = new List<long>(); var labelPositions = new List<long>(); var labels = new List<long>();
         for (int r = 0; r < prompts.Length; r++)
         {
             var p = prompts[r];
-            for (int t = 0; t < p.Ids.Length; t++) ids[r * length + t] = p.Ids[t];
+            for (int t = 0; t < p.Ids.Length; t++) { ids[r * length + t] = p.Ids[t]; mask[r * length + t] = 1; }
             for (int t = p.OutputStart; t < p.Ids.Length; t++) { labelRows.Add(r); labelPositions.Add(t - 1); labels.Add(p.Ids[t]); }
         }
         return new CsftBatch
         {
             Ids = tensor(ids, [prompts.Length, length], device: device),
+            AttentionMask = model.Backbone.BidirectionalPrompt ? tensor(mask, [prompts.Length, length], device: device) : null,
+            PromptEnds = tensor(prompts.Select(p => (long)p.EmbeddingPosition + 1).ToArray(), device: device),
+            PromptStarts = zeros(prompts.Length, dtype: ScalarType.Int64, device: device),
             EmbeddingPositions = tensor(prompts.Select(p => (long)p.EmbeddingPosition).ToArray(), device: device),
             LabelRows = tensor(labelRows.ToArray(), device: device),
             LabelPositions = tensor(labelPositions.ToArray(), device: device),

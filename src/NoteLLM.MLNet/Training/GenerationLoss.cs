@@ -10,13 +10,13 @@ namespace NoteLLM.MLNet.Training;
 /// </summary>
 public static class GenerationLoss
 {
-    /// <param name="decoder">the decoder whose output projection gives the logits</param>
+    /// <param name="decoder">the backbone whose output projection gives the logits</param>
     /// <param name="hidden">decoder output [N, L, D]</param>
     /// <param name="rows">[T] batch row of each supervised token</param>
     /// <param name="positions">[T] position whose hidden state predicts the token (its index - 1)</param>
     /// <param name="labels">[T] the token ids</param>
     /// <returns>The mean loss, or a zero scalar when the batch has no supervised token.</returns>
-    public static Tensor Compute(LlamaForCausalLM decoder, Tensor hidden, Tensor rows, Tensor positions, Tensor labels)
+    public static Tensor Compute(LanguageBackbone decoder, Tensor hidden, Tensor rows, Tensor positions, Tensor labels)
     {
         if (labels.shape[0] == 0) return zeros([], dtype: float32, device: hidden.device);
         using var scope = NewDisposeScope();

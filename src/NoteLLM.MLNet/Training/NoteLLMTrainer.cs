@@ -59,7 +59,7 @@ public sealed class NoteLLMTrainer
 
         model.Categories = train.SelectMany(p => new[] { p.First.Category, p.Second.Category }).OfType<string>().Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
         var network = model.Network;
-        var device = model.Decoder.Device;
+        var device = model.Backbone.Device;
         if (options.LoraRank > 0) AddLora(network);
         var trainable = network.parameters().Where(p => p.requires_grad).ToList();
         var optimizer = optim.AdamW(trainable, lr: options.LearningRate, weight_decay: options.WeightDecay);
@@ -70,7 +70,7 @@ public sealed class NoteLLMTrainer
         int totalSteps = (totalMicro + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
         if (options.MaxSteps is int max) totalSteps = Math.Min(totalSteps, max);
         log($"training {train.Count} pairs ({heldOut.Count} held out for validation), {batch} pairs per micro-batch x {options.GradientAccumulationSteps} per step, " +
-            $"{totalSteps} steps, {trainable.Sum(p => p.numel()):N0} trainable parameters on {device.type}, {model.Decoder.Dtype}");
+            $"{totalSteps} steps, {trainable.Sum(p => p.numel()):N0} trainable parameters on {device.type}, {model.Backbone.Dtype}");
 
         string fingerprint = Fingerprint(train, heldOut);
         var history = new List<TrainingProgress>();
@@ -203,7 +203,7 @@ public sealed class NoteLLMTrainer
         using (no_grad())
             foreach (var micro in micros)
             {
-                var embeddings = network.EmbeddingsAt(network.Decoder.Forward(micro.Ids), micro.EmbeddingPositions); // [2b, E]
+                var embeddings = micro.Embeddings(network, micro.Hidden(network)); // [2b, E]
                 long b = embeddings.shape[0] / 2;
                 firsts.Add(embeddings.narrow(0, 0, b));
                 seconds.Add(embeddings.narrow(0, b, b));
@@ -221,9 +221,9 @@ public sealed class NoteLLMTrainer
             long b = firsts[m].shape[0];
             var cached = cat([all.grad!.narrow(0, offset, b), all.grad!.narrow(0, pairs + offset, b)]); // [2b, E]
             offset += b;
-            var hidden = network.Decoder.Forward(micros[m].Ids);
-            var embeddings = network.EmbeddingsAt(hidden, micros[m].EmbeddingPositions);
-            var gen = GenerationLoss.Compute(network.Decoder, hidden, micros[m].LabelRows, micros[m].LabelPositions, micros[m].Labels);
+            var hidden = micros[m].Hidden(network);
+            var embeddings = micros[m].Embeddings(network, hidden);
+            var gen = GenerationLoss.Compute(network.Backbone, hidden, micros[m].LabelRows, micros[m].LabelPositions, micros[m].Labels);
             ((embeddings * cached).sum() + gen * (generationScale / micros.Count)).backward();
             generation += gen.item<float>() / micros.Count;
         }
@@ -234,10 +234,10 @@ public sealed class NoteLLMTrainer
     private (Tensor Loss, Tensor Contrastive, Tensor Generation) Loss(CsftBatch batch)
     {
         var network = model.Network;
-        var hidden = network.Decoder.Forward(batch.Ids);                                    // [2B, L, D]
-        var embeddings = network.EmbeddingsAt(hidden, batch.EmbeddingPositions);            // [2B, E]
+        var hidden = batch.Hidden(network);                                                 // [2B, L, D]
+        var embeddings = batch.Embeddings(network, hidden);                                 // [2B, E]
         var cl = GenerativeContrastiveLoss.Compute(embeddings, network.Tau);
-        var gen = GenerationLoss.Compute(network.Decoder, hidden, batch.LabelRows, batch.LabelPositions, batch.Labels);
+        var gen = GenerationLoss.Compute(network.Backbone, hidden, batch.LabelRows, batch.LabelPositions, batch.Labels);
         var loss = (cl * options.ContrastiveWeight + gen * options.Alpha) / (1 + options.Alpha);
         return (loss, cl, gen);
     }
@@ -285,18 +285,18 @@ public sealed class NoteLLMTrainer
 
     private void AddLora(NoteLLMNetwork network)
     {
-        if (network.Decoder.named_modules().Any(m => m.module is DecoderLinear { HasLora: true })) return; // already added
-        foreach (var p in network.Decoder.parameters()) p.requires_grad = false;
+        if (network.Backbone.named_modules().Any(m => m.module is DecoderLinear { HasLora: true })) return; // already added
+        foreach (var p in network.Backbone.parameters()) p.requires_grad = false;
         int adapted = 0;
-        foreach (var (name, module) in network.Decoder.named_modules())
+        foreach (var (name, module) in network.Backbone.named_modules())
             if (module is DecoderLinear linear && options.LoraTargets.Any(t => name.EndsWith("." + t) || name == t))
             {
                 linear.AddLora(options.LoraRank, options.LoraAlpha);
                 adapted++;
             }
         if (adapted == 0)
-            throw new ArgumentException($"LoraTargets [{string.Join(", ", options.LoraTargets)}] match no projection of the decoder; use names such as q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj.");
-        network.Decoder.Model.EmbedTokens.weight!.requires_grad = true; // so [EMB] and other added tokens learn
+            throw new ArgumentException($"LoraTargets [{string.Join(", ", options.LoraTargets)}] match no projection of the decoder; use names such as q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (LLaMA family) or query, key, value, dense (BERT).");
+        network.Backbone.TokenEmbedding.weight!.requires_grad = true; // so [EMB] and other added tokens learn
         log($"LoRA rank {options.LoraRank} on {adapted} projections; base weights frozen except token embeddings");
     }
 

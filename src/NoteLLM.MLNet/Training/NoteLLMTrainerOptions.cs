@@ -4,9 +4,8 @@ namespace NoteLLM.MLNet.Training;
 public enum LearningRateDecay { Linear, Cosine, Constant }
 
 /// <summary>
-/// Every knob of NoteLLM training (spec sections 4-6). Defaults are the paper's and the authors' values for
-/// fine-tuning a pretrained 7B model; <see cref="ForSmallModelFromScratch"/> gives values that train a small
-/// decoder from random weights on a CPU.
+/// Every knob of NoteLLM training (paper sections 3.3-3.4 and 4.1). Defaults are the paper's and the authors' values
+/// for fine-tuning a pretrained 7B model; <see cref="For"/> gives the preset of each backbone.
 /// </summary>
 public sealed record NoteLLMTrainerOptions
 {
@@ -76,6 +75,24 @@ public sealed record NoteLLMTrainerOptions
     public int LogEverySteps { get; init; } = 10;
     /// <summary>Seed of data order, prompt variants and new weights (default 0).</summary>
     public int Seed { get; init; }
+
+    /// <summary>The preset of a backbone: what <c>NoteLLMOptions.Training</c> resolves to when it is not set.</summary>
+    public static NoteLLMTrainerOptions For(NoteLLMBackbone backbone) => backbone switch
+    {
+        NoteLLMBackbone.PretrainedEncoder => ForPretrainedEncoder,
+        NoteLLMBackbone.DecoderFromScratch => ForSmallModelFromScratch,
+        _ => new NoteLLMTrainerOptions(),
+    };
+
+    /// <summary>
+    /// Values that fine-tune a pretrained sentence encoder of about 20M parameters (all-MiniLM-L6-v2) on a CPU:
+    /// batches of 32 pairs, AdamW at 5e-5 (the usual range for fine-tuning BERT-sized encoders), one epoch.
+    /// </summary>
+    public static NoteLLMTrainerOptions ForPretrainedEncoder => new()
+    {
+        LearningRate = 5e-5, BatchSize = 32, GradientAccumulationSteps = 1, WarmupRatio = 0.1, Epochs = 1,
+        Alpha = 0.5, WeightDecay = 0.01,
+    };
 
     /// <summary>Values that train a small decoder from random weights on a CPU in minutes.</summary>
     public static NoteLLMTrainerOptions ForSmallModelFromScratch => new()

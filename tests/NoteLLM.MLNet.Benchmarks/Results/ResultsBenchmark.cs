@@ -98,7 +98,7 @@ sealed class ResultsBenchmark : IBenchmark
         Console.WriteLine($"--- {name}: alpha {options.Alpha}, contrastive weight {options.ContrastiveWeight}, r {options.HashtagTaskRatio}, {options.MaxSteps} steps");
         using var model = NoteLLMModel.CreateFromScratch(DecoderConfig(settings), settings.EmbeddingDimension, seed: settings.Seed, initialTau: options.InitialTau);
         long parameters = model.Network.parameters().Sum(p => p.numel());
-        long tokenEmbedding = model.Decoder.Model.EmbedTokens.weight!.numel();
+        long tokenEmbedding = model.Backbone.TokenEmbedding.weight!.numel();
         var training = new NoteLLMTrainer(model, options, line => Console.WriteLine("  " + line)).Train(dataset.TrainPairs);
 
         var predictor = new NotePredictor(model, new GreedyDecodingOptions { MaxNewTokens = settings.MaxNewTokens }, batchSize: 32);

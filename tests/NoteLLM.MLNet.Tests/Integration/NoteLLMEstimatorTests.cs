@@ -182,7 +182,7 @@ public class HuggingFaceCheckpointFitTests
         options.HuggingFaceCheckpoint = dir.Path;
         using var model = ml.Transforms.NoteLLM(options).Fit(pairs);
 
-        Assert.Equal(vocabulary + 2, model.Model.Decoder.Config.VocabSize); // [EMB] and padding were added
+        Assert.Equal(vocabulary + 2, model.Model.Backbone.VocabularySize); // [EMB] and padding were added
         Assert.Equal(tokenizerKind, model.Model.Tokenizer.Kind);
         var embeddings = model.Transform(pairs).GetColumn<float[]>("Embedding").ToList();
         Assert.Equal(12, embeddings.Count);
@@ -211,7 +211,7 @@ public class InitialTauTests
         var ml = new MLContext(seed: 1);
         var options = NoteLLMFixture.Options();
         // one step at a negligible learning rate: tau stays where it started
-        options.Training = options.Training with { InitialTau = 1.25, LearningRate = 1e-12, MaxSteps = 1 };
+        options.Training = options.Training! with { InitialTau = 1.25, LearningRate = 1e-12, MaxSteps = 1 };
         using var model = ml.Transforms.NoteLLM(options).Fit(ml.Data.LoadFromEnumerable(NoteLLMFixture.CreatePairs()));
         Assert.Equal(1.25, model.Model.Network.Tau.item<float>(), 4);
     }

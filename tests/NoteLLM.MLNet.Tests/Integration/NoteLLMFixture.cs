@@ -70,6 +70,7 @@ public sealed class NoteLLMFixture : IDisposable
     public static NoteLLMOptions Options(NoteOutputs outputs = NoteOutputs.All) => new()
     {
         Outputs = outputs,
+        Backbone = NoteLLMBackbone.DecoderFromScratch,
         FromScratch = TinyModels.Config(hidden: 64, layers: 2, tied: true),
         Training = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = EmbeddingDimension, BatchSize = 4, Epochs = 3, ValidationFraction = 0 },
         InferenceBatchSize = 8,

@@ -36,4 +36,20 @@ public static class TinyModels
         model.eval();
         return model;
     }
+
+    /// <summary>A tiny BERT encoder (seeded, weights larger than BERT's 0.02 so outputs differ clearly).</summary>
+    public static BertPrefixLM CreateBert(int vocab = 97, int hidden = 32, int layers = 2, int heads = 4, int seed = 7)
+    {
+        manual_seed(seed);
+        var model = new BertPrefixLM(new BertConfig
+        {
+            VocabSize = vocab, HiddenSize = hidden, NumHiddenLayers = layers, NumAttentionHeads = heads,
+            IntermediateSize = hidden * 2 + 8, MaxPositionEmbeddings = 128,
+        });
+        using var _ = no_grad();
+        foreach (var (name, p) in model.named_parameters())
+            if (name.EndsWith("LayerNorm.weight")) p.uniform_(0.5, 1.5); else p.normal_(0, 0.2);
+        model.eval();
+        return model;
+    }
 }

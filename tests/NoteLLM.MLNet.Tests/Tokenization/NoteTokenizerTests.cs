@@ -20,6 +20,23 @@ public class NoteTokenizerTests
     }
 
     [Fact]
+    public void WordPieceAddsEmbAfterTheVocabularyAndUsesBertsOwnSpecialTokens()
+    {
+        string[] vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "compression", "word", "is", ":", "\"", ".", "vim", "text", "edit", "##or", "##s"];
+        var t = NoteTokenizer.FromFiles("wordpiece", new Dictionary<string, byte[]> { ["vocab.txt"] = System.Text.Encoding.UTF8.GetBytes(string.Join("\n", vocab) + "\n") });
+        Assert.Equal(vocab.Length, t.BaseVocabularySize);
+        Assert.Equal(vocab.Length, t.EmbTokenId);              // a new row after the vocabulary
+        Assert.Equal(vocab.Length + 1, t.VocabularySize);
+        Assert.Equal((2, 3, 0), (t.BosTokenId!.Value, t.EosTokenId, t.PadTokenId)); // [CLS], [SEP], [PAD]
+
+        var ids = t.Encode("Vim text Editors The compression word is:\"[EMB]\".");
+        Assert.Equal([12, 13, 14, 15, 16, 5, 6, 7, 8, 9, 10, t.EmbTokenId, 10, 11], ids); // lower-cased, no [CLS]/[SEP] added
+        Assert.Equal("vim text editors the compression word is : \" \".", t.Decode(ids));
+        Assert.Equal(t.Encode("editors"), t.EncodeContinuation("editors"));
+        Assert.Equal(8, t.CharactersWithin("vim text editors", 2)); // "vim text"
+    }
+
+    [Fact]
     public void Gpt2DefaultRoundTripsAndAddsTwoTokens()
     {
         var t = NoteTokenizer.CreateGpt2();
