@@ -47,7 +47,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
 
     static void Run(QuickStartSettings settings)
     {
-        var ml = new MLContext(seed: 1);
+        var ml = new MLContext(seed: settings.Seed);
         if (settings.Cuda)
         {
             ml.GpuDeviceId = 0;
@@ -104,9 +104,21 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         var noteLLMRecall = NoteLLMEvaluator.Evaluate(EmbeddingView(ml, testNotes.Select(n => n.Id).ToList(), embeddings), testPairs, evaluation);
         var tfIdf = new TfIdfEmbedder(ml, data.TrainNotes.Select(Text)).Embed(testNotes.Select(n => (n.Id, Text(n))).ToList());
         var tfIdfRecall = NoteLLMEvaluator.Evaluate(EmbeddingView(ml, tfIdf.Select(e => e.Id).ToList(), tfIdf.Select(e => e.Embedding).ToList()), testPairs, evaluation);
+        var recallRows = new List<(string, RecallMetrics)> { ("NoteLLM", noteLLMRecall.Recall), ("TF-IDF baseline", tfIdfRecall.Recall) };
+        var cosines = new List<(string, double)> { ("NoteLLM", MeanRandomPairCosine(embeddings)) };
+        if (options.ResolvedBackbone == NoteLLMBackbone.PretrainedEncoder)
+        {
+            // the encoder NoteLLM started from, as its authors run it: is fine-tuning worth it?
+            using var zeroShot = new PretrainedEncoderEmbedder(options.Encoder);
+            var zeroShotEmbeddings = zeroShot.Embed(testNotes.Select(Text).ToList());
+            string name = $"{options.Encoder.Name} zero-shot";
+            recallRows.Add((name, NoteLLMEvaluator.Evaluate(EmbeddingView(ml, testNotes.Select(n => n.Id).ToList(), zeroShotEmbeddings), testPairs, evaluation).Recall));
+            cosines.Add((name, MeanRandomPairCosine(zeroShotEmbeddings)));
+        }
         var category = NoteLLMEvaluator.EvaluateCategories(generatedFor.Select(n => (string?)n.Category).ToList(), generated.Select(g => (string?)g.Category).ToList(), model.Categories);
         var hashtags = NoteLLMEvaluator.EvaluateHashtags(generatedFor.Select(n => (IReadOnlyList<string>)n.Hashtags).ToList(), generated.Select(g => (IReadOnlyList<string>)g.Hashtags).ToList());
-        Report.Metrics([("NoteLLM", noteLLMRecall.Recall), ("TF-IDF baseline", tfIdfRecall.Recall)], category, hashtags);
+        Report.Metrics(recallRows, category, hashtags);
+        Report.Spread(cosines);
 
         // 5. the note index over the test notes, and three test notes with their related notes
         using var index = new NoteIndex(model.EmbeddingDimension);
@@ -132,38 +144,63 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         NotesJsonlFile.Write(Path.Combine(output, IndexNotesFile), testNotes);
         NotesJsonlFile.Write(Path.Combine(output, ExamplesFile), examples.Select(i => generatedFor[i]));
         if (history.Count > 0) Charts.TrainingLoss(history, Path.Combine(output, LossChartFile));
-        Charts.RecallAtK([("NoteLLM", noteLLMRecall.Recall), ("TF-IDF baseline", tfIdfRecall.Recall)], Path.Combine(output, RecallChartFile));
+        Charts.RecallAtK(recallRows, Path.Combine(output, RecallChartFile));
         AnsiConsole.MarkupLine($"Saved to [blue]{Markup.Escape(output)}[/]: {ModelFile}, {IndexFile} + {IndexNotesFile} ({index.Count:N0} notes), " +
             $"{ExamplesFile}, {LossChartFile}, {RecallChartFile}");
         AnsiConsole.MarkupLine($"Serve it: [grey]dotnet run -c Release --project samples/NoteLLM.Serving -- --model {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), modelPath))} --notes {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Combine(output, ExamplesFile)))}[/]");
     }
 
     /// <summary>
-    /// From scratch: a 2-layer, d=128 decoder over the GPT-2 vocabulary, trained with the small-model values but
-    /// batches of 8 pairs (more updates in the minutes the default run has: 972 steps, all 4,098 subset pairs for 2
-    /// epochs, take about 2.5 minutes on 2 idle CPU cores), learning rate 5e-4, alpha 1 and note parts of at most 64
-    /// tokens. At 1e-3 and above the contrastive loss stalls near chance and the note embeddings bunch together (2e-3:
-    /// avg recall 32.6 / 33.0 on seeds 1 / 2, mean cosine of random test-note pairs 0.84 / 0.85; 5e-4: 43.6 / 44.3,
-    /// 0.79 / 0.77); alpha 1 instead of 0.5 then gives CSFT the weight to learn the category (accuracy 20% / 21%
-    /// against 4% / 7%) at about the same recall (42.7 / 43.9). With --checkpoint: the paper's fine-tuning values and
-    /// prompt limits.
+    /// The backbone chosen on the command line with its preset (<see cref="NoteLLMTrainerOptions.For"/>), sized for
+    /// minutes on 2 CPU cores. Pretrained encoder: 100 steps of 32 pairs (a fine-tune of the packaged MiniLM moves
+    /// a lot in that many), note parts of at most 64 word pieces. From scratch: a 2-layer, d=128 decoder over the
+    /// GPT-2 vocabulary, batches of 8 pairs at learning rate 5e-4 and alpha 1, 2 epochs, note parts of 64 tokens.
+    /// With --checkpoint: the paper's fine-tuning values and prompt limits.
     /// </summary>
     static NoteLLMOptions Options(QuickStartSettings settings)
     {
-        bool fromScratch = settings.Checkpoint is null;
-        var training = fromScratch ? NoteLLMTrainerOptions.ForSmallModelFromScratch with { BatchSize = 8, LearningRate = 5e-4, Alpha = 1 } : new NoteLLMTrainerOptions();
+        var backbone = settings.Checkpoint is not null ? NoteLLMBackbone.HuggingFaceCheckpoint
+            : settings.Backbone == "scratch" ? NoteLLMBackbone.DecoderFromScratch : NoteLLMBackbone.PretrainedEncoder;
+        var training = backbone switch
+        {
+            NoteLLMBackbone.PretrainedEncoder => NoteLLMTrainerOptions.ForPretrainedEncoder with { MaxSteps = settings.Steps ?? 100 },
+            NoteLLMBackbone.DecoderFromScratch => NoteLLMTrainerOptions.ForSmallModelFromScratch with { BatchSize = 8, LearningRate = 5e-4, Alpha = 1, Epochs = 2, MaxSteps = settings.Steps },
+            _ => new NoteLLMTrainerOptions { MaxSteps = settings.Steps },
+        };
         return new NoteLLMOptions
         {
+            Backbone = backbone,
+            Encoder = settings.Backbone == "arctic" ? PretrainedEncoder.ArcticXs : PretrainedEncoder.MiniLM,
             HuggingFaceCheckpoint = settings.Checkpoint,
             FromScratch = new DecoderConfig
             {
                 HiddenSize = 128, IntermediateSize = 344, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 4,
                 MaxPositionEmbeddings = 512, TieWordEmbeddings = true,
             },
-            PromptLimits = fromScratch ? new NotePromptLimits { MaxNoteTokens = 64 } : new NotePromptLimits(),
-            Training = training with { Epochs = settings.Epochs ?? 2, EmbeddingDimension = 64, LogEverySteps = 1 },
+            PromptLimits = backbone == NoteLLMBackbone.HuggingFaceCheckpoint ? new NotePromptLimits() : new NotePromptLimits { MaxNoteTokens = 64 },
+            Training = training with
+            {
+                Epochs = settings.Epochs ?? training.Epochs, LearningRate = settings.LearningRate ?? training.LearningRate,
+                EmbeddingDimension = 64, LogEverySteps = 1,
+            },
             MaxNewTokens = 16,
         };
+    }
+
+    /// <summary>Mean cosine of 2,000 random pairs of distinct notes (seeded): near 1 means the embeddings have collapsed together.</summary>
+    static double MeanRandomPairCosine(IReadOnlyList<float[]> embeddings)
+    {
+        var random = new Random(0);
+        double sum = 0;
+        int pairs = 0;
+        for (int i = 0; i < 2000 && embeddings.Count > 1; i++)
+        {
+            int a = random.Next(embeddings.Count), b = random.Next(embeddings.Count - 1);
+            if (b >= a) b++;
+            sum += System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(embeddings[a], embeddings[b]);
+            pairs++;
+        }
+        return pairs == 0 ? 0 : sum / pairs;
     }
 
     static string Text(NoteRecord note) => note.Title + "\n" + note.Content;

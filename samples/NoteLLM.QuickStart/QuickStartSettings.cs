@@ -11,16 +11,34 @@ public sealed class QuickStartSettings : CommandSettings
     [Description("Dataset folder with notes.jsonl.gz, train-pairs.csv.gz and test-pairs.csv.gz (default: the repository's data/debian-notes-subset; data/debian-notes is the full set).")]
     public string? Data { get; init; }
 
+    [CommandOption("--backbone <NAME>")]
+    [Description("minilm (default: the pretrained all-MiniLM-L6-v2 encoder), arctic (snowflake-arctic-embed-xs) or scratch (a small decoder from random weights).")]
+    [DefaultValue("minilm")]
+    public string Backbone { get; init; } = "minilm";
+
     [CommandOption("--checkpoint <FOLDER>")]
-    [Description("A Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer files) to fine-tune instead of training a small decoder from scratch.")]
+    [Description("A Hugging Face checkpoint folder (config.json, *.safetensors, tokenizer files) to fine-tune instead of --backbone.")]
     public string? Checkpoint { get; init; }
+
+    [CommandOption("--steps <N>")]
+    [Description("Optimizer steps at most (default: 100 for a pretrained encoder, all epochs otherwise).")]
+    public int? Steps { get; init; }
+
+    [CommandOption("--learning-rate <LR>")]
+    [Description("Peak learning rate (default: the backbone's preset).")]
+    public double? LearningRate { get; init; }
+
+    [CommandOption("--seed <N>")]
+    [Description("Seed of the training run (data order, prompt variants, new weights; default 1).")]
+    [DefaultValue(1)]
+    public int Seed { get; init; } = 1;
 
     [CommandOption("--cuda")]
     [Description("Train and infer on CUDA device 0 (needs the TorchSharp-cuda backend: build with -p:TorchBackend=cuda-linux).")]
     public bool Cuda { get; init; }
 
     [CommandOption("--epochs <N>")]
-    [Description("Training epochs over the sampled pairs (default 2).")]
+    [Description("Training epochs over the sampled pairs (default: 1 for a pretrained encoder, 2 from scratch).")]
     public int? Epochs { get; init; }
 
     [CommandOption("--output <FOLDER>")]
@@ -34,12 +52,15 @@ public sealed class QuickStartSettings : CommandSettings
     public int GenerateNotes { get; init; } = 100;
 
     [CommandOption("--train-pairs <N>")]
-    [Description("Training pairs sampled for training (default 0 = all; with 2 epochs the default run takes about 2.5 minutes on 2 idle CPU cores).")]
+    [Description("Training pairs sampled for training (default 0 = all).")]
     [DefaultValue(0)]
     public int TrainPairs { get; init; }
 
     public override ValidationResult Validate() =>
-        Epochs is < 1 ? ValidationResult.Error("--epochs must be at least 1.")
+        Backbone is not ("minilm" or "arctic" or "scratch") ? ValidationResult.Error("--backbone must be minilm, arctic or scratch.")
+        : Steps is < 1 ? ValidationResult.Error("--steps must be at least 1.")
+        : LearningRate is <= 0 ? ValidationResult.Error("--learning-rate must be positive.")
+        : Epochs is < 1 ? ValidationResult.Error("--epochs must be at least 1.")
         : GenerateNotes < 0 ? ValidationResult.Error("--generate must be 0 or more.")
         : TrainPairs < 0 ? ValidationResult.Error("--train-pairs must be 0 (all) or more.")
         : ValidationResult.Success();

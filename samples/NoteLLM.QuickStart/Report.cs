@@ -33,6 +33,11 @@ public static class Report
         AnsiConsole.Write(generation);
     }
 
+    /// <summary>Mean cosine of random note pairs per embedder: how spread out the embeddings are.</summary>
+    public static void Spread(IReadOnlyList<(string Name, double MeanCosine)> embedders) =>
+        AnsiConsole.MarkupLine("Mean cosine of random test-note pairs (near 1 = collapsed): " +
+            string.Join(", ", embedders.Select(e => $"{Markup.Escape(e.Name)} {e.MeanCosine.ToString("F3", CultureInfo.InvariantCulture)}")));
+
     /// <summary>One test note: its generated hashtags and category beside the true ones, and its top related notes (✓ = a test pair).</summary>
     public static void Example(NoteRecord note, (string[] Hashtags, string Category) generated, IReadOnlyList<(RelatedNote Hit, NoteRecord Note, bool IsTestPair)> related)
     {
