@@ -181,12 +181,36 @@ public sealed class NoteTokenizer
                 // BertTokenizer takes special tokens from the vocabulary only: [EMB] becomes its last line
                 using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", vocab.Append(EmbToken)) + "\n"));
                 var t = BertTokenizer.Create(stream, new BertOptions { LowerCaseBeforeTokenization = true, SpecialTokens = specials });
-                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids, skipSpecialTokens: true), vocab.Count, specials,
+                return new NoteTokenizer(kind, files, t, ids => DecodeWordPieces(vocab, ids), vocab.Count, specials,
                     eosId: specials["[SEP]"], bosId: specials["[CLS]"], encode: text => t.EncodeToIds(text, addSpecialTokens: false), padId: specials["[PAD]"]);
             }
             default:
                 throw new InvalidDataException($"Unknown tokenizer kind '{kind}'; expected gpt2, sentencepiece, bpe or wordpiece.");
         }
+    }
+
+    // WordPiece ids -> text. Uncased BERT tokenization splits every punctuation and CJK character into a token of its
+    // own and forgets the spacing; hashtags and categories are mostly such glued strings ("role::program",
+    // "implemented-in::c", CJK topics), so no space is put next to a punctuation or CJK token ("##" pieces join the
+    // previous token as usual). Free text loses its space after punctuation ("a, b" -> "a,b").
+    private static string DecodeWordPieces(IReadOnlyList<string> vocabulary, IEnumerable<int> ids)
+    {
+        static bool Glued(string token) => token.Length == 1 && (char.IsPunctuation(token[0]) || char.IsSymbol(token[0]) || token[0] is >= '\u2E80' and <= '\u9FFF' or >= '\uF900' and <= '\uFAFF');
+        var text = new System.Text.StringBuilder();
+        string? previous = null;
+        foreach (int id in ids)
+        {
+            if (id < 0 || id >= vocabulary.Count) continue;
+            string token = vocabulary[id];
+            if (token.StartsWith("##", StringComparison.Ordinal)) text.Append(token, 2, token.Length - 2);
+            else
+            {
+                if (previous is not null && !Glued(previous) && !Glued(token)) text.Append(' ');
+                text.Append(token);
+            }
+            previous = token;
+        }
+        return text.ToString();
     }
 
     // Gives [EMB] and the padding token ids after every existing id, unless the vocabulary already has them.

@@ -22,7 +22,7 @@ public class NoteTokenizerTests
     [Fact]
     public void WordPieceAddsEmbAfterTheVocabularyAndUsesBertsOwnSpecialTokens()
     {
-        string[] vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "compression", "word", "is", ":", "\"", ".", "vim", "text", "edit", "##or", "##s"];
+        string[] vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "compression", "word", "is", ":", "\"", ".", "vim", "text", "edit", "##or", "##s", "role", "program", ",", "-", "美", "食"];
         var t = NoteTokenizer.FromFiles("wordpiece", new Dictionary<string, byte[]> { ["vocab.txt"] = System.Text.Encoding.UTF8.GetBytes(string.Join("\n", vocab) + "\n") });
         Assert.Equal(vocab.Length, t.BaseVocabularySize);
         Assert.Equal(vocab.Length, t.EmbTokenId);              // a new row after the vocabulary
@@ -31,7 +31,8 @@ public class NoteTokenizerTests
 
         var ids = t.Encode("Vim text Editors The compression word is:\"[EMB]\".");
         Assert.Equal([12, 13, 14, 15, 16, 5, 6, 7, 8, 9, 10, t.EmbTokenId, 10, 11], ids); // lower-cased, no [CLS]/[SEP] added
-        Assert.Equal("vim text editors the compression word is : \" \".", t.Decode(ids));
+        Assert.Equal("vim text editors the compression word is:\"\".", t.Decode(ids)); // no space next to punctuation
+        Assert.Equal("role::program,role-program,美食", t.Decode([17, 9, 9, 18, 19, 17, 20, 18, 19, 21, 22])); // hashtags come back whole
         Assert.Equal(t.Encode("editors"), t.EncodeContinuation("editors"));
         Assert.Equal(8, t.CharactersWithin("vim text editors", 2)); // "vim text"
     }
