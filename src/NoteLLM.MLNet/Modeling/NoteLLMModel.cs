@@ -38,7 +38,9 @@ public sealed class NoteLLMNetwork : nn.Module
         decoder = backbone;
         Readout = readout;
         embedding_projection = new DecoderLinear(backbone.HiddenSize, embeddingDimension, hasBias: false);
-        using (no_grad()) embedding_projection.Weight.normal_(0, 1.0 / Math.Sqrt(backbone.HiddenSize));
+        // Orthonormal rows: at E = D the projection is a rotation, so a pretrained backbone's read-out keeps its
+        // cosine geometry (the fine-tune starts from the encoder's own similarities); at E < D, a random subspace.
+        using (no_grad()) nn.init.orthogonal_(embedding_projection.Weight);
         tau = new Parameter(tensor((float)initialTau));
         RegisterComponents();
         embedding_projection.to(backbone.Dtype);

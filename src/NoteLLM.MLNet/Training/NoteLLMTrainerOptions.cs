@@ -86,12 +86,13 @@ public sealed record NoteLLMTrainerOptions
 
     /// <summary>
     /// Values that fine-tune a pretrained sentence encoder of about 20M parameters (all-MiniLM-L6-v2) on a CPU:
-    /// batches of 32 pairs, AdamW at 5e-5 (the usual range for fine-tuning BERT-sized encoders), one epoch.
+    /// batches of 32 pairs, AdamW at 5e-5 (the usual range for fine-tuning BERT-sized encoders), one epoch, and
+    /// embeddings of the encoders' hidden size (384), so the projection starts as a rotation of the pretrained read-out.
     /// </summary>
     public static NoteLLMTrainerOptions ForPretrainedEncoder => new()
     {
         LearningRate = 5e-5, BatchSize = 32, GradientAccumulationSteps = 1, WarmupRatio = 0.1, Epochs = 1,
-        Alpha = 0.5, WeightDecay = 0.01,
+        Alpha = 0.5, WeightDecay = 0.01, EmbeddingDimension = 384,
     };
 
     /// <summary>Values that train a small decoder from random weights on a CPU in minutes.</summary>
