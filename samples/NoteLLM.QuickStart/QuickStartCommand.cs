@@ -152,10 +152,10 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
 
     /// <summary>
     /// The backbone chosen on the command line with its preset (<see cref="NoteLLMTrainerOptions.For"/>), sized for
-    /// minutes on 2 CPU cores. Pretrained encoder: 100 steps of 32 pairs (a fine-tune of the packaged MiniLM moves
-    /// a lot in that many), note parts of at most 64 word pieces. From scratch: a 2-layer, d=128 decoder over the
-    /// GPT-2 vocabulary, batches of 8 pairs at learning rate 5e-4 and alpha 1, 2 epochs, note parts of 64 tokens.
-    /// With --checkpoint: the paper's fine-tuning values and prompt limits.
+    /// minutes on 2 CPU cores. Pretrained encoder: 100 steps of 16 pairs with note parts of at
+    /// most 48 word pieces, embeddings of the encoder's hidden size. From scratch: a 2-layer, d=128
+    /// decoder over the GPT-2 vocabulary, batches of 8 pairs at learning rate 5e-4 and alpha 1, 2 epochs, note parts of
+    /// 64 tokens, 64-dimensional embeddings. With --checkpoint: the paper's fine-tuning values and prompt limits.
     /// </summary>
     static NoteLLMOptions Options(QuickStartSettings settings)
     {
@@ -163,29 +163,42 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
             : settings.Backbone == "scratch" ? NoteLLMBackbone.DecoderFromScratch : NoteLLMBackbone.PretrainedEncoder;
         var training = backbone switch
         {
-            NoteLLMBackbone.PretrainedEncoder => NoteLLMTrainerOptions.ForPretrainedEncoder with { MaxSteps = settings.Steps ?? 100 },
-            NoteLLMBackbone.DecoderFromScratch => NoteLLMTrainerOptions.ForSmallModelFromScratch with { BatchSize = 8, LearningRate = 5e-4, Alpha = 1, Epochs = 2, MaxSteps = settings.Steps },
-            _ => new NoteLLMTrainerOptions { MaxSteps = settings.Steps },
+            NoteLLMBackbone.PretrainedEncoder => NoteLLMTrainerOptions.ForPretrainedEncoder with { BatchSize = EncoderBatch, MaxSteps = EncoderSteps },
+            NoteLLMBackbone.DecoderFromScratch => NoteLLMTrainerOptions.ForSmallModelFromScratch with { BatchSize = 8, LearningRate = 5e-4, Alpha = 1, Epochs = 2, EmbeddingDimension = 64 },
+            _ => new NoteLLMTrainerOptions(),
         };
         return new NoteLLMOptions
         {
             Backbone = backbone,
             Encoder = settings.Backbone == "arctic" ? PretrainedEncoder.ArcticXs : PretrainedEncoder.MiniLM,
+            EmbeddingReadout = settings.Readout switch
+            {
+                "token-before-emb" => EmbeddingReadout.TokenBeforeEmb, "emb-token" => EmbeddingReadout.EmbToken,
+                "mean" => EmbeddingReadout.MeanPooling, "first" => EmbeddingReadout.FirstToken, _ => null,
+            },
             HuggingFaceCheckpoint = settings.Checkpoint,
             FromScratch = new DecoderConfig
             {
                 HiddenSize = 128, IntermediateSize = 344, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 4,
                 MaxPositionEmbeddings = 512, TieWordEmbeddings = true,
             },
-            PromptLimits = backbone == NoteLLMBackbone.HuggingFaceCheckpoint ? new NotePromptLimits() : new NotePromptLimits { MaxNoteTokens = 64 },
+            PromptLimits = backbone switch
+            {
+                NoteLLMBackbone.PretrainedEncoder => new NotePromptLimits { MaxNoteTokens = EncoderNoteTokens },
+                NoteLLMBackbone.DecoderFromScratch => new NotePromptLimits { MaxNoteTokens = 64 },
+                _ => new NotePromptLimits(),
+            },
             Training = training with
             {
+                BatchSize = settings.Batch ?? training.BatchSize, MaxSteps = settings.Steps ?? training.MaxSteps,
                 Epochs = settings.Epochs ?? training.Epochs, LearningRate = settings.LearningRate ?? training.LearningRate,
-                EmbeddingDimension = 64, LogEverySteps = 1,
+                LogEverySteps = 1,
             },
             MaxNewTokens = 16,
         };
     }
+
+    const int EncoderSteps = 100, EncoderBatch = 16, EncoderNoteTokens = 48;
 
     /// <summary>Mean cosine of 2,000 random pairs of distinct notes (seeded): near 1 means the embeddings have collapsed together.</summary>
     static double MeanRandomPairCosine(IReadOnlyList<float[]> embeddings)

@@ -37,6 +37,14 @@ public sealed class QuickStartSettings : CommandSettings
     [Description("Train and infer on CUDA device 0 (needs the TorchSharp-cuda backend: build with -p:TorchBackend=cuda-linux).")]
     public bool Cuda { get; init; }
 
+    [CommandOption("--readout <NAME>")]
+    [Description("Embedding read-out: token-before-emb (the paper's), emb-token, mean or first (default: the encoder's own pooling; token-before-emb from scratch).")]
+    public string? Readout { get; init; }
+
+    [CommandOption("--batch <N>")]
+    [Description("Related-note pairs per training step (default: 16 for a pretrained encoder, 8 from scratch).")]
+    public int? Batch { get; init; }
+
     [CommandOption("--epochs <N>")]
     [Description("Training epochs over the sampled pairs (default: 1 for a pretrained encoder, 2 from scratch).")]
     public int? Epochs { get; init; }
@@ -60,6 +68,8 @@ public sealed class QuickStartSettings : CommandSettings
         Backbone is not ("minilm" or "arctic" or "scratch") ? ValidationResult.Error("--backbone must be minilm, arctic or scratch.")
         : Steps is < 1 ? ValidationResult.Error("--steps must be at least 1.")
         : LearningRate is <= 0 ? ValidationResult.Error("--learning-rate must be positive.")
+        : Readout is not (null or "token-before-emb" or "emb-token" or "mean" or "first") ? ValidationResult.Error("--readout must be token-before-emb, emb-token, mean or first.")
+        : Batch is < 2 ? ValidationResult.Error("--batch must be at least 2 (the contrastive loss needs in-batch negatives).")
         : Epochs is < 1 ? ValidationResult.Error("--epochs must be at least 1.")
         : GenerateNotes < 0 ? ValidationResult.Error("--generate must be 0 or more.")
         : TrainPairs < 0 ? ValidationResult.Error("--train-pairs must be 0 (all) or more.")
