@@ -132,16 +132,88 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
     }
 
     [Fact]
-    public void EmptyDataAndEmptyNotesGiveClearErrors()
+    public void EmptyDataGivesAClearError()
     {
         var empty = ML.Data.LoadFromEnumerable(new List<PairRow>());
         var e = Assert.Throws<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).Fit(empty));
         Assert.Contains("has no rows", e.Message);
+    }
 
-        var nullNote = new[] { new NoteRow { Id = "x", Title = null, Content = null } };
-        var transformed = fixture.Model.Transform(ML.Data.LoadFromEnumerable(nullNote));
-        var bad = Assert.Throws<InvalidDataException>(() => transformed.GetColumn<string>("GeneratedCategory").ToList());
-        Assert.Contains("neither 'Title' nor 'Content'", bad.Message);
+    // A copy of the fixture's model loaded from its zip in a fresh context, as an outside app holds it.
+    private (MLContext Ml, NoteLLMTransformer Model, List<string> Warnings) LoadedCopy(TempFolder dir)
+    {
+        string zip = dir.File("model.zip");
+        ML.Model.Save(fixture.Model, null, zip);
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        return (ml, (NoteLLMTransformer)ml.Model.Load(zip, out _), warnings);
+    }
+
+    private static List<NoteLLMOutput> Transformed(MLContext ml, ITransformer model, IEnumerable<NoteRow> notes) =>
+        ml.Data.CreateEnumerable<NoteLLMOutput>(model.Transform(ml.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
+
+    // A fresh PredictionEngine per call, leaving the transformer to the caller.
+    private static List<NoteLLMOutput> Predicted(MLContext ml, ITransformer model, IEnumerable<NoteRow> notes)
+    {
+        using var engine = ml.Model.CreatePredictionEngine<NoteRow, NoteLLMOutput>(model, new PredictionEngineOptions { OwnsTransformer = false });
+        return notes.Select(n => { var o = engine.Predict(n); return new NoteLLMOutput { Id = n.Id, Embedding = o.Embedding, GeneratedCategory = o.GeneratedCategory, GeneratedHashtags = o.GeneratedHashtags }; }).ToList();
+    }
+
+    internal static NoteRow TenThousandHashtags => new()
+    {
+        Id = "huge", Title = "huge", Content = "a note with ten thousand hashtags",
+        Hashtags = Enumerable.Range(0, 10_000).Select(i => $"tag{i}").ToArray(),
+    };
+
+    [Fact]
+    public void ANoteWithTenThousandHashtagsEmbedsAndGeneratesAndLeavesTheModelAsItWas()
+    {
+        using var dir = new TempFolder();
+        var (ml, model, _) = LoadedCopy(dir);
+        using var _ = model;
+        var normal = fixture.Notes.Take(3).Prepend(new NoteRow { Id = "vim", Title = "vim", Content = "Vi IMproved text editor" }).ToList();
+        var viaTransform = Transformed(ml, model, normal);
+        var viaEngine = Predicted(ml, model, normal);
+        AssertSame(viaTransform, viaEngine, 1e-5);
+
+        var huge = Transformed(ml, model, [TenThousandHashtags]).Single();
+        Assert.Equal(1.0, Math.Sqrt(huge.Embedding.Sum(x => (double)x * x)), 4);
+        Assert.NotNull(huge.GeneratedCategory);
+        Assert.NotNull(huge.GeneratedHashtags);
+        AssertSame([huge], Predicted(ml, model, [TenThousandHashtags]), 1e-5);
+
+        // the same outputs as before it, through Transform and through a fresh PredictionEngine
+        AssertSame(viaTransform, Transformed(ml, model, normal), 1e-5);
+        AssertSame(viaTransform, Predicted(ml, model, normal), 1e-5);
+    }
+
+    [Fact]
+    public void AnEmptyNoteGetsDefinedOutputsWithoutChangingTheOtherRowsOfItsBatch()
+    {
+        using var dir = new TempFolder();
+        var (ml, model, warnings) = LoadedCopy(dir);
+        using var _ = model;
+        var good = fixture.Notes.Take(4).ToList();
+        var expected = Transformed(ml, model, good);
+        NoteRow[] withEmpty = [good[0], good[1], new() { Id = "empty", Title = null, Content = null }, good[2], new() { Id = "blank", Title = "  ", Content = "\t\n" }, good[3]];
+
+        var actual = Transformed(ml, model, withEmpty);
+        Assert.Equal(withEmpty.Select(n => n.Id), actual.Select(o => o.Id));
+        AssertSame(expected, actual.Where(o => o.Id is not ("empty" or "blank")).ToList(), 1e-5);
+        // the embedding of the prompt with empty fields, and nothing generated
+        var emptyPrompt = new NotePredictor(model.Model).Embed([NoteLLM.MLNet.Prompting.NoteText.Of("", "")]).Single();
+        foreach (var empty in actual.Where(o => o.Id is "empty" or "blank"))
+        {
+            Assert.Equal("", empty.GeneratedCategory);
+            Assert.Empty(empty.GeneratedHashtags);
+            Assert.True(empty.Embedding.Zip(emptyPrompt, (a, b) => Math.Abs(a - b)).Max() < 1e-5, $"{empty.Id}: not the empty prompt's embedding");
+        }
+        AssertSame(actual, Predicted(ml, model, withEmpty), 1e-5);
+
+        // counted, and reported once through ML.NET's log
+        Assert.Equal(4, model.EmptyNoteCount);
+        Assert.Single(warnings, w => w.Contains("neither 'Title' nor 'Content'"));
     }
 
     [Fact]
