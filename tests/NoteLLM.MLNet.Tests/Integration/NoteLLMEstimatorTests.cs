@@ -64,6 +64,35 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
     }
 
     [Fact]
+    public void AnotherProcessServesBadNotesThenEightThreadsWithTheirOwnPredictionEnginesAgreeWithOneThread()
+    {
+        using var dir = new TempFolder();
+        string zip = dir.File("model.zip");
+        ML.Model.Save(fixture.Model, null, zip);
+        var good = fixture.Notes.Take(6).Prepend(new NoteRow { Id = "vim", Title = "vim", Content = "Vi IMproved text editor" }).ToList();
+        var expected = Outputs(fixture.Model, good);
+        NoteRow[] bad = [TenThousandHashtags, new() { Id = "empty" }, new() { Id = "blank", Title = " ", Content = "\n" }];
+        string notes = dir.File("notes.jsonl");
+        ModelLoadCheckRunner.WriteNotes(notes, bad.Concat(good).Select(n => new MLNet.NoteRow { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }));
+
+        var (exit, stdout, stderr) = ModelLoadCheckRunner.Run(zip, notes, TimeSpan.FromMinutes(5), ownDependencies: true, threads: 8);
+        Assert.True(exit == 0, $"ModelLoadCheck failed ({exit}): {stderr}");
+        var rows = ModelLoadCheckRunner.ParseRows(stdout).Select(r => (Thread: r["Thread"]?.GetValue<int>(), Output: new NoteLLMOutput
+        {
+            Id = r["Id"]!.GetValue<string>(),
+            Embedding = r["Embedding"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray(),
+            GeneratedHashtags = r["GeneratedHashtags"]!.AsArray().Select(v => v!.GetValue<string>()).ToArray(),
+            GeneratedCategory = r["GeneratedCategory"]!.GetValue<string>(),
+        })).ToLookup(r => r.Thread, r => r.Output);
+        var transformed = rows[null].ToList();
+        var reference = rows[0].ToList();
+        AssertSame(expected, transformed.Skip(bad.Length).ToList(), 1e-5); // after the bad notes, as in the saving process
+        AssertSame(transformed, reference, 1e-5);
+        for (int thread = 1; thread <= 8; thread++)
+            AssertSame(reference, rows[thread].ToList(), 1e-5);
+    }
+
+    [Fact]
     public void PredictionEngineOnALoadedModelMatchesTransform()
     {
         using var dir = new TempFolder();
