@@ -34,8 +34,17 @@ public sealed class NoteLLMTrainer
     }
 
     /// <summary>
+    /// Called before every step; throws <see cref="OperationCanceledException"/> to stop training, as
+    /// <paramref name="cancellation"/> does. The estimator passes ML.NET's <c>host.CheckAlive</c>, which throws once
+    /// <c>mlContext.CancelExecution()</c> was called (as ML.NET's own TorchSharp trainers check it every step).
+    /// </summary>
+    internal Action? CheckAlive { get; init; }
+
+    /// <summary>
     /// Trains on <paramref name="pairs"/>. Without <paramref name="validation"/>, <see cref="NoteLLMTrainerOptions.ValidationFraction"/>
-    /// of the cleaned pairs is held out. Cancelling stops between steps (resume from the last checkpoint).
+    /// of the cleaned pairs is held out. Cancelling stops before the next step with <see cref="OperationCanceledException"/>,
+    /// after writing a checkpoint of the steps done when <see cref="NoteLLMTrainerOptions.CheckpointDirectory"/> is set;
+    /// training again with the same data and options resumes from it.
     /// </summary>
     public TrainingResult Train(IEnumerable<NotePair> pairs, IEnumerable<NotePair>? validation = null, CancellationToken cancellation = default,
         TrainingDataReport? report = null)
@@ -99,9 +108,24 @@ public sealed class NoteLLMTrainer
         long notesSeen = 0, tokensSeen = 0;
         double lastLoss = 0, lastCl = 0, lastGen = 0;
         network.train();
+        int checkpointStep = startStep;
         for (int step = startStep; step < totalSteps; step++)
         {
-            cancellation.ThrowIfCancellationRequested();
+            try
+            {
+                cancellation.ThrowIfCancellationRequested();
+                CheckAlive?.Invoke();
+            }
+            catch (OperationCanceledException)
+            {
+                if (options.CheckpointDirectory is string folder && step > checkpointStep)
+                {
+                    TrainingCheckpoint.Save(folder, network, optimizer, new TrainingCheckpoint.State(step, fingerprint, bestValidation, bestStep, history));
+                    log($"training cancelled after step {step}; resume from the checkpoint written to '{folder}'");
+                }
+                else log($"training cancelled after step {step}");
+                throw;
+            }
             double lr = LearningRateSchedule.At(step, totalSteps, options.LearningRate, options.WarmupRatio, options.Decay);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
             optimizer.zero_grad();
@@ -156,7 +180,10 @@ public sealed class NoteLLMTrainer
                 progress?.Report(report1);
             }
             if (options.CheckpointDirectory is string ckpt && (done % options.CheckpointEverySteps == 0 || done == totalSteps))
+            {
                 TrainingCheckpoint.Save(ckpt, network, optimizer, new TrainingCheckpoint.State(done, fingerprint, bestValidation, bestStep, history));
+                checkpointStep = done;
+            }
         }
 
         if (options.KeepBestValidationWeights && bestStep is int best && best != totalSteps)

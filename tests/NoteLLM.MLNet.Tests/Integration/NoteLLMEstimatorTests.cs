@@ -5,6 +5,7 @@ using NoteLLM.MLNet.Generation;
 using NoteLLM.MLNet.Tests.MLNet;
 using NoteOutputs = NoteLLM.MLNet.Generation.NoteOutputs;
 using NoteLLM.MLNet.Tests.TestSupport;
+using NoteLLM.MLNet.Training;
 
 namespace NoteLLM.MLNet.Tests.Integration;
 
@@ -332,5 +333,45 @@ public class NoteLLMEvaluationTests(NoteLLMFixture fixture) : IClassFixture<Note
         Assert.NotNull(metrics.Category);
         Assert.NotNull(metrics.Hashtags);
         Assert.Contains("R@", metrics.ToTable());
+    }
+}
+
+public class FitCancellationTests
+{
+    private static NoteLLMOptions Options(string? checkpoints, Action<TrainingProgress>? progress = null)
+    {
+        var options = NoteLLMFixture.Options();
+        options.Training = options.Training! with { CheckpointDirectory = checkpoints, CheckpointEverySteps = 100, LogEverySteps = 1 };
+        if (progress is not null) options.Progress = new SynchronousProgress(progress);
+        return options;
+    }
+
+    [Fact]
+    public void CancelExecutionStopsFitWithinAStepAndItsCheckpointResumesBitExactly()
+    {
+        var pairs = NoteLLMFixture.CreatePairs();
+        var ml = new MLContext(seed: 3);
+        using var uninterrupted = ml.Transforms.NoteLLM(Options(null)).Fit(ml.Data.LoadFromEnumerable(pairs));
+
+        using var dir = new TempFolder();
+        var cancelled = new MLContext(seed: 3);
+        var steps = new List<int>();
+        var estimator = cancelled.Transforms.NoteLLM(Options(dir.Path, p => { steps.Add(p.Step); if (p.Step == 4) cancelled.CancelExecution(); }));
+        Assert.Throws<OperationCanceledException>(() => estimator.Fit(cancelled.Data.LoadFromEnumerable(pairs)));
+        Assert.Equal([1, 2, 3, 4], steps); // stopped before step 5
+
+        var again = new MLContext(seed: 3);
+        var log = new List<string>();
+        again.Log += (_, e) => { lock (log) log.Add(e.Message); };
+        using var resumed = again.Transforms.NoteLLM(Options(dir.Path)).Fit(again.Data.LoadFromEnumerable(pairs));
+        Assert.Contains(log, m => m.Contains("at step 4"));
+        var expected = uninterrupted.Model.Network.state_dict();
+        foreach (var (name, t) in resumed.Model.Network.state_dict())
+            Assert.True(expected[name].eq(t).all().item<bool>(), $"{name} differs between the uninterrupted and the resumed fit");
+    }
+
+    private sealed class SynchronousProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
     }
 }

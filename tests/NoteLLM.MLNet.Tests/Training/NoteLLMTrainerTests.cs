@@ -69,11 +69,10 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         var withCheckpoints = options with { CheckpointDirectory = dir.Path };
         using (var killed = TinyModel())
         {
-            // "kill" after step 6: the last checkpoint is at step 4, so steps 5-6 are redone on resume
-            using var cancel = new CancellationTokenSource();
+            // a crash after step 6 (no chance to write a checkpoint): the last one is at step 4, so steps 5-6 are redone on resume
             var trainer = new NoteLLMTrainer(killed, withCheckpoints with { LogEverySteps = 1 },
-                progress: new SynchronousProgress(p => { if (p.Step == 6) cancel.Cancel(); }));
-            Assert.Throws<OperationCanceledException>(() => trainer.Train(pairs, cancellation: cancel.Token));
+                progress: new SynchronousProgress(p => { if (p.Step == 6) throw new IOException("killed"); }));
+            Assert.Throws<IOException>(() => trainer.Train(pairs));
         }
         using var resumedModel = TinyModel(seed: 123); // different initial weights: everything must come from the checkpoint
         var resumed = new NoteLLMTrainer(resumedModel, withCheckpoints).Train(pairs);
@@ -84,6 +83,24 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         var a = uninterrupted.Network.state_dict();
         foreach (var (name, t) in resumedModel.Network.state_dict())
             Assert.True(a[name].eq(t).all().item<bool>(), $"{name} differs between the uninterrupted and the resumed run");
+    }
+
+    [Fact]
+    public void CancellingWritesACheckpointOfTheStepsDoneAndStopsBeforeTheNext()
+    {
+        var pairs = SyntheticNotes.Pairs(12);
+        using var dir = new TempFolder();
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
+        {
+            EmbeddingDimension = 32, BatchSize = 4, Epochs = 3, ValidationFraction = 0, CheckpointDirectory = dir.Path, CheckpointEverySteps = 100, LogEverySteps = 1,
+        };
+        using var model = TinyModel();
+        using var cancel = new CancellationTokenSource();
+        var steps = new List<int>();
+        var trainer = new NoteLLMTrainer(model, options, progress: new SynchronousProgress(p => { steps.Add(p.Step); if (p.Step == 5) cancel.Cancel(); }));
+        Assert.Throws<OperationCanceledException>(() => trainer.Train(pairs, cancellation: cancel.Token));
+        Assert.Equal([1, 2, 3, 4, 5], steps);
+        Assert.Contains("\"Step\":5,", File.ReadAllText(Path.Combine(dir.Path, "checkpoint", "state.json")));
     }
 
     [Fact]
