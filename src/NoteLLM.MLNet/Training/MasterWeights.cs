@@ -7,8 +7,8 @@ namespace NoteLLM.MLNet.Training;
 /// <summary>
 /// Mixed-precision training the standard way (Micikevicius et al. 2018, "Mixed Precision Training"; with bfloat16 as
 /// in Kalamkar et al. 2019): the network computes in its own precision while the optimizer updates float32 master
-/// copies of its trainable parameters, so an update smaller than a bfloat16 step (3e-6 on a weight of 0.1 is a
-/// hundredth of one) accumulates instead of being rounded away. Gradients are summed in float32 after every backward
+/// copies of its trainable parameters, so an update smaller than a bfloat16 step (3e-6 on a weight of 0.1 is under
+/// a hundredth of one) accumulates instead of being rounded away. Gradients are summed in float32 after every backward
 /// pass, the optimizer state lives with the masters, and the masters are rounded into the network after each step.
 /// A float32 parameter is its own master, so a float32 network trains exactly as without this class.
 /// </summary>
@@ -57,13 +57,6 @@ internal sealed class MasterWeights : IDisposable
     {
         using var _ = no_grad();
         foreach (var (network, master) in copies) network.copy_(master);
-    }
-
-    /// <summary>Starts the masters at the network's parameters (resuming a checkpoint that has no masters).</summary>
-    public void CopyFromNetwork()
-    {
-        using var _ = no_grad();
-        foreach (var (network, master) in copies) master.copy_(network);
     }
 
     /// <summary>Whether any parameter has a master of its own (the network is not float32).</summary>

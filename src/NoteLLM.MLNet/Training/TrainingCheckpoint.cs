@@ -7,8 +7,9 @@ namespace NoteLLM.MLNet.Training;
 
 /// <summary>
 /// A resumable training checkpoint in a folder: <c>weights.bin</c> (the network), <c>optimizer.bin</c> (AdamW
-/// moments and step counts), <c>masters.bin</c> (the float32 master weights, when the network is not float32), <c>state.json</c> (step, history, best validation, and a fingerprint of the data and
-/// options so a checkpoint is never resumed on different ones). The learning rate and data position are functions
+/// moments and step counts), <c>masters.bin</c> (the float32 master weights, when the network is not float32),
+/// <c>state.json</c> (step, history, best validation, and a fingerprint of the data and options so a checkpoint is
+/// never resumed on different ones). The learning rate and data position are functions
 /// of the step. A new checkpoint is written beside the old one and swapped in, so a kill at any moment leaves one
 /// complete checkpoint.
 /// </summary>
@@ -51,11 +52,7 @@ internal static class TrainingCheckpoint
         using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "weights.bin")))) network.load(r);
         using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "optimizer.bin")))) optimizer.load_state_dict(r);
         if (masters.AreCopies)
-        {
-            string path = Path.Combine(folder, MastersFile);
-            if (!File.Exists(path)) masters.CopyFromNetwork(); // written without masters: start them at its weights
-            else using (var r = new BinaryReader(File.OpenRead(path))) masters.Load(r);
-        }
+            using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, MastersFile)))) masters.Load(r);
         return state;
     }
 
