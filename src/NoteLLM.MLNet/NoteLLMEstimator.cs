@@ -16,6 +16,8 @@ namespace NoteLLM.MLNet;
 /// (RelatedTitle, RelatedContent, ...). Runs on the GPU when <c>MLContext.GpuDeviceId</c> is set and CUDA is
 /// available, on the CPU otherwise (see <see cref="TorchDevice"/>). Progress goes to ML.NET's log channel and
 /// to <see cref="NoteLLMOptions.Progress"/>; <c>MLContext</c>'s seed, when set, seeds the training.
+/// <c>mlContext.CancelExecution()</c> stops <c>Fit</c> before its next step with <see cref="OperationCanceledException"/>,
+/// after writing a checkpoint when <see cref="NoteLLMTrainerOptions.CheckpointDirectory"/> is set.
 /// </summary>
 public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
 {
@@ -71,7 +73,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
         {
             if (model.Backbone.Dtype != dtype) model.Network.to(dtype);
             if (device.type != DeviceType.CPU) model.Network.to(device);
-            new NoteLLMTrainer(model, training, ch.Info, options.Progress).Train(pairs, validation, report: report);
+            new NoteLLMTrainer(model, training, ch.Info, options.Progress) { CheckAlive = host.CheckAlive }.Train(pairs, validation, report: report);
             return new NoteLLMTransformer(host, model, settings);
         }
         catch { model.Dispose(); throw; }

@@ -28,6 +28,7 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
 
     private readonly Settings settings;
     private readonly NotePredictor predictor;
+    private long emptyNotes;
 
     /// <summary>What the transformer needs besides the model; saved with it.</summary>
     internal sealed record Settings(
@@ -74,6 +75,13 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
     /// <summary>Categories seen in training: a generated category outside this set is "illegal".</summary>
     public IReadOnlyList<string> Categories => Model.Categories;
 
+    /// <summary>
+    /// Notes with neither title nor content met so far (counted when their outputs are computed): they get the
+    /// embedding of the prompt with empty fields and no generated text. The first one is reported once as a warning
+    /// through ML.NET's log.
+    /// </summary>
+    public long EmptyNoteCount => Interlocked.Read(ref emptyNotes);
+
     public override IReadOnlyList<InputColumn> InputColumns { get; }
     public override IReadOnlyList<OutputColumn> OutputColumns { get; }
     public override int BatchSize => settings.BatchSize;
@@ -86,11 +94,14 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
         var hashtags = settings.HashtagsColumn is null ? default : input.GetTextLists(2);
         var notes = new NoteText[input.Count];
         for (int i = 0; i < notes.Length; i++)
-        {
             notes[i] = NoteText.Of(titles[i], contents[i], settings.HashtagsColumn is null ? null : hashtags[i]);
-            if (notes[i].IsEmpty)
-                throw new InvalidDataException($"A note has neither '{settings.TitleColumn}' nor '{settings.ContentColumn}' text (row {i + 1} of a batch of {notes.Length}; " +
-                    "null strings read as empty): NoteLLM needs a title or a content to embed. Filter such rows out before the transform.");
+        int empty = notes.Count(n => n.IsEmpty);
+        if (empty > 0 && Interlocked.Add(ref emptyNotes, empty) == empty) // the first batch with one: reported once
+        {
+            using var ch = Host.Start("NoteLLM transform");
+            ch.Warning($"A note has neither '{settings.TitleColumn}' nor '{settings.ContentColumn}' text (null and white space read as empty). " +
+                "NoteLLM gives such a note the embedding of the prompt with empty fields, an empty category and no hashtags; the other notes " +
+                $"of its batch are unaffected. This warning is given once; {nameof(NoteLLMTransformer)}.{nameof(EmptyNoteCount)} counts such notes.");
         }
 
         var wanted = NoteOutputs.None;

@@ -1,17 +1,21 @@
-// Usage: NoteLLM.MLNet.ModelLoadCheck <model.zip> <notes.json | notes.jsonl>
+// Usage: NoteLLM.MLNet.ModelLoadCheck <model.zip> <notes.json | notes.jsonl> [--threads N]
 //
 // Loads the model with mlContext.Model.Load (no NoteLLM type is named here, so this proves the zip carries
 // everything another process needs), transforms the notes (JSON array or JSON lines with Id, Title, Content,
 // Hashtags (array or delimited string) and Category) and prints one JSON object per note with every visible
-// column of the result. Exit code 0 on success, 1 on a load/transform error (message on stderr), 2 on bad usage.
+// column of the result. With --threads N it then predicts every note with one PredictionEngine on this thread (the
+// reference, printed with "Thread": 0) and again on N threads at once, each with its own PredictionEngine and in its
+// own order (printed with "Thread": 1..N); the model must have the Embedding, GeneratedCategory and
+// GeneratedHashtags columns. Exit code 0 on success, 1 on a load/transform error (message on stderr), 2 on bad usage.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-if (args.Length != 2)
+int threads = 0;
+if (!(args.Length == 2 || args.Length == 4 && args[2] == "--threads" && int.TryParse(args[3], out threads) && threads > 0))
 {
-    Console.Error.WriteLine("Usage: NoteLLM.MLNet.ModelLoadCheck <model.zip> <notes.json | notes.jsonl>");
+    Console.Error.WriteLine("Usage: NoteLLM.MLNet.ModelLoadCheck <model.zip> <notes.json | notes.jsonl> [--threads N]");
     return 2;
 }
 
@@ -22,11 +26,17 @@ try
     ITransformer model = mlContext.Model.Load(args[0], out _);
     IDataView output = model.Transform(mlContext.Data.LoadFromEnumerable(notes));
     using var stdout = Console.OpenStandardOutput();
-    foreach (var row in OutputRows.ToJson(output))
+    void Print(JsonObject row)
     {
         JsonSerializer.Serialize(stdout, row);
         stdout.WriteByte((byte)'\n');
     }
+    foreach (var row in OutputRows.ToJson(output))
+        Print(row);
+    if (threads > 0)
+        foreach (var (thread, predictions) in Engines.PredictOnThreads(mlContext, model, output.Schema, notes, threads))
+            foreach (var prediction in predictions)
+                Print(prediction.ToJson(thread));
     return 0;
 }
 catch (Exception ex)
@@ -68,6 +78,62 @@ static class NoteFile
             _ => Array.Empty<string>(),
         };
         return new Note { Id = Text("Id"), Title = Text("Title"), Content = Text("Content"), Hashtags = hashtags, Category = Text("Category") };
+    }
+}
+
+/// <summary>What a PredictionEngine returns for a note.</summary>
+sealed class Prediction
+{
+    public string Id { get; set; } = "";
+    public float[] Embedding { get; set; } = Array.Empty<float>();
+    public string GeneratedCategory { get; set; } = "";
+    public string[] GeneratedHashtags { get; set; } = Array.Empty<string>();
+
+    public JsonObject ToJson(int thread) => new()
+    {
+        ["Thread"] = thread,
+        ["Id"] = Id,
+        ["Embedding"] = new JsonArray(Embedding.Select(v => (JsonNode)JsonValue.Create(v)).ToArray()),
+        ["GeneratedCategory"] = GeneratedCategory,
+        ["GeneratedHashtags"] = new JsonArray(GeneratedHashtags.Select(h => (JsonNode)JsonValue.Create(h)).ToArray()),
+    };
+}
+
+static class Engines
+{
+    /// <summary>Every note's prediction by one PredictionEngine on this thread (thread 0), then by <paramref name="threads"/>
+    /// threads at once, each with its own PredictionEngine and starting at another note (threads 1..N), in note order.</summary>
+    public static IEnumerable<(int Thread, Prediction[] Predictions)> PredictOnThreads(MLContext mlContext, ITransformer model,
+        DataViewSchema outputSchema, List<Note> notes, int threads)
+    {
+        var outputDefinition = SchemaDefinition.Create(typeof(Prediction));
+        outputDefinition["Embedding"].ColumnType = outputSchema["Embedding"].Type; // a fixed-size vector
+        Prediction[] Predict(int start)
+        {
+            using var engine = mlContext.Model.CreatePredictionEngine<Note, Prediction>(model,
+                new PredictionEngineOptions { OwnsTransformer = false, OutputSchemaDefinition = outputDefinition });
+            var predictions = new Prediction[notes.Count];
+            for (int k = 0; k < notes.Count; k++)
+            {
+                int i = (start + k) % notes.Count;
+                predictions[i] = engine.Predict(notes[i]);
+            }
+            return predictions;
+        }
+
+        var results = new Prediction[threads + 1][];
+        results[0] = Predict(0);
+        var errors = new Exception?[threads + 1];
+        var workers = Enumerable.Range(1, threads).Select(t => new Thread(() =>
+        {
+            try { results[t] = Predict(t * notes.Count / threads); }
+            catch (Exception e) { errors[t] = e; }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        if (errors.FirstOrDefault(e => e is not null) is { } error)
+            throw new AggregateException("A prediction thread failed.", error);
+        return results.Select((predictions, thread) => (thread, predictions));
     }
 }
 

@@ -27,19 +27,32 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
     /// <summary>Notes per forward pass (default 16).</summary>
     public int BatchSize { get; } = batchSize > 0 ? batchSize : throw new ArgumentOutOfRangeException(nameof(batchSize));
 
+    /// <summary>
+    /// The <paramref name="outputs"/> of every note. A note with neither title nor content (<see cref="NoteText.IsEmpty"/>)
+    /// has nothing to generate from: it gets the embedding of its prompt with empty fields and an empty category and
+    /// hashtag list, computed apart from the other notes so that their outputs are those of a batch without it.
+    /// </summary>
     public IReadOnlyList<NotePrediction> Predict(IReadOnlyList<NoteText> notes, NoteOutputs outputs = NoteOutputs.All)
     {
         var result = new NotePrediction[notes.Count];
-        for (int start = 0; start < notes.Count; start += BatchSize)
+        var empty = Enumerable.Range(0, notes.Count).Where(i => notes[i].IsEmpty).ToList();
+        var others = Enumerable.Range(0, notes.Count).Where(i => !notes[i].IsEmpty).ToList();
+        foreach (var rows in empty.Chunk(BatchSize))
         {
-            var chunk = notes.Skip(start).Take(BatchSize).ToList();
+            var embeddings = outputs.HasFlag(NoteOutputs.Embedding) ? Embed(rows.Select(i => notes[i]).ToList()) : null;
+            for (int i = 0; i < rows.Length; i++)
+                result[rows[i]] = new NotePrediction(embeddings?[i], outputs.HasFlag(NoteOutputs.Category) ? "" : null, outputs.HasFlag(NoteOutputs.Hashtags) ? [] : null);
+        }
+        foreach (var rows in others.Chunk(BatchSize))
+        {
+            var chunk = rows.Select(i => notes[i]).ToList();
             float[][]? embeddings = null;
             string[]? categories = null;
             if (outputs.HasFlag(NoteOutputs.Category)) (categories, embeddings) = GenerateCategories(chunk, outputs.HasFlag(NoteOutputs.Embedding));
             else if (outputs.HasFlag(NoteOutputs.Embedding)) embeddings = Embed(chunk);
             var hashtags = outputs.HasFlag(NoteOutputs.Hashtags) ? Generate(chunk, PromptTask.Hashtags(HashtagCount)).Select(Model.Prompts.ParseHashtags).ToArray() : null;
-            for (int i = 0; i < chunk.Count; i++)
-                result[start + i] = new NotePrediction(embeddings?[i], categories?[i], hashtags?[i]);
+            for (int i = 0; i < rows.Length; i++)
+                result[rows[i]] = new NotePrediction(embeddings?[i], categories?[i], hashtags?[i]);
         }
         return result;
     }

@@ -43,17 +43,19 @@ internal sealed class OutputBatch
     }
 
     /// <summary>Computes the requested outputs for the <paramref name="count"/> rows just read into
-    /// <see cref="Input"/>, the first of which is at <paramref name="firstPosition"/>.</summary>
+    /// <see cref="Input"/>, the first of which is at <paramref name="firstPosition"/>. When the computation fails,
+    /// the batch keeps its rows with no outputs, so reading one of them computes them again: the input cursor has
+    /// moved past them and cannot give them twice.</summary>
     public void Compute(long firstPosition, int count)
     {
-        FirstPosition = -1; // no stale batch survives a failed computation
+        FirstPosition = firstPosition;
         Input.Count = count;
         Compute();
-        FirstPosition = firstPosition;
     }
 
     private void Compute()
     {
+        Array.Clear(_computed);
         Output.Reset(Input.Count, _requested);
         _transformer.RunBatch(Input, Output);
         _requested.CopyTo(_computed, 0);

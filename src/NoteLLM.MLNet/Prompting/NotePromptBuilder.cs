@@ -29,8 +29,10 @@ public sealed record NotePromptLimits
     public int MaxTitleCharacters { get; init; } = 64;
     /// <summary>Content characters kept (default 320; the authors' code: 80 Chinese characters).</summary>
     public int MaxContentCharacters { get; init; } = 320;
-    /// <summary>Tokens of the input-note part at most, content shortened first (default 140, as in the authors' code).</summary>
+    /// <summary>Tokens of the input-note part at most (default 140, as in the authors' code): the content is shortened first, then hashtags are dropped from the last, then the title is shortened.</summary>
     public int MaxNoteTokens { get; init; } = 140;
+    /// <summary>Hashtags a prompt shows or trains on, the note's first ones (default 10: the authors' code keeps at most 10 per note).</summary>
+    public int MaxHashtags { get; init; } = 10;
 }
 
 /// <summary>
@@ -52,32 +54,48 @@ public sealed class NotePromptBuilder
         Limits = limits ?? new NotePromptLimits();
     }
 
-    /// <summary>The prompt text up to and including the output guidance, and whether the note was truncated.</summary>
+    /// <summary>
+    /// The prompt text up to and including the output guidance, and whether the note was truncated. Whatever the sizes
+    /// of the note's fields, its part of the prompt stays within <see cref="NotePromptLimits.MaxNoteTokens"/>, so [EMB]
+    /// and the guidance are always there.
+    /// </summary>
     public (string Text, bool Truncated) PromptText(NoteText note, PromptTask task)
     {
         var t = Templates;
-        string hashtags = string.Join(t.HashtagSeparator, note.Hashtags);
-        string title = Cut(note.Title, Limits.MaxTitleCharacters, out bool titleCut);
-        string content = Cut(note.Content, Limits.MaxContentCharacters, out bool contentCut);
+        string title = Cut(WithoutEmb(note.Title), Limits.MaxTitleCharacters, out bool titleCut);
+        string content = Cut(WithoutEmb(note.Content), Limits.MaxContentCharacters, out bool contentCut);
+        var hashtags = Hashtags(note);
         string template = task.IsCategory ? t.CategoryNote : t.HashtagNote;
-        string Fill(string c) => template.Replace("{title}", title).Replace("{hashtags}", hashtags).Replace("{content}", c);
+        int shown = template.Contains("{hashtags}") ? hashtags.Count : 0;
+        bool hashtagsCut = shown > 0 && shown < note.Hashtags.Count;
+        string Fill(string ti, int tags, string c) => template.Replace("{title}", ti).Replace("{hashtags}", string.Join(t.HashtagSeparator, hashtags.Take(tags))).Replace("{content}", c);
+        int Tokens(string ti, int tags, string c) => tokenizer.Encode(Fill(ti, tags, c)).Count;
 
-        string notePart = Fill(content);
-        bool tokenCut = false;
-        if (tokenizer.Encode(notePart).Count > Limits.MaxNoteTokens)
+        int max = Limits.MaxNoteTokens;
+        bool tokenCut = Tokens(title, shown, content) > max;
+        if (tokenCut)
         {
-            // shorten the content to the tokens left after everything else of the note part
-            int budget = Math.Max(0, Limits.MaxNoteTokens - tokenizer.Encode(Fill("")).Count);
-            content = content[..tokenizer.CharactersWithin(content, budget)];
-            notePart = Fill(content);
-            tokenCut = true;
+            int contentBudget = max - Tokens(title, shown, "");
+            content = contentBudget > 0 ? content[..tokenizer.CharactersWithin(content, contentBudget)] : "";
+            if (contentBudget <= 0)
+            {
+                // the hashtags that fit beside the whole title, counted up so a huge one is tokenized once
+                int fit = 0;
+                while (fit < shown && Tokens(title, fit + 1, "") <= max) fit++;
+                shown = fit;
+                if (Tokens(title, shown, "") > max) title = title[..tokenizer.CharactersWithin(title, max - Tokens("", shown, ""))];
+            }
         }
 
         string j = task.HashtagCount.ToString();
         string instruction = (task.IsCategory ? t.CategoryInstruction : t.HashtagInstruction).Replace("{j}", j);
         string guidance = (task.IsCategory ? t.CategoryGuidance : t.HashtagGuidance).Replace("{j}", j);
-        return ($"{instruction} {notePart} {t.Compression} {guidance}", titleCut || contentCut || tokenCut);
+        return ($"{instruction} {Fill(title, shown, content)} {t.Compression} {guidance}", titleCut || contentCut || hashtagsCut || tokenCut);
     }
+
+    /// <summary>The hashtags a prompt of <paramref name="note"/> shows or trains on: its first <see cref="NotePromptLimits.MaxHashtags"/>.</summary>
+    public IReadOnlyList<string> Hashtags(NoteText note) =>
+        note.Hashtags.Select(WithoutEmb).Where(h => h.Length > 0).Take(Limits.MaxHashtags).ToArray();
 
     /// <summary>
     /// A training prompt: prompt tokens, then <paramref name="output"/> and EOS; or, when output is null (the note
@@ -101,14 +119,20 @@ public sealed class NotePromptBuilder
     }
 
     /// <summary>The output a note's prompt is trained to produce for <paramref name="task"/>, or null when the note lacks it.</summary>
-    public string? TargetOutput(NoteText note, PromptTask task) => task.IsCategory
-        ? note.Category
-        : note.Hashtags.Count >= task.HashtagCount ? string.Join(Templates.HashtagSeparator, note.Hashtags.Take(task.HashtagCount)) : null;
+    public string? TargetOutput(NoteText note, PromptTask task)
+    {
+        if (task.IsCategory) return note.Category;
+        var hashtags = Hashtags(note);
+        return hashtags.Count >= task.HashtagCount ? string.Join(Templates.HashtagSeparator, hashtags.Take(task.HashtagCount)) : null;
+    }
 
     /// <summary>Splits generated hashtag text on the separator (trimmed, empty pieces dropped, duplicates removed).</summary>
     public string[] ParseHashtags(string generated) =>
         generated.Split(Templates.HashtagSeparator.Trim(), StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Distinct(StringComparer.Ordinal).ToArray();
+
+    // The note's own text never carries [EMB]: the embedding is read at the template's one.
+    private static string WithoutEmb(string s) => s.Replace(NoteTokenizer.EmbToken, "", StringComparison.Ordinal);
 
     private static string Cut(string s, int max, out bool cut)
     {

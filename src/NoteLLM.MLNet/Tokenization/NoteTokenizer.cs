@@ -125,7 +125,8 @@ public sealed class NoteTokenizer
                 // 50,257 tokens; <|endoftext|> (50256) is BOS, EOS and separator in GPT-2.
                 var specials = new Dictionary<string, int> { ["<|endoftext|>"] = 50256, [EmbToken] = 50257, [PadToken] = 50258 };
                 var t = TiktokenTokenizer.CreateForModel("gpt2", extraSpecialTokens: new Dictionary<string, int> { [EmbToken] = 50257, [PadToken] = 50258 });
-                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids), 50257, specials, eosId: 50256, bosId: null);
+                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids), 50257, specials, eosId: 50256, bosId: null,
+                    encode: SplittingAtSpecialTokens(specials, text => t.EncodeToIds(text)));
             }
             case "sentencepiece":
             {
@@ -211,6 +212,28 @@ public sealed class NoteTokenizer
             previous = token;
         }
         return text.ToString();
+    }
+
+    // TiktokenTokenizer (Microsoft.ML.Tokenizers 2.0) knows its special tokens only as entries of its LRU cache of 8,192
+    // words: a text with more distinct words evicts them, and from then on "[EMB]" encodes as ordinary bytes in every
+    // text. Its pre-tokenizer splits at special tokens before anything else, so encoding the pieces between them and
+    // adding the special ids here gives the same ids without depending on that cache.
+    private static Func<string, IReadOnlyList<int>> SplittingAtSpecialTokens(IReadOnlyDictionary<string, int> specials, Func<string, IReadOnlyList<int>> encode)
+    {
+        var pattern = new Regex(string.Join("|", specials.Keys.OrderByDescending(k => k.Length).Select(Regex.Escape)), RegexOptions.Compiled);
+        return text =>
+        {
+            var ids = new List<int>();
+            int start = 0;
+            foreach (Match special in pattern.Matches(text))
+            {
+                if (special.Index > start) ids.AddRange(encode(text[start..special.Index]));
+                ids.Add(specials[special.Value]);
+                start = special.Index + special.Length;
+            }
+            if (start < text.Length) ids.AddRange(encode(text[start..]));
+            return ids;
+        };
     }
 
     // Gives [EMB] and the padding token ids after every existing id, unless the vocabulary already has them.

@@ -42,7 +42,8 @@ internal sealed class CsftBatch : IDisposable
     /// take the hashtag prompt with j hashtags, the others the category prompt. The j hashtags to generate are a
     /// random sample of the note's hashtags, in random order, as the authors' code samples them (taking the first j
     /// would teach positions when a platform stores hashtags sorted). A note lacking what its task generates takes
-    /// the other task, or the prompt alone (embedding only) when it has neither.
+    /// the other task, or the prompt alone (embedding only) when it has neither. Hashtags are the note's first
+    /// <see cref="NotePromptLimits.MaxHashtags"/> (<see cref="NotePromptBuilder.Hashtags"/>).
     /// </summary>
     public static CsftBatch Build(NoteLLMModel model, IReadOnlyList<NotePair> pairs, NoteLLMTrainerOptions options, Random random, Device device)
     {
@@ -59,11 +60,12 @@ internal sealed class CsftBatch : IDisposable
         for (int i = 0; i < notes.Length; i++)
         {
             var note = notes[i];
-            bool hashtagTask = note.Hashtags.Count > 0 && (useHashtags[i] || note.Category is null);
+            var hashtags = model.Prompts.Hashtags(note);
+            bool hashtagTask = hashtags.Count > 0 && (useHashtags[i] || note.Category is null);
             var task = hashtagTask
-                ? PromptTask.Hashtags(options.HashtagCount is int j ? Math.Min(j, note.Hashtags.Count) : random.Next(1, Math.Min(options.MaxHashtagsPerPrompt, note.Hashtags.Count) + 1))
+                ? PromptTask.Hashtags(options.HashtagCount is int j ? Math.Min(j, hashtags.Count) : random.Next(1, Math.Min(options.MaxHashtagsPerPrompt, hashtags.Count) + 1))
                 : PromptTask.Category;
-            if (!task.IsCategory) note = note with { Hashtags = note.Hashtags.OrderBy(_ => random.Next()).Take(task.HashtagCount).ToArray() };
+            if (!task.IsCategory) note = note with { Hashtags = hashtags.OrderBy(_ => random.Next()).Take(task.HashtagCount).ToArray() };
             string? output = model.Prompts.TargetOutput(note, task);
             if (output is null) withoutTarget++;
             prompts[i] = model.Prompts.Build(note, task, output);

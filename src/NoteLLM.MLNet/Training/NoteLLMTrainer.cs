@@ -34,8 +34,17 @@ public sealed class NoteLLMTrainer
     }
 
     /// <summary>
+    /// Called before every step; throws <see cref="OperationCanceledException"/> to stop training, as
+    /// <paramref name="cancellation"/> does. The estimator passes ML.NET's <c>host.CheckAlive</c>, which throws once
+    /// <c>mlContext.CancelExecution()</c> was called (as ML.NET's own TorchSharp trainers check it every step).
+    /// </summary>
+    internal Action? CheckAlive { get; init; }
+
+    /// <summary>
     /// Trains on <paramref name="pairs"/>. Without <paramref name="validation"/>, <see cref="NoteLLMTrainerOptions.ValidationFraction"/>
-    /// of the cleaned pairs is held out. Cancelling stops between steps (resume from the last checkpoint).
+    /// of the cleaned pairs is held out. Cancelling stops before the next step with <see cref="OperationCanceledException"/>,
+    /// after writing a checkpoint of the steps done when <see cref="NoteLLMTrainerOptions.CheckpointDirectory"/> is set;
+    /// training again with the same data and options resumes from it.
     /// </summary>
     public TrainingResult Train(IEnumerable<NotePair> pairs, IEnumerable<NotePair>? validation = null, CancellationToken cancellation = default,
         TrainingDataReport? report = null)
@@ -62,7 +71,9 @@ public sealed class NoteLLMTrainer
         var device = model.Backbone.Device;
         if (options.LoraRank > 0) AddLora(network);
         var trainable = network.parameters().Where(p => p.requires_grad).ToList();
-        var optimizer = optim.AdamW(trainable, lr: options.LearningRate, weight_decay: options.WeightDecay);
+        using var masters = new MasterWeights(trainable); // float32 weights and optimizer state whatever the network's precision
+        var optimizer = optim.AdamW(masters.Parameters, lr: options.LearningRate, weight_decay: options.WeightDecay);
+        var tau = masters.InFloat32(network.Tau);
 
         int batch = Math.Min(options.BatchSize, train.Count);
         int microPerEpoch = train.Count / batch;
@@ -70,12 +81,13 @@ public sealed class NoteLLMTrainer
         int totalSteps = (totalMicro + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
         if (options.MaxSteps is int max) totalSteps = Math.Min(totalSteps, max);
         log($"training {train.Count} pairs ({heldOut.Count} held out for validation), {batch} pairs per micro-batch x {options.GradientAccumulationSteps} per step, " +
-            $"{totalSteps} steps, {trainable.Sum(p => p.numel()):N0} trainable parameters on {device.type}, {model.Backbone.Dtype}");
+            $"{totalSteps} steps, {trainable.Sum(p => p.numel()):N0} trainable parameters on {device.type}, {model.Backbone.Dtype}" +
+            (masters.AreCopies ? " with float32 master weights" : ""));
 
         string fingerprint = Fingerprint(train, heldOut);
         var history = new List<TrainingProgress>();
         double? bestValidation = null; int? bestStep = null; int startStep = 0; bool resumed = false;
-        if (options.CheckpointDirectory is string dir && TrainingCheckpoint.TryLoad(dir, network, optimizer, fingerprint) is { } state)
+        if (options.CheckpointDirectory is string dir && TrainingCheckpoint.TryLoad(dir, network, optimizer, masters, fingerprint) is { } state)
         {
             startStep = state.Step; bestValidation = state.BestValidationLoss; bestStep = state.BestValidationStep;
             history.AddRange(state.History); resumed = true;
@@ -99,9 +111,24 @@ public sealed class NoteLLMTrainer
         long notesSeen = 0, tokensSeen = 0;
         double lastLoss = 0, lastCl = 0, lastGen = 0;
         network.train();
+        int checkpointStep = startStep;
         for (int step = startStep; step < totalSteps; step++)
         {
-            cancellation.ThrowIfCancellationRequested();
+            try
+            {
+                cancellation.ThrowIfCancellationRequested();
+                CheckAlive?.Invoke();
+            }
+            catch (OperationCanceledException)
+            {
+                if (options.CheckpointDirectory is string folder && step > checkpointStep)
+                {
+                    TrainingCheckpoint.Save(folder, network, optimizer, masters, new TrainingCheckpoint.State(step, fingerprint, bestValidation, bestStep, history));
+                    log($"training cancelled after step {step}; resume from the checkpoint written to '{folder}'");
+                }
+                else log($"training cancelled after step {step}");
+                throw;
+            }
             double lr = LearningRateSchedule.At(step, totalSteps, options.LearningRate, options.WarmupRatio, options.Decay);
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
             optimizer.zero_grad();
@@ -123,14 +150,15 @@ public sealed class NoteLLMTrainer
                     notesSeen += csft.Notes; tokensSeen += csft.RealTokens;
                     csfts.Add(csft);
                 }
-                (stepLoss, stepCl, stepGen) = AccumulateGradients(csfts);
+                (stepLoss, stepCl, stepGen) = AccumulateGradients(csfts, masters);
             }
             if (!double.IsFinite(stepLoss))
                 throw new InvalidOperationException(
                     $"NoteLLM training diverged at step {step + 1}: the loss is {stepLoss} (contrastive {stepCl}, generation {stepGen}, " +
-                    $"tau {network.Tau.item<float>():F3}, learning rate {lr:E2}). Lower LearningRate, keep MaxGradientNorm > 0, or train in float32.");
-            if (options.MaxGradientNorm > 0) nn.utils.clip_grad_norm_(trainable, options.MaxGradientNorm);
+                    $"tau {tau.item<float>():F3}, learning rate {lr:E2}). Lower LearningRate, keep MaxGradientNorm > 0, or train in float32.");
+            if (options.MaxGradientNorm > 0) nn.utils.clip_grad_norm_(masters.Parameters, options.MaxGradientNorm);
             optimizer.step();
+            masters.CopyToNetwork();
             if ((step + 1) % 10 == 0) NativeHeap.Trim(); // give glibc-retained tensor buffers back so RSS stays flat
             lastLoss = stepLoss; lastCl = stepCl; lastGen = stepGen;
 
@@ -138,7 +166,7 @@ public sealed class NoteLLMTrainer
             double? validationLoss = null;
             if (heldOut.Count >= 2 && (done % options.ValidateEverySteps == 0 || done == totalSteps))
             {
-                validationLoss = ValidationLoss(heldOut, batch, device);
+                validationLoss = ValidationLoss(heldOut, batch, device, tau);
                 if (bestValidation is null || validationLoss < bestValidation)
                 {
                     bestValidation = validationLoss; bestStep = done;
@@ -149,14 +177,17 @@ public sealed class NoteLLMTrainer
             if (done % options.LogEverySteps == 0 || done == totalSteps || validationLoss is not null)
             {
                 double seconds = timer.Elapsed.TotalSeconds;
-                var report1 = new TrainingProgress(done, totalSteps, firstMicro / microPerEpoch + 1, lastLoss, lastCl, lastGen, network.Tau.item<float>(), lr,
+                var report1 = new TrainingProgress(done, totalSteps, firstMicro / microPerEpoch + 1, lastLoss, lastCl, lastGen, tau.item<float>(), lr,
                     notesSeen / seconds, tokensSeen / seconds, wall.Elapsed, TimeSpan.FromSeconds(seconds / (done - startStep) * (totalSteps - done)), validationLoss);
                 history.Add(report1);
                 log(report1.ToString());
                 progress?.Report(report1);
             }
             if (options.CheckpointDirectory is string ckpt && (done % options.CheckpointEverySteps == 0 || done == totalSteps))
-                TrainingCheckpoint.Save(ckpt, network, optimizer, new TrainingCheckpoint.State(done, fingerprint, bestValidation, bestStep, history));
+            {
+                TrainingCheckpoint.Save(ckpt, network, optimizer, masters, new TrainingCheckpoint.State(done, fingerprint, bestValidation, bestStep, history));
+                checkpointStep = done;
+            }
         }
 
         if (options.KeepBestValidationWeights && bestStep is int best && best != totalSteps)
@@ -173,16 +204,19 @@ public sealed class NoteLLMTrainer
     /// <summary>
     /// Adds to the parameters' gradients those of one optimizer step, whose batch is <paramref name="micros"/>
     /// together, and returns its loss with its contrastive and generation parts (each averaged over the micro-batches).
+    /// With <paramref name="masters"/>, the gradients are summed into the float32 masters after every backward pass.
     /// </summary>
-    internal (double Loss, double Contrastive, double Generation) AccumulateGradients(IReadOnlyList<CsftBatch> micros)
+    internal (double Loss, double Contrastive, double Generation) AccumulateGradients(IReadOnlyList<CsftBatch> micros, MasterWeights? masters = null)
     {
-        if (micros.Count > 1 && options.ContrastAcrossMicroBatches && options.ContrastiveWeight > 0) return AccumulateWithCachedEmbeddings(micros);
+        var tau = masters?.InFloat32(model.Network.Tau) ?? model.Network.Tau;
+        if (micros.Count > 1 && options.ContrastAcrossMicroBatches && options.ContrastiveWeight > 0) return AccumulateWithCachedEmbeddings(micros, masters, tau);
         double loss = 0, contrastive = 0, generation = 0;
         foreach (var micro in micros)
         {
             using var scope = NewDisposeScope();
-            var (l, cl, gen) = Loss(micro);
+            var (l, cl, gen) = Loss(micro, tau);
             (l / micros.Count).backward();
+            masters?.AccumulateGradients();
             loss += l.item<float>() / micros.Count; contrastive += cl.item<float>() / micros.Count; generation += gen.item<float>() / micros.Count;
         }
         return (loss, contrastive, generation);
@@ -194,7 +228,7 @@ public sealed class NoteLLMTrainer
     // gradient with respect to each one; then run each micro-batch again with its graph and push that gradient through
     // it together with its generation loss. The gradients equal those of one pass over the whole batch (the decoder
     // has no dropout, so both passes compute the same embeddings), for one extra forward pass per micro-batch.
-    private (double Loss, double Contrastive, double Generation) AccumulateWithCachedEmbeddings(IReadOnlyList<CsftBatch> micros)
+    private (double Loss, double Contrastive, double Generation) AccumulateWithCachedEmbeddings(IReadOnlyList<CsftBatch> micros, MasterWeights? masters, Tensor tau)
     {
         var network = model.Network;
         double contrastiveScale = options.ContrastiveWeight / (1 + options.Alpha), generationScale = options.Alpha / (1 + options.Alpha);
@@ -210,7 +244,7 @@ public sealed class NoteLLMTrainer
             }
         var all = cat([.. firsts, .. seconds]).detach().requires_grad_(true);  // [2B, E] laid out [A_1..A_B, B_1..B_B]
         long pairs = all.shape[0] / 2;
-        var cl = GenerativeContrastiveLoss.Compute(all, network.Tau);
+        var cl = GenerativeContrastiveLoss.Compute(all, tau);
         (cl * contrastiveScale).backward();                                     // tau's gradient, and dL/d(embedding) in all.grad
         double contrastive = cl.item<float>(), generation = 0;
 
@@ -225,24 +259,26 @@ public sealed class NoteLLMTrainer
             var embeddings = micros[m].Embeddings(network, hidden);
             var gen = GenerationLoss.Compute(network.Backbone, hidden, micros[m].LabelRows, micros[m].LabelPositions, micros[m].Labels);
             ((embeddings * cached).sum() + gen * (generationScale / micros.Count)).backward();
+            masters?.AccumulateGradients();
             generation += gen.item<float>() / micros.Count;
         }
         return (contrastiveScale * contrastive + generationScale * generation, contrastive, generation);
     }
 
-    // One forward pass for both losses: hidden states feed the embedding (GCL) and the output tokens (CSFT).
-    private (Tensor Loss, Tensor Contrastive, Tensor Generation) Loss(CsftBatch batch)
+    // One forward pass for both losses: hidden states feed the embedding (GCL) and the output tokens (CSFT). Both
+    // losses are computed in float32: the embeddings and logits are cast, and tau is its float32 master when mixed.
+    private (Tensor Loss, Tensor Contrastive, Tensor Generation) Loss(CsftBatch batch, Tensor tau)
     {
         var network = model.Network;
         var hidden = batch.Hidden(network);                                                 // [2B, L, D]
         var embeddings = batch.Embeddings(network, hidden);                                 // [2B, E]
-        var cl = GenerativeContrastiveLoss.Compute(embeddings, network.Tau);
+        var cl = GenerativeContrastiveLoss.Compute(embeddings, tau);
         var gen = GenerationLoss.Compute(network.Backbone, hidden, batch.LabelRows, batch.LabelPositions, batch.Labels);
         var loss = (cl * options.ContrastiveWeight + gen * options.Alpha) / (1 + options.Alpha);
         return (loss, cl, gen);
     }
 
-    private double ValidationLoss(List<NotePair> heldOut, int batch, Device device)
+    private double ValidationLoss(List<NotePair> heldOut, int batch, Device device, Tensor tau)
     {
         var network = model.Network;
         network.eval();
@@ -254,7 +290,7 @@ public sealed class NoteLLMTrainer
                 if (chunk.Count < 2) break;
                 using var scope = NewDisposeScope();
                 using var csft = CsftBatch.Build(model, chunk, options, new Random(Mix(options.Seed, -1 - start)), device);
-                total += Loss(csft).Loss.item<float>() * chunk.Count;
+                total += Loss(csft, tau).Loss.item<float>() * chunk.Count;
                 count += chunk.Count;
             }
         network.train();

@@ -7,8 +7,9 @@ namespace NoteLLM.MLNet.Training;
 
 /// <summary>
 /// A resumable training checkpoint in a folder: <c>weights.bin</c> (the network), <c>optimizer.bin</c> (AdamW
-/// moments and step counts), <c>state.json</c> (step, history, best validation, and a fingerprint of the data and
-/// options so a checkpoint is never resumed on different ones). The learning rate and data position are functions
+/// moments and step counts), <c>masters.bin</c> (the float32 master weights, when the network is not float32),
+/// <c>state.json</c> (step, history, best validation, and a fingerprint of the data and options so a checkpoint is
+/// never resumed on different ones). The learning rate and data position are functions
 /// of the step. A new checkpoint is written beside the old one and swapped in, so a kill at any moment leaves one
 /// complete checkpoint.
 /// </summary>
@@ -16,9 +17,9 @@ internal static class TrainingCheckpoint
 {
     public sealed record State(int Step, string Fingerprint, double? BestValidationLoss, int? BestValidationStep, List<TrainingProgress> History);
 
-    private const string Current = "checkpoint", Previous = "checkpoint.previous", BestWeights = "best-weights.bin";
+    private const string Current = "checkpoint", Previous = "checkpoint.previous", BestWeights = "best-weights.bin", MastersFile = "masters.bin";
 
-    public static void Save(string directory, nn.Module network, OptimizerHelper optimizer, State state)
+    public static void Save(string directory, nn.Module network, OptimizerHelper optimizer, MasterWeights masters, State state)
     {
         Directory.CreateDirectory(directory);
         string staging = Path.Combine(directory, "checkpoint.partial");
@@ -26,6 +27,8 @@ internal static class TrainingCheckpoint
         Directory.CreateDirectory(staging);
         using (var w = new BinaryWriter(File.Create(Path.Combine(staging, "weights.bin")))) network.save(w);
         using (var w = new BinaryWriter(File.Create(Path.Combine(staging, "optimizer.bin")))) optimizer.save_state_dict(w);
+        if (masters.AreCopies)
+            using (var w = new BinaryWriter(File.Create(Path.Combine(staging, MastersFile)))) masters.Save(w);
         File.WriteAllText(Path.Combine(staging, "state.json"), JsonSerializer.Serialize(state));
 
         string current = Path.Combine(directory, Current), previous = Path.Combine(directory, Previous);
@@ -35,8 +38,8 @@ internal static class TrainingCheckpoint
         if (Directory.Exists(previous)) Directory.Delete(previous, true);
     }
 
-    /// <summary>Loads the newest complete checkpoint into the network and optimizer; null when there is none.</summary>
-    public static State? TryLoad(string directory, nn.Module network, OptimizerHelper optimizer, string fingerprint)
+    /// <summary>Loads the newest complete checkpoint into the network, optimizer and master weights; null when there is none.</summary>
+    public static State? TryLoad(string directory, nn.Module network, OptimizerHelper optimizer, MasterWeights masters, string fingerprint)
     {
         string? folder = new[] { Current, Previous }.Select(n => Path.Combine(directory, n)).FirstOrDefault(f => File.Exists(Path.Combine(f, "state.json")));
         if (folder is null) return null;
@@ -48,6 +51,8 @@ internal static class TrainingCheckpoint
                 "resuming it would not continue the same run. Use another CheckpointDirectory or delete this one.");
         using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "weights.bin")))) network.load(r);
         using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "optimizer.bin")))) optimizer.load_state_dict(r);
+        if (masters.AreCopies)
+            using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, MastersFile)))) masters.Load(r);
         return state;
     }
 

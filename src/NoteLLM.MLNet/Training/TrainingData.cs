@@ -22,7 +22,7 @@ public sealed class TrainingDataReport
     public int NotesWithoutCategory { get; internal set; }
     /// <summary>Distinct kept notes without hashtags: they never take the hashtag task.</summary>
     public int NotesWithoutHashtags { get; internal set; }
-    /// <summary>Prompts whose title, content or note tokens were cut to the limits (counted while training).</summary>
+    /// <summary>Prompts whose title, content, hashtags or note tokens were cut to the limits (counted while training).</summary>
     public int TruncatedPrompts { get; internal set; }
     /// <summary>Prompts trained for the embedding only because the note lacked what its task generates.</summary>
     public int PromptsWithoutGenerationTarget { get; internal set; }

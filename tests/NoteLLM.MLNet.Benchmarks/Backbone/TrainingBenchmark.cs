@@ -2,18 +2,20 @@ using System.Diagnostics;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Training;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace NoteLLM.MLNet.Benchmarks.Backbone;
 
 /// <summary>
 /// Issue 4, acceptance 4 and 5: NoteLLM training throughput (prompt tokens/s, notes/s) of a d=256, 4-layer model
-/// with the GPT-2 tokenizer on this CPU, and RSS over a long run of a small model (memory must stay flat).
-/// Options: --steps N (throughput steps, default 40), --memory-steps N (default 1000).
+/// with the GPT-2 tokenizer on this CPU, in float32 and in bfloat16 (float32 master weights), and RSS over a long run
+/// of a small model (memory must stay flat). Options: --steps N (throughput steps, default 40), --memory-steps N (default 1000).
 /// </summary>
 sealed class TrainingBenchmark : IBenchmark
 {
     public string Name => "training";
-    public string Description => "GCL+CSFT training prompt tokens/s (d=256, 4 layers) and RSS over 1,000 steps of a small model";
+    public string Description => "GCL+CSFT training prompt tokens/s (d=256, 4 layers; float32 and bfloat16) and RSS over 1,000 steps of a small model";
 
     public int Run(string[] args)
     {
@@ -21,16 +23,19 @@ sealed class TrainingBenchmark : IBenchmark
         var notes = DebianLikeNotes(512);
 
         var config = new DecoderConfig { HiddenSize = 256, IntermediateSize = 688, NumHiddenLayers = 4, NumAttentionHeads = 8, NumKeyValueHeads = 8, TieWordEmbeddings = true, MaxPositionEmbeddings = 512 };
-        double tokensPerSecond;
-        using (var model = NoteLLMModel.CreateFromScratch(config, 128))
+        double Throughput(ScalarType dtype)
         {
+            using var model = NoteLLMModel.CreateFromScratch(config, 128);
+            if (dtype != ScalarType.Float32) model.Network.to(dtype);
             var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { BatchSize = 16, Epochs = 100, MaxSteps = steps, ValidationFraction = 0, LogEverySteps = 10 };
-            var result = new NoteLLMTrainer(model, options, Console.WriteLine).Train(notes);
-            var last = result.History[^1];
-            tokensPerSecond = last.TokensPerSecond;
-            Console.WriteLine($"d=256 4 layers, vocab {model.Tokenizer.VocabularySize}: {last.TokensPerSecond:F0} prompt tokens/s, {last.NotesPerSecond:F1} notes/s " +
+            var last = new NoteLLMTrainer(model, options, Console.WriteLine).Train(notes).History[^1];
+            Console.WriteLine($"d=256 4 layers, {dtype}, vocab {model.Tokenizer.VocabularySize}: {last.TokensPerSecond:F0} prompt tokens/s, {last.NotesPerSecond:F1} notes/s " +
                 $"({last.TokensPerSecond / last.NotesPerSecond:F0} tokens per note), peak RSS {ProcessMemory.Mib(ProcessMemory.PeakRss())}");
+            return last.TokensPerSecond;
         }
+        double tokensPerSecond = Throughput(ScalarType.Float32), bf16TokensPerSecond = Throughput(ScalarType.BFloat16);
+        Console.WriteLine($"bf16 vs f32: {bf16TokensPerSecond:F0} vs {tokensPerSecond:F0} prompt tokens/s (x{bf16TokensPerSecond / tokensPerSecond:F2}; bf16 computes " +
+            "in bfloat16 and updates float32 master weights)");
 
         var small = config with { HiddenSize = 64, IntermediateSize = 172, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 4 };
         var rss = new List<(int Step, long Rss)>();

@@ -5,6 +5,7 @@ using NoteLLM.MLNet.Generation;
 using NoteLLM.MLNet.Tests.MLNet;
 using NoteOutputs = NoteLLM.MLNet.Generation.NoteOutputs;
 using NoteLLM.MLNet.Tests.TestSupport;
+using NoteLLM.MLNet.Training;
 
 namespace NoteLLM.MLNet.Tests.Integration;
 
@@ -61,6 +62,35 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
             GeneratedCategory = r["GeneratedCategory"]!.GetValue<string>(),
         }).ToList();
         AssertSame(expected, actual, 1e-5);
+    }
+
+    [Fact]
+    public void AnotherProcessServesBadNotesThenEightThreadsWithTheirOwnPredictionEnginesAgreeWithOneThread()
+    {
+        using var dir = new TempFolder();
+        string zip = dir.File("model.zip");
+        ML.Model.Save(fixture.Model, null, zip);
+        var good = fixture.Notes.Take(6).Prepend(new NoteRow { Id = "vim", Title = "vim", Content = "Vi IMproved text editor" }).ToList();
+        var expected = Outputs(fixture.Model, good);
+        NoteRow[] bad = [TenThousandHashtags, new() { Id = "empty" }, new() { Id = "blank", Title = " ", Content = "\n" }];
+        string notes = dir.File("notes.jsonl");
+        ModelLoadCheckRunner.WriteNotes(notes, bad.Concat(good).Select(n => new MLNet.NoteRow { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }));
+
+        var (exit, stdout, stderr) = ModelLoadCheckRunner.Run(zip, notes, TimeSpan.FromMinutes(5), ownDependencies: true, threads: 8);
+        Assert.True(exit == 0, $"ModelLoadCheck failed ({exit}): {stderr}");
+        var rows = ModelLoadCheckRunner.ParseRows(stdout).Select(r => (Thread: r["Thread"]?.GetValue<int>(), Output: new NoteLLMOutput
+        {
+            Id = r["Id"]!.GetValue<string>(),
+            Embedding = r["Embedding"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray(),
+            GeneratedHashtags = r["GeneratedHashtags"]!.AsArray().Select(v => v!.GetValue<string>()).ToArray(),
+            GeneratedCategory = r["GeneratedCategory"]!.GetValue<string>(),
+        })).ToLookup(r => r.Thread, r => r.Output);
+        var transformed = rows[null].ToList();
+        var reference = rows[0].ToList();
+        AssertSame(expected, transformed.Skip(bad.Length).ToList(), 1e-5); // after the bad notes, as in the saving process
+        AssertSame(transformed, reference, 1e-5);
+        for (int thread = 1; thread <= 8; thread++)
+            AssertSame(reference, rows[thread].ToList(), 1e-5);
     }
 
     [Fact]
@@ -132,16 +162,88 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
     }
 
     [Fact]
-    public void EmptyDataAndEmptyNotesGiveClearErrors()
+    public void EmptyDataGivesAClearError()
     {
         var empty = ML.Data.LoadFromEnumerable(new List<PairRow>());
         var e = Assert.Throws<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).Fit(empty));
         Assert.Contains("has no rows", e.Message);
+    }
 
-        var nullNote = new[] { new NoteRow { Id = "x", Title = null, Content = null } };
-        var transformed = fixture.Model.Transform(ML.Data.LoadFromEnumerable(nullNote));
-        var bad = Assert.Throws<InvalidDataException>(() => transformed.GetColumn<string>("GeneratedCategory").ToList());
-        Assert.Contains("neither 'Title' nor 'Content'", bad.Message);
+    // A copy of the fixture's model loaded from its zip in a fresh context, as an outside app holds it.
+    private (MLContext Ml, NoteLLMTransformer Model, List<string> Warnings) LoadedCopy(TempFolder dir)
+    {
+        string zip = dir.File("model.zip");
+        ML.Model.Save(fixture.Model, null, zip);
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        return (ml, (NoteLLMTransformer)ml.Model.Load(zip, out _), warnings);
+    }
+
+    private static List<NoteLLMOutput> Transformed(MLContext ml, ITransformer model, IEnumerable<NoteRow> notes) =>
+        ml.Data.CreateEnumerable<NoteLLMOutput>(model.Transform(ml.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
+
+    // A fresh PredictionEngine per call, leaving the transformer to the caller.
+    private static List<NoteLLMOutput> Predicted(MLContext ml, ITransformer model, IEnumerable<NoteRow> notes)
+    {
+        using var engine = ml.Model.CreatePredictionEngine<NoteRow, NoteLLMOutput>(model, new PredictionEngineOptions { OwnsTransformer = false });
+        return notes.Select(n => { var o = engine.Predict(n); return new NoteLLMOutput { Id = n.Id, Embedding = o.Embedding, GeneratedCategory = o.GeneratedCategory, GeneratedHashtags = o.GeneratedHashtags }; }).ToList();
+    }
+
+    internal static NoteRow TenThousandHashtags => new()
+    {
+        Id = "huge", Title = "huge", Content = "a note with ten thousand hashtags",
+        Hashtags = Enumerable.Range(0, 10_000).Select(i => $"tag{i}").ToArray(),
+    };
+
+    [Fact]
+    public void ANoteWithTenThousandHashtagsEmbedsAndGeneratesAndLeavesTheModelAsItWas()
+    {
+        using var dir = new TempFolder();
+        var (ml, model, _) = LoadedCopy(dir);
+        using var _ = model;
+        var normal = fixture.Notes.Take(3).Prepend(new NoteRow { Id = "vim", Title = "vim", Content = "Vi IMproved text editor" }).ToList();
+        var viaTransform = Transformed(ml, model, normal);
+        var viaEngine = Predicted(ml, model, normal);
+        AssertSame(viaTransform, viaEngine, 1e-5);
+
+        var huge = Transformed(ml, model, [TenThousandHashtags]).Single();
+        Assert.Equal(1.0, Math.Sqrt(huge.Embedding.Sum(x => (double)x * x)), 4);
+        Assert.NotNull(huge.GeneratedCategory);
+        Assert.NotNull(huge.GeneratedHashtags);
+        AssertSame([huge], Predicted(ml, model, [TenThousandHashtags]), 1e-5);
+
+        // the same outputs as before it, through Transform and through a fresh PredictionEngine
+        AssertSame(viaTransform, Transformed(ml, model, normal), 1e-5);
+        AssertSame(viaTransform, Predicted(ml, model, normal), 1e-5);
+    }
+
+    [Fact]
+    public void AnEmptyNoteGetsDefinedOutputsWithoutChangingTheOtherRowsOfItsBatch()
+    {
+        using var dir = new TempFolder();
+        var (ml, model, warnings) = LoadedCopy(dir);
+        using var _ = model;
+        var good = fixture.Notes.Take(4).ToList();
+        var expected = Transformed(ml, model, good);
+        NoteRow[] withEmpty = [good[0], good[1], new() { Id = "empty", Title = null, Content = null }, good[2], new() { Id = "blank", Title = "  ", Content = "\t\n" }, good[3]];
+
+        var actual = Transformed(ml, model, withEmpty);
+        Assert.Equal(withEmpty.Select(n => n.Id), actual.Select(o => o.Id));
+        AssertSame(expected, actual.Where(o => o.Id is not ("empty" or "blank")).ToList(), 1e-5);
+        // the embedding of the prompt with empty fields, and nothing generated
+        var emptyPrompt = new NotePredictor(model.Model).Embed([NoteLLM.MLNet.Prompting.NoteText.Of("", "")]).Single();
+        foreach (var empty in actual.Where(o => o.Id is "empty" or "blank"))
+        {
+            Assert.Equal("", empty.GeneratedCategory);
+            Assert.Empty(empty.GeneratedHashtags);
+            Assert.True(empty.Embedding.Zip(emptyPrompt, (a, b) => Math.Abs(a - b)).Max() < 1e-5, $"{empty.Id}: not the empty prompt's embedding");
+        }
+        AssertSame(actual, Predicted(ml, model, withEmpty), 1e-5);
+
+        // counted, and reported once through ML.NET's log
+        Assert.Equal(4, model.EmptyNoteCount);
+        Assert.Single(warnings, w => w.Contains("neither 'Title' nor 'Content'"));
     }
 
     [Fact]
@@ -231,5 +333,45 @@ public class NoteLLMEvaluationTests(NoteLLMFixture fixture) : IClassFixture<Note
         Assert.NotNull(metrics.Category);
         Assert.NotNull(metrics.Hashtags);
         Assert.Contains("R@", metrics.ToTable());
+    }
+}
+
+public class FitCancellationTests
+{
+    private static NoteLLMOptions Options(string? checkpoints, Action<TrainingProgress>? progress = null)
+    {
+        var options = NoteLLMFixture.Options();
+        options.Training = options.Training! with { CheckpointDirectory = checkpoints, CheckpointEverySteps = 100, LogEverySteps = 1 };
+        if (progress is not null) options.Progress = new SynchronousProgress(progress);
+        return options;
+    }
+
+    [Fact]
+    public void CancelExecutionStopsFitWithinAStepAndItsCheckpointResumesBitExactly()
+    {
+        var pairs = NoteLLMFixture.CreatePairs();
+        var ml = new MLContext(seed: 3);
+        using var uninterrupted = ml.Transforms.NoteLLM(Options(null)).Fit(ml.Data.LoadFromEnumerable(pairs));
+
+        using var dir = new TempFolder();
+        var cancelled = new MLContext(seed: 3);
+        var steps = new List<int>();
+        var estimator = cancelled.Transforms.NoteLLM(Options(dir.Path, p => { steps.Add(p.Step); if (p.Step == 4) cancelled.CancelExecution(); }));
+        Assert.Throws<OperationCanceledException>(() => estimator.Fit(cancelled.Data.LoadFromEnumerable(pairs)));
+        Assert.Equal([1, 2, 3, 4], steps); // stopped before step 5
+
+        var again = new MLContext(seed: 3);
+        var log = new List<string>();
+        again.Log += (_, e) => { lock (log) log.Add(e.Message); };
+        using var resumed = again.Transforms.NoteLLM(Options(dir.Path)).Fit(again.Data.LoadFromEnumerable(pairs));
+        Assert.Contains(log, m => m.Contains("at step 4"));
+        var expected = uninterrupted.Model.Network.state_dict();
+        foreach (var (name, t) in resumed.Model.Network.state_dict())
+            Assert.True(expected[name].eq(t).all().item<bool>(), $"{name} differs between the uninterrupted and the resumed fit");
+    }
+
+    private sealed class SynchronousProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => action(value);
     }
 }

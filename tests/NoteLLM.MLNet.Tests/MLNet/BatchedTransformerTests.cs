@@ -118,6 +118,41 @@ public class BatchedTransformerTests
     }
 
     [Fact]
+    public void AFailedBatchLeavesTheCursorAndTheTransformerAsUsableAsBefore()
+    {
+        var notes = TestNotes.Create(20);
+        var data = _mlContext.Data.LoadFromEnumerable(notes);
+        var model = Fit(data, batchSize: 8);
+        var expected = TestNotes.Outputs(_mlContext, model.Transform(data));
+
+        model.FailOnTitle = notes[10].Title; // the second batch, rows 8-15, fails
+        var transformed = model.Transform(data);
+        using var cursor = transformed.GetRowCursor(transformed.Schema);
+        var embedding = cursor.GetGetter<VBuffer<float>>(transformed.Schema["Embedding"]);
+        VBuffer<float> value = default;
+        for (int row = 0; row < 8; row++)
+        {
+            Assert.True(cursor.MoveNext());
+            embedding(ref value);
+            Assert.Equal(expected[row].Embedding, value.DenseValues());
+        }
+        Assert.True(cursor.MoveNext());
+        Assert.Throws<InvalidOperationException>(() => embedding(ref value));
+        Assert.Throws<InvalidOperationException>(() => embedding(ref value)); // the same rows, computed again
+
+        // a transient failure: once it is gone, the same cursor carries on with the rows it holds
+        model.FailOnTitle = null;
+        for (int row = 8; row < notes.Count; row++)
+        {
+            if (row > 8) Assert.True(cursor.MoveNext());
+            embedding(ref value);
+            Assert.Equal(expected[row].Embedding, value.DenseValues());
+        }
+        Assert.False(cursor.MoveNext());
+        TestNotes.AssertEqual(expected, TestNotes.Outputs(_mlContext, model.Transform(data)));
+    }
+
+    [Fact]
     public void SaveAndLoadInProcessGiveIdenticalOutputs()
     {
         var notes = TestNotes.Create(30);

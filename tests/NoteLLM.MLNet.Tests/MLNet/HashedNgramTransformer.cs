@@ -80,6 +80,9 @@ public sealed class HashedNgramTransformer : BatchedTransformerBase
     /// <summary>Every batch computed: its size and which outputs were requested.</summary>
     public List<(int Count, bool[] Requested)> Batches { get; } = new();
 
+    /// <summary>A batch holding a note with this title fails, as a computation that runs out of memory would.</summary>
+    public string? FailOnTitle { get; set; }
+
     public static IReadOnlyList<InputColumn> Inputs(HashedNgramOptions options) =>
         new[] { InputColumn.Text(options.TitleColumn), InputColumn.TextList(options.HashtagsColumn) };
 
@@ -95,6 +98,8 @@ public sealed class HashedNgramTransformer : BatchedTransformerBase
         Batches.Add((input.Count, Enumerable.Range(0, OutputColumns.Count).Select(output.IsRequested).ToArray()));
         var titles = input.GetTexts(0);
         var hashtags = input.GetTextLists(1);
+        if (FailOnTitle is not null && titles.Contains(FailOnTitle))
+            throw new InvalidOperationException($"A batch holds '{FailOnTitle}'.");
         for (int row = 0; row < input.Count; row++)
         {
             var (embedding, category, generated) = Compute(titles[row], hashtags[row]);

@@ -30,9 +30,13 @@ internal static class ModelLoadCheckRunner
     /// context (so the test transformers are found), or with the app's own when <paramref name="ownDependencies"/> is set
     /// (then only what the app itself references, the NoteLLM.MLNet package, can load the model).
     /// </summary>
+    /// With <paramref name="threads"/> it also prints every note's PredictionEngine outputs on one thread ("Thread": 0)
+    /// and on that many threads at once ("Thread": 1..N).
     /// <returns>Its exit code (0 success, 1 load/transform error), standard output and standard error.</returns>
-    public static (int ExitCode, string Stdout, string Stderr) Run(string modelPath, string notesPath, TimeSpan? timeout = null, bool ownDependencies = false) =>
+    public static (int ExitCode, string Stdout, string Stderr) Run(string modelPath, string notesPath, TimeSpan? timeout = null, bool ownDependencies = false,
+        int threads = 0) =>
         AppProcess.Run("NoteLLM.MLNet.ModelLoadCheck",
             ownDependencies ? "NoteLLM.MLNet.ModelLoadCheck" : typeof(ModelLoadCheckRunner).Assembly.GetName().Name!,
-            workingDirectory: null, timeout ?? TimeSpan.FromMinutes(2), modelPath, notesPath);
+            workingDirectory: null, timeout ?? TimeSpan.FromMinutes(2),
+            threads > 0 ? [modelPath, notesPath, "--threads", threads.ToString()] : [modelPath, notesPath]);
 }

@@ -59,6 +59,60 @@ public class NotePromptBuilderTests
         Assert.InRange(tokens, 50, 61); // the content was cut to the token budget (token boundaries may shift by one)
     }
 
+    // Every variant of the prompt keeps [EMB] once, right after EmbeddingPosition, and ends with its output guidance.
+    private static void AssertCompletePrompts(NotePromptBuilder builder, NoteText note)
+    {
+        foreach (var task in new[] { PromptTask.Category, PromptTask.Hashtags(1), PromptTask.Hashtags(3), PromptTask.Hashtags(5) })
+        {
+            var prompt = builder.Build(note, task, output: null);
+            Assert.Single(prompt.Ids, id => id == Tokenizer.EmbTokenId);
+            Assert.Equal(Tokenizer.EmbTokenId, prompt.Ids[prompt.EmbeddingPosition + 1]);
+            string guidance = task.IsCategory ? builder.Templates.CategoryGuidance : builder.Templates.HashtagGuidance.Replace("{j}", task.HashtagCount.ToString());
+            string text = Tokenizer.Decode(prompt.Ids);
+            Assert.EndsWith(guidance, text);
+            string notePart = text[text.IndexOf("{'title'", StringComparison.Ordinal)..(text.LastIndexOf('}') + 1)];
+            Assert.InRange(Tokenizer.Encode(notePart).Count, 1, builder.Limits.MaxNoteTokens + 1); // token boundaries may shift by one
+        }
+    }
+
+    [Fact]
+    public void HashtagsAloneOverTheTokenBudgetLeaveEmbAndGuidanceInEveryVariant()
+    {
+        var builder = new NotePromptBuilder(Tokenizer, limits: new NotePromptLimits { MaxNoteTokens = 60 });
+        AssertCompletePrompts(builder, NoteText.Of("vim", "Vi IMproved text editor", Enumerable.Range(0, 10_000).Select(i => $"tag{i}")));
+        AssertCompletePrompts(builder, NoteText.Of("vim", "Vi IMproved text editor", Enumerable.Range(0, 3).Select(i => string.Concat(Enumerable.Repeat($"topic{i} ", 500)))));
+    }
+
+    [Fact]
+    public void TitleContentAndHashtagsTogetherOverTheTokenBudgetLeaveEmbAndGuidanceInEveryVariant()
+    {
+        // each field alone fits in 60 tokens, the three together do not
+        string Words(string w, int n) => string.Join(" ", Enumerable.Repeat(w, n));
+        var builder = new NotePromptBuilder(Tokenizer, limits: new NotePromptLimits { MaxTitleCharacters = 1000, MaxContentCharacters = 1000, MaxNoteTokens = 60 });
+        AssertCompletePrompts(builder, NoteText.Of(Words("title", 40), Words("content", 40), Enumerable.Range(0, 10).Select(i => $"tag {i}")));
+        AssertCompletePrompts(builder, NoteText.Of(Words("title", 200), "", ["a"]));
+    }
+
+    [Fact]
+    public void AtMostTenHashtagsAreShownOrTrained()
+    {
+        var builder = new NotePromptBuilder(Tokenizer);
+        var note = NoteText.Of("vim", "Vi IMproved", Enumerable.Range(0, 12).Select(i => $"t{i}"), "editors");
+        var (text, truncated) = builder.PromptText(note, PromptTask.Category);
+        Assert.Contains("'topic': t0, t1, t2, t3, t4, t5, t6, t7, t8, t9, 'content'", text);
+        Assert.True(truncated);
+        Assert.Equal(10, builder.Hashtags(note).Count);
+    }
+
+    [Fact]
+    public void ANotesOwnTextCannotMoveTheEmbeddingReadOut()
+    {
+        var builder = new NotePromptBuilder(Tokenizer);
+        var prompt = builder.Build(NoteText.Of("about [EMB]", "the [EMB] token", ["[EMB]"]), PromptTask.Category, output: null);
+        Assert.Single(prompt.Ids, id => id == Tokenizer.EmbTokenId);
+        Assert.EndsWith("The compression word is:\"", Tokenizer.Decode(prompt.Ids[..(prompt.EmbeddingPosition + 1)]));
+    }
+
     [Fact]
     public void NotesWithoutTargetsHaveNoOutput()
     {

@@ -79,6 +79,26 @@ public class NoteTokenizerTests
         Assert.Equal("hello ✓", t.Decode(t.Encode("hello ✓")));
     }
 
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("bpe")]
+    [InlineData("sentencepiece")]
+    public void SpecialTokensStaySingleIdsAfterATextOfManyDistinctWords(string kind)
+    {
+        using var dir = new TempFolder();
+        NoteTokenizer t;
+        if (kind == "gpt2") t = NoteTokenizer.CreateGpt2();
+        else
+        {
+            if (kind == "bpe") TokenizerFiles.WriteByteLevelBpe(dir.Path); else TokenizerFiles.WriteSentencePiece(dir.File("tokenizer.model"));
+            t = NoteTokenizer.FromHuggingFaceFolder(dir.Path);
+        }
+        // more distinct words than a word cache holds (TiktokenTokenizer's keeps 8,192), then [EMB]
+        string many = string.Join(", ", Enumerable.Range(0, 10_000).Select(i => $"tag{i}"));
+        Assert.Single(t.Encode($"{many} \"{NoteTokenizer.EmbToken}\"."), id => id == t.EmbTokenId);
+        Assert.Single(t.Encode($"vim \"{NoteTokenizer.EmbToken}\"."), id => id == t.EmbTokenId);
+    }
+
     [Fact]
     public void RebuildsFromSavedFiles()
     {

@@ -3,6 +3,7 @@ using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Tests.TestSupport;
 using NoteLLM.MLNet.Training;
+using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
 
@@ -10,8 +11,12 @@ namespace NoteLLM.MLNet.Tests.Training;
 
 public class NoteLLMTrainerTests(ITestOutputHelper output)
 {
-    private static NoteLLMModel TinyModel(int seed = 0) => NoteLLMModel.CreateFromScratch(
-        TinyModels.Config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, tied: true), embeddingDimension: 32, seed: seed);
+    private static NoteLLMModel TinyModel(int seed = 0, ScalarType dtype = ScalarType.Float32)
+    {
+        var model = NoteLLMModel.CreateFromScratch(TinyModels.Config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, tied: true), embeddingDimension: 32, seed: seed);
+        if (dtype != ScalarType.Float32) model.Network.to(dtype);
+        return model;
+    }
 
     private static double RecallAt1(float[][] embeddings, int pairs)
     {
@@ -52,8 +57,10 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         Assert.Equal(SyntheticNotes.Categories.OrderBy(c => c, StringComparer.Ordinal), model.Categories);
     }
 
-    [Fact]
-    public void ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne()
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.BFloat16)] // the float32 master weights and their AdamW state resume too
+    public void ResumedRunEndsWithTheSameWeightsAsAnUninterruptedOne(ScalarType dtype)
     {
         var pairs = SyntheticNotes.Pairs(12);
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
@@ -62,20 +69,19 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
             ValidateEverySteps = 3, CheckpointEverySteps = 4,
         };
 
-        using var uninterrupted = TinyModel();
+        using var uninterrupted = TinyModel(dtype: dtype);
         var full = new NoteLLMTrainer(uninterrupted, options).Train(pairs);
 
         using var dir = new TempFolder();
         var withCheckpoints = options with { CheckpointDirectory = dir.Path };
-        using (var killed = TinyModel())
+        using (var killed = TinyModel(dtype: dtype))
         {
-            // "kill" after step 6: the last checkpoint is at step 4, so steps 5-6 are redone on resume
-            using var cancel = new CancellationTokenSource();
+            // a crash after step 6 (no chance to write a checkpoint): the last one is at step 4, so steps 5-6 are redone on resume
             var trainer = new NoteLLMTrainer(killed, withCheckpoints with { LogEverySteps = 1 },
-                progress: new SynchronousProgress(p => { if (p.Step == 6) cancel.Cancel(); }));
-            Assert.Throws<OperationCanceledException>(() => trainer.Train(pairs, cancellation: cancel.Token));
+                progress: new SynchronousProgress(p => { if (p.Step == 6) throw new IOException("killed"); }));
+            Assert.Throws<IOException>(() => trainer.Train(pairs));
         }
-        using var resumedModel = TinyModel(seed: 123); // different initial weights: everything must come from the checkpoint
+        using var resumedModel = TinyModel(seed: 123, dtype: dtype); // different initial weights: everything must come from the checkpoint
         var resumed = new NoteLLMTrainer(resumedModel, withCheckpoints).Train(pairs);
 
         Assert.True(resumed.ResumedFromCheckpoint);
@@ -84,6 +90,24 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         var a = uninterrupted.Network.state_dict();
         foreach (var (name, t) in resumedModel.Network.state_dict())
             Assert.True(a[name].eq(t).all().item<bool>(), $"{name} differs between the uninterrupted and the resumed run");
+    }
+
+    [Fact]
+    public void CancellingWritesACheckpointOfTheStepsDoneAndStopsBeforeTheNext()
+    {
+        var pairs = SyntheticNotes.Pairs(12);
+        using var dir = new TempFolder();
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
+        {
+            EmbeddingDimension = 32, BatchSize = 4, Epochs = 3, ValidationFraction = 0, CheckpointDirectory = dir.Path, CheckpointEverySteps = 100, LogEverySteps = 1,
+        };
+        using var model = TinyModel();
+        using var cancel = new CancellationTokenSource();
+        var steps = new List<int>();
+        var trainer = new NoteLLMTrainer(model, options, progress: new SynchronousProgress(p => { steps.Add(p.Step); if (p.Step == 5) cancel.Cancel(); }));
+        Assert.Throws<OperationCanceledException>(() => trainer.Train(pairs, cancellation: cancel.Token));
+        Assert.Equal([1, 2, 3, 4, 5], steps);
+        Assert.Contains("\"Step\":5,", File.ReadAllText(Path.Combine(dir.Path, "checkpoint", "state.json")));
     }
 
     [Fact]
