@@ -79,7 +79,7 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
         var hidden = Model.Backbone.Forward(tensor(ids, [prompts.Length, length], device: device),
             Model.Backbone.BidirectionalPrompt ? tensor(mask, [prompts.Length, length], device: device) : null,
             promptEnds: embeddingPositions + 1);                                                           // [N, L, D]
-        return Rows(network.EmbeddingsOf(hidden, zeros(prompts.Length, dtype: ScalarType.Int64, device: device), embeddingPositions).cpu()); // [N, E]
+        return Rows(network.EmbeddingsOf(hidden, prompts).cpu()); // [N, E]
     }
 
     // The embedding prompt is the category prompt up to [EMB] (paper section 3.2), so with both outputs wanted the
@@ -97,9 +97,7 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
             // the states are right-aligned: prompt r starts at column L - |prompt r|
             long length = states.shape[1];
             var starts = prompts.Select(p => length - p.Ids.Length).ToArray();
-            var device = states.device;
-            var embeddings = Model.Network.EmbeddingsOf(states, tensor(starts, device: device),
-                tensor(prompts.Select((p, r) => starts[r] + p.EmbeddingPosition).ToArray(), device: device)).cpu(); // [N, E]
+            var embeddings = Model.Network.EmbeddingsOf(states, prompts, starts).cpu(); // [N, E]
             return (tokens.Select(t => Model.Tokenizer.Decode(t).Trim()).ToArray(), Rows(embeddings));
         }
     }

@@ -30,17 +30,20 @@ public sealed class NoteLLMNetwork : nn.Module
     private readonly DecoderLinear embedding_projection;
     private readonly Parameter tau;
 
+    /// <param name="pretrainedBackbone">the backbone's read-out already means something: start the projection orthonormal</param>
     public NoteLLMNetwork(LanguageBackbone backbone, int embeddingDimension, double initialTau = 3.0,
-        EmbeddingReadout readout = EmbeddingReadout.TokenBeforeEmb) : base(nameof(NoteLLMNetwork))
+        EmbeddingReadout readout = EmbeddingReadout.TokenBeforeEmb, bool pretrainedBackbone = false) : base(nameof(NoteLLMNetwork))
     {
         if (readout == EmbeddingReadout.FirstToken && !backbone.BidirectionalPrompt)
             throw new ArgumentException("EmbeddingReadout.FirstToken needs a backbone that reads the prompt bidirectionally: in a causal decoder the first token sees nothing of the note.", nameof(readout));
         decoder = backbone;
         Readout = readout;
         embedding_projection = new DecoderLinear(backbone.HiddenSize, embeddingDimension, hasBias: false);
-        // Orthonormal rows: at E = D the projection is a rotation, so a pretrained backbone's read-out keeps its
+        // On a pretrained backbone, orthonormal rows: at E = D the projection is a rotation, so the read-out keeps its
         // cosine geometry (the fine-tune starts from the encoder's own similarities); at E < D, a random subspace.
-        using (no_grad()) nn.init.orthogonal_(embedding_projection.Weight);
+        using (no_grad())
+            if (pretrainedBackbone) nn.init.orthogonal_(embedding_projection.Weight);
+            else embedding_projection.Weight.normal_(0, 1.0 / Math.Sqrt(backbone.HiddenSize));
         tau = new Parameter(tensor((float)initialTau));
         RegisterComponents();
         embedding_projection.to(backbone.Dtype);
@@ -57,19 +60,22 @@ public sealed class NoteLLMNetwork : nn.Module
     public int ReadoutLength(int embeddingPosition) => embeddingPosition + (Readout == EmbeddingReadout.EmbToken ? 2 : 1);
 
     /// <summary>
-    /// L2-normalised note embeddings [N, E] (float32) from hidden states [N, L, D] of prompts whose first real token
-    /// is at column <paramref name="promptStarts"/> [N] and whose token before [EMB] is at column <paramref name="embeddingPositions"/> [N].
+    /// L2-normalised note embeddings [N, E] (float32) from hidden states [N, L, D] of <paramref name="prompts"/>, prompt n
+    /// starting at column <paramref name="offsets"/>[n] (default 0: right padding).
     /// </summary>
-    public Tensor EmbeddingsOf(Tensor hidden, Tensor promptStarts, Tensor embeddingPositions)
+    public Tensor EmbeddingsOf(Tensor hidden, IReadOnlyList<NotePrompt> prompts, IReadOnlyList<long>? offsets = null)
     {
         using var scope = NewDisposeScope();
+        long Offset(int n) => offsets?[n] ?? 0;
+        Tensor Columns(Func<NotePrompt, int> column) =>
+            tensor(prompts.Select((p, n) => Offset(n) + column(p)).ToArray(), device: hidden.device); // [N]
         var rows = arange(hidden.shape[0], dtype: int64, device: hidden.device);
         var states = Readout switch                                                  // [N, D]
         {
-            EmbeddingReadout.TokenBeforeEmb => hidden[rows, embeddingPositions],
-            EmbeddingReadout.EmbToken => hidden[rows, embeddingPositions + 1],
-            EmbeddingReadout.FirstToken => hidden[rows, promptStarts],
-            _ => MeanOver(hidden, promptStarts, embeddingPositions),
+            EmbeddingReadout.TokenBeforeEmb => hidden[rows, Columns(p => p.EmbeddingPosition)],
+            EmbeddingReadout.EmbToken => hidden[rows, Columns(p => p.EmbeddingPosition + 1)],
+            EmbeddingReadout.FirstToken => hidden[rows, Columns(_ => 0)],
+            _ => MeanOver(hidden, Columns(p => p.NoteStart), Columns(p => p.NoteEnd - 1)), // the note's tokens, as the encoder pools a sentence
         };
         return Embeddings(states).MoveToOuterDisposeScope();
     }
@@ -143,7 +149,7 @@ public sealed class NoteLLMModel : IDisposable
         var decoder = HuggingFaceCheckpoint.Load(folder, dtype);
         decoder.ResizeVocabulary(Math.Max(tokenizer.VocabularySize, decoder.Config.VocabSize));
         manual_seed(seed);
-        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau, readout), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau, readout, pretrainedBackbone: true), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
     }
 
     /// <summary>
@@ -159,7 +165,7 @@ public sealed class NoteLLMModel : IDisposable
         {
             backbone.ResizeVocabulary(tokenizer.VocabularySize);
             manual_seed(seed);
-            var network = new NoteLLMNetwork(backbone, embeddingDimension, initialTau, readout ?? encoder.Pooling);
+            var network = new NoteLLMNetwork(backbone, embeddingDimension, initialTau, readout ?? encoder.Pooling, pretrainedBackbone: true);
             return new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
         }
         catch { backbone.Dispose(); throw; }

@@ -15,8 +15,9 @@ public readonly record struct PromptTask(int HashtagCount)
 /// A tokenized note compression prompt. <see cref="EmbeddingPosition"/> is the index of the token immediately
 /// before [EMB], whose last-layer hidden state becomes the note embedding (spec section 3).
 /// <see cref="OutputStart"/> is where the output tokens begin (== Ids.Length when the prompt has no output).
+/// The input note's own tokens (the filled note template) are <see cref="NoteStart"/> up to, not including, <see cref="NoteEnd"/>.
 /// </summary>
-public sealed record NotePrompt(int[] Ids, int EmbeddingPosition, int OutputStart, PromptTask Task, bool Truncated)
+public sealed record NotePrompt(int[] Ids, int EmbeddingPosition, int OutputStart, PromptTask Task, bool Truncated, int NoteStart, int NoteEnd)
 {
     /// <summary>Tokens after the prompt: the output and EOS (empty for inference prompts).</summary>
     public int OutputLength => Ids.Length - OutputStart;
@@ -61,6 +62,13 @@ public sealed class NotePromptBuilder
     /// </summary>
     public (string Text, bool Truncated) PromptText(NoteText note, PromptTask task)
     {
+        var (instruction, notePart, tail, truncated) = PromptParts(note, task);
+        return ($"{instruction} {notePart} {tail}", truncated);
+    }
+
+    // The prompt text in three parts: instruction, input note, compression + guidance.
+    private (string Instruction, string Note, string Tail, bool Truncated) PromptParts(NoteText note, PromptTask task)
+    {
         var t = Templates;
         string title = Cut(WithoutEmb(note.Title), Limits.MaxTitleCharacters, out bool titleCut);
         string content = Cut(WithoutEmb(note.Content), Limits.MaxContentCharacters, out bool contentCut);
@@ -90,7 +98,7 @@ public sealed class NotePromptBuilder
         string j = task.HashtagCount.ToString();
         string instruction = (task.IsCategory ? t.CategoryInstruction : t.HashtagInstruction).Replace("{j}", j);
         string guidance = (task.IsCategory ? t.CategoryGuidance : t.HashtagGuidance).Replace("{j}", j);
-        return ($"{instruction} {Fill(title, shown, content)} {t.Compression} {guidance}", titleCut || contentCut || hashtagsCut || tokenCut);
+        return (instruction, Fill(title, shown, content), $"{t.Compression} {guidance}", titleCut || contentCut || hashtagsCut || tokenCut);
     }
 
     /// <summary>The hashtags a prompt of <paramref name="note"/> shows or trains on: its first <see cref="NotePromptLimits.MaxHashtags"/>.</summary>
@@ -103,10 +111,14 @@ public sealed class NotePromptBuilder
     /// </summary>
     public NotePrompt Build(NoteText note, PromptTask task, string? output)
     {
-        var (text, truncated) = PromptText(note, task);
+        var (instruction, notePart, tail, truncated) = PromptParts(note, task);
         var ids = new List<int>();
         if (tokenizer.BosTokenId is int bos) ids.Add(bos);
-        ids.AddRange(tokenizer.Encode(text));
+        // where the note's own tokens lie, for mean pooling over the note as a sentence encoder pools its sentence: the
+        // tokenizers split at the spaces between the parts, so token counts of the prefixes are the boundaries
+        int noteStart = ids.Count + tokenizer.Encode(instruction).Count;
+        int noteEnd = ids.Count + tokenizer.Encode($"{instruction} {notePart}").Count;
+        ids.AddRange(tokenizer.Encode($"{instruction} {notePart} {tail}"));
         int embIndex = ids.IndexOf(tokenizer.EmbTokenId);
         if (embIndex <= 0) throw new InvalidOperationException($"The prompt has no {NoteTokenizer.EmbToken} token after its first token; check the templates.");
         int outputStart = ids.Count;
@@ -115,7 +127,7 @@ public sealed class NotePromptBuilder
             ids.AddRange(tokenizer.EncodeContinuation(output));
             ids.Add(tokenizer.EosTokenId);
         }
-        return new NotePrompt(ids.ToArray(), embIndex - 1, outputStart, task, truncated);
+        return new NotePrompt(ids.ToArray(), embIndex - 1, outputStart, task, truncated, noteStart, Math.Max(noteStart + 1, Math.Min(noteEnd, embIndex)));
     }
 
     /// <summary>The output a note's prompt is trained to produce for <paramref name="task"/>, or null when the note lacks it.</summary>

@@ -15,9 +15,8 @@ internal sealed class CsftBatch : IDisposable
 {
     public required Tensor Ids { get; init; }                 // [2B, L]
     public required Tensor? AttentionMask { get; init; }      // [2B, L] 1 = real token, or null for a causal decoder
-    public required Tensor PromptEnds { get; init; }          // [2B] end of each bidirectional prompt: EmbeddingPositions + 1
-    public required Tensor PromptStarts { get; init; }        // [2B] zeros: right padding starts every prompt at column 0
-    public required Tensor EmbeddingPositions { get; init; }  // [2B]
+    public required Tensor PromptEnds { get; init; }          // [2B] end of each bidirectional prompt: the token after [EMB]
+    public required NotePrompt[] Prompts { get; init; }       // [2B], right-padded: each starts at column 0
     public required Tensor LabelRows { get; init; }           // [T]
     public required Tensor LabelPositions { get; init; }      // [T]
     public required Tensor Labels { get; init; }              // [T]
@@ -30,11 +29,11 @@ internal sealed class CsftBatch : IDisposable
     public Tensor Hidden(NoteLLMNetwork network) => network.Backbone.Forward(Ids, AttentionMask, promptEnds: PromptEnds);
 
     /// <summary>The notes' embeddings [2B, E] read from <paramref name="hidden"/>.</summary>
-    public Tensor Embeddings(NoteLLMNetwork network, Tensor hidden) => network.EmbeddingsOf(hidden, PromptStarts, EmbeddingPositions);
+    public Tensor Embeddings(NoteLLMNetwork network, Tensor hidden) => network.EmbeddingsOf(hidden, Prompts);
 
     public void Dispose()
     {
-        Ids.Dispose(); AttentionMask?.Dispose(); PromptEnds.Dispose(); PromptStarts.Dispose(); EmbeddingPositions.Dispose(); LabelRows.Dispose(); LabelPositions.Dispose(); Labels.Dispose();
+        Ids.Dispose(); AttentionMask?.Dispose(); PromptEnds.Dispose(); LabelRows.Dispose(); LabelPositions.Dispose(); Labels.Dispose();
     }
 
     /// <summary>
@@ -88,8 +87,7 @@ internal sealed class CsftBatch : IDisposable
             Ids = tensor(ids, [prompts.Length, length], device: device),
             AttentionMask = model.Backbone.BidirectionalPrompt ? tensor(mask, [prompts.Length, length], device: device) : null,
             PromptEnds = tensor(prompts.Select(p => (long)p.EmbeddingPosition + 1).ToArray(), device: device),
-            PromptStarts = zeros(prompts.Length, dtype: ScalarType.Int64, device: device),
-            EmbeddingPositions = tensor(prompts.Select(p => (long)p.EmbeddingPosition).ToArray(), device: device),
+            Prompts = prompts,
             LabelRows = tensor(labelRows.ToArray(), device: device),
             LabelPositions = tensor(labelPositions.ToArray(), device: device),
             Labels = tensor(labels.ToArray(), device: device),

@@ -34,6 +34,28 @@ public class NotePromptBuilderTests
         Assert.Equal(1, prompt.Ids.Count(id => id == Tokenizer.EmbTokenId));
     }
 
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("wordpiece")]
+    public void NoteSpanIsExactlyTheFilledNoteTemplate(string kind)
+    {
+        var tokenizer = kind == "gpt2" ? Tokenizer : MiniLMTokenizer();
+        foreach (var task in new[] { PromptTask.Category, PromptTask.Hashtags(2) })
+        {
+            var prompt = new NotePromptBuilder(tokenizer).Build(Vim, task, output: null);
+            string note = tokenizer.Decode(prompt.Ids[prompt.NoteStart..prompt.NoteEnd]).Trim();
+            Assert.StartsWith(kind == "gpt2" ? "{'title': Vi IMproved" : "{'title':vi improved", note);
+            Assert.EndsWith(kind == "gpt2" ? "the UNIX editor Vi.}" : "the unix editor vi.}", note);
+        }
+    }
+
+    private static NoteTokenizer MiniLMTokenizer()
+    {
+        var (backbone, tokenizer) = NoteLLM.MLNet.Modeling.PretrainedEncoder.MiniLM.Load();
+        backbone.Dispose();
+        return tokenizer;
+    }
+
     [Fact]
     public void OutputIsTheTargetThenEosAndInferencePromptIsItsExactPrefix()
     {
