@@ -85,7 +85,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         });
         using var _ = model;
         if (history.Count > 0)
-            AnsiConsole.MarkupLine($"Trained {history[^1].Step} steps in {history[^1].Elapsed:m\\:ss}; final loss {history[^1].Loss:F3}" +
+            AnsiConsole.MarkupLine($"Trained {history[^1].Step} steps in {history[^1].Elapsed:m\\:ss} ({history[^1].TokensPerSecond:N0} tokens/s); final loss {history[^1].Loss:F3}" +
                 (history.LastOrDefault(p => p.ValidationLoss is not null) is { } v ? $", validation loss {v.ValidationLoss:F3} at step {v.Step}" : ""));
 
         // 3. embed the test notes; generate hashtags and category for the first notes

