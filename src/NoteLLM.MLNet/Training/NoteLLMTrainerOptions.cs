@@ -88,8 +88,8 @@ public sealed record NoteLLMTrainerOptions
     /// Values that fine-tune a pretrained sentence encoder of about 20M parameters (all-MiniLM-L6-v2) on a CPU:
     /// batches of 32 pairs, one epoch, embeddings of the encoders' hidden size (384, so the projection starts as a rotation
     /// of the pretrained read-out), AdamW at 2e-4: above the usual 2e-5..5e-5 for BERT fine-tuning because CSFT has to
-    /// teach the tied output layer to generate (on the Debian notes, 100 steps at 5e-5 generated only ':' tokens while
-    /// recall was the same as at 2e-4; see docs/getting-started.md).
+    /// teach the tied output layer to generate (on the Debian notes' quick start, 100 steps at 5e-5 or 1e-4 generated
+    /// only ':' tokens, and at 4e-4 recall fell below the zero-shot encoder; see docs/getting-started.md).
     /// </summary>
     public static NoteLLMTrainerOptions ForPretrainedEncoder => new()
     {
