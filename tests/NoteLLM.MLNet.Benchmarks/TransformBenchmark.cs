@@ -45,17 +45,17 @@ sealed class TransformBenchmark : IBenchmark
             var ids = new long[chunk.Length * length];
             Array.Fill(ids, model.Tokenizer.PadTokenId);
             for (int r = 0; r < chunk.Length; r++) for (int t = 0; t <= chunk[r].EmbeddingPosition; t++) ids[r * length + t] = chunk[r].Ids[t];
-            return (Ids: tensor(ids, [chunk.Length, length]), Positions: tensor(chunk.Select(p => (long)p.EmbeddingPosition).ToArray()));
+            return (Ids: tensor(ids, [chunk.Length, length]), Prompts: chunk);
         }).ToList();
 
         double Raw()
         {
             var sw = Stopwatch.StartNew();
             using var _ = no_grad();
-            foreach (var (ids, positions) in batches)
+            foreach (var (ids, chunk) in batches)
             {
                 using var scope = NewDisposeScope();
-                model.Network.EmbeddingsOf(model.Backbone.Forward(ids), zeros_like(positions), positions).cpu().data<float>().ToArray();
+                model.Network.EmbeddingsOf(model.Backbone.Forward(ids), chunk).cpu().data<float>().ToArray();
             }
             return sw.Elapsed.TotalSeconds;
         }
