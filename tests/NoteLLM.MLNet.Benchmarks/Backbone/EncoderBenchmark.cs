@@ -25,19 +25,20 @@ sealed class EncoderBenchmark : IBenchmark
         var promptEnds = full([b], t - 20, dtype: int64);
         using var optimizer = optim.AdamW(model.parameters(), 1e-4);
         Console.WriteLine($"# batch {b} x {t} tokens, {steps} timed steps after one warm-up; torch threads {get_num_threads()}");
-        void Time(string name, Action step)
+        var ours = new Dictionary<string, double>();
+        void Time(string key, string name, Action step)
         {
             step();
             var watch = Stopwatch.StartNew();
             for (int i = 0; i < steps; i++) step();
-            double seconds = watch.Elapsed.TotalSeconds / steps;
+            double seconds = ours[key] = watch.Elapsed.TotalSeconds / steps;
             Console.WriteLine($"{name,-34} {seconds,6:F2} s/step {b * t / seconds,8:F0} tokens/s");
         }
-        Time("forward, bidirectional, no grad", () => { using var _ = no_grad(); using var s = NewDisposeScope(); model.Forward(ids); });
-        Time("forward, prefix-LM mask, no grad", () => { using var _ = no_grad(); using var s = NewDisposeScope(); model.Forward(ids, mask, null, promptEnds); });
-        Time("forward + backward, bidirectional", () => { using var s = NewDisposeScope(); model.Forward(ids).mean().backward(); });
-        Time("forward + backward, prefix-LM mask", () => { using var s = NewDisposeScope(); model.Forward(ids, mask, null, promptEnds).mean().backward(); });
-        Time("+ AdamW step", () => { using var s = NewDisposeScope(); optimizer.zero_grad(); model.Forward(ids, mask, null, promptEnds).mean().backward(); optimizer.step(); });
+        Time("forward-bidirectional", "forward, bidirectional, no grad", () => { using var _ = no_grad(); using var s = NewDisposeScope(); model.Forward(ids); });
+        Time("forward-prefix", "forward, prefix-LM mask, no grad", () => { using var _ = no_grad(); using var s = NewDisposeScope(); model.Forward(ids, mask, null, promptEnds); });
+        Time("forward-backward-prefix", "forward + backward, prefix-LM mask", () => { using var s = NewDisposeScope(); optimizer.zero_grad(); model.Forward(ids, mask, null, promptEnds).mean().backward(); });
+        Time("adamw", "+ AdamW step", () => { using var s = NewDisposeScope(); optimizer.zero_grad(); model.Forward(ids, mask, null, promptEnds).mean().backward(); optimizer.step(); });
+        PyTorchPeer(b, t, steps, ours);
 
         // the whole NoteLLM training step on real notes (prompt building, GCL + CSFT) around the same network
         var dataset = Results.ResultsDataset.Load("data/debian-notes-subset", 0);
@@ -60,5 +61,31 @@ sealed class EncoderBenchmark : IBenchmark
         }).Fit(Data.RelatedPairJoin.Join(ml, notes, pairs).Rows);
         Console.WriteLine($"estimator: {watch.Elapsed.TotalSeconds / fitSteps:F2} s/step including the model load");
         return 0;
+    }
+
+    // The same network, shapes and mask in PyTorch (bert_prefix_lm_peer.py, next to this file), run after ours so the
+    // two never share the cores; prints the side-by-side table.
+    static void PyTorchPeer(int b, int t, int steps, Dictionary<string, double> ours)
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "Backbone", "bert_prefix_lm_peer.py");
+        var start = new ProcessStartInfo("/usr/bin/python3", [script, b.ToString(), t.ToString(), steps.ToString()]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        string output, errors;
+        try
+        {
+            using var peer = Process.Start(start)!;
+            output = peer.StandardOutput.ReadToEnd();
+            errors = peer.StandardError.ReadToEnd();
+            peer.WaitForExit();
+            if (peer.ExitCode != 0) { Console.WriteLine($"PyTorch peer failed (exit {peer.ExitCode}): {errors.Trim()}"); return; }
+        }
+        catch (System.ComponentModel.Win32Exception e) { Console.WriteLine($"PyTorch peer not run: {e.Message} (needs /usr/bin/python3 with python3-torch)"); return; }
+        var theirs = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToDictionary(p => p[0], p => double.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+        Console.WriteLine();
+        Console.WriteLine($"| {b} x {t} tokens | TorchSharp tokens/s | PyTorch tokens/s | ratio |");
+        Console.WriteLine("|---|---:|---:|---:|");
+        foreach (var (key, seconds) in ours)
+            if (theirs.TryGetValue(key, out double peerSeconds))
+                Console.WriteLine($"| {key} | {b * t / seconds:F0} | {b * t / peerSeconds:F0} | {peerSeconds / seconds:F2} |");
+        Console.WriteLine();
     }
 }
