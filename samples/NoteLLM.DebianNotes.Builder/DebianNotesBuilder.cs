@@ -15,7 +15,7 @@ sealed class DebianDataset
 }
 
 /// <summary>
-/// Builds the Debian notes dataset (issue 3) from a <c>Packages</c> index and its <c>Translation-en</c>:
+/// Builds the Debian notes dataset from a <c>Packages</c> index and its <c>Translation-en</c>:
 /// a note is a binary package (title = short description, content = long description, hashtags = debtags,
 /// category = section); related pairs are Recommends/Suggests/Enhances links between two tagged packages of
 /// different source packages; the split is by a stable hash of the source package (~15% test).

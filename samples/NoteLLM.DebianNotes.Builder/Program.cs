@@ -1,4 +1,4 @@
-// Builds the Debian notes dataset (issue 3) from apt's index files:
+// Builds the Debian notes dataset from apt's index files:
 //   apt-get update -o Acquire::Languages=en
 //   dotnet run -c Release --project samples/NoteLLM.DebianNotes.Builder -- \
 //     /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4 \

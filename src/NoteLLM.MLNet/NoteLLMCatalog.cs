@@ -32,7 +32,7 @@ public static class NoteLLMCatalog
     }
 
     /// <summary>
-    /// The paper's evaluation (spec section 8) of notes transformed by NoteLLM (or any model that adds an embedding
+    /// The paper's evaluation (paper section 4.1) of notes transformed by NoteLLM (or any model that adds an embedding
     /// column): I2I Recall@k with the authors' protocol on <paramref name="testPairs"/> (columns Id, RelatedId),
     /// overall and by exposure when a high-exposure column is named; category accuracy and illegal rate against the
     /// categories <paramref name="model"/> was trained on; hashtag BLEU-4 and ROUGE.

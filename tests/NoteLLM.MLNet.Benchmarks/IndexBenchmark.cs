@@ -5,7 +5,7 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 namespace NoteLLM.MLNet.Benchmarks;
 
 /// <summary>
-/// Issue 6 retrieval targets: exact top-100 for 1,000 queries over 100k notes (well under a second), and exact vs
+/// Retrieval targets: exact top-100 for 1,000 queries over 100k notes (well under a second), and exact vs
 /// approximate (HNSW) search over 1M random unit vectors of 128 dimensions (ANN recall@10 >= 0.95 at >= 10x the
 /// exact queries/s), with build time and memory.
 /// Options: --n N (corpus size, default 1,000,000), --queries Q (default 1,000), --ef-search (a comma-separated

@@ -9,7 +9,7 @@ namespace NoteLLM.MLNet.Benchmarks;
 
 /// <summary>
 /// What the ML.NET plumbing (src/NoteLLM.MLNet/MLNet: lazy batched view, cursors, getters) costs on top of a
-/// batched forward pass (issue 5, acceptance 5: Transform at >= 70% of the raw batched throughput). A stand-in
+/// batched forward pass (target: Transform at >= 70% of the raw batched throughput). A stand-in
 /// model (token embedding + 4 residual MLP blocks, d=256, mean-pooled) embeds notes' titles either by a plain
 /// loop over batches or through Transform + a cursor reading the Embedding column. Also reports the plumbing's
 /// cost per row with a computation that does nothing, and the share of Transform's time spent outside the batch

@@ -5,7 +5,7 @@ using NoteLLM.MLNet.PairMining;
 namespace NoteLLM.MLNet.Benchmarks;
 
 /// <summary>
-/// Co-occurrence pair miner (issue 3): >= 10M events per minute through the IDataView path, with memory that follows
+/// Co-occurrence pair miner: target >= 10M events per minute through the IDataView path, with memory that follows
 /// the number of distinct transitions, not the number of events. Two phases with the same number of events:
 /// first over few notes (few transitions), then over many notes (many transitions); peak RSS is read after each.
 /// </summary>

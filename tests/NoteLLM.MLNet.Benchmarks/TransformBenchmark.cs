@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Benchmarks;
 
 /// <summary>
-/// Issue 5, acceptance 5: embedding-only <c>Transform</c> over 2,000 notes with a d=256, 4-layer model, next to the
+/// Target: embedding-only <c>Transform</c> over 2,000 notes with a d=256, 4-layer model, next to the
 /// raw batched forward pass of the same model on the same (pre-tokenized) prompts, measured alternately in one run.
 /// The ML.NET plumbing, prompt building and tokenization together must keep >= 70% of the raw throughput.
 /// Then, on --generate N notes (default 320): embeddings + generated categories in one call, where the embedding is

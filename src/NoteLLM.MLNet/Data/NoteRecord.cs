@@ -36,10 +36,10 @@ public sealed class NoteRecord
 /// </summary>
 public sealed class RelatedNotePair
 {
-    /// <summary>The note a user viewed (A in spec section 1).</summary>
+    /// <summary>The note a user viewed (A in paper section 3.3).</summary>
     public string NoteId { get; set; } = "";
 
-    /// <summary>The related note (B in spec section 1).</summary>
+    /// <summary>The related note (B in paper section 3.3).</summary>
     public string RelatedNoteId { get; set; } = "";
 
     /// <summary>The pair's score s(A->B) (1 when a file gives none).</summary>

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace NoteLLM.MLNet.Evaluation;
 
 /// <summary>
-/// Turns a note's hashtags into the token sequence BLEU and ROUGE compare (spec section 8).
+/// Turns a note's hashtags into the token sequence BLEU and ROUGE compare (paper section 4.1).
 /// </summary>
 /// <remarks>
 /// The hashtags are joined in order with a space, lower-cased (invariant culture) and split into maximal runs of

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Evaluation;
 
 /// <summary>
-/// Item-to-item recall with the NoteLLM authors' protocol (spec section 8, their <c>eval_recall</c>).
+/// Item-to-item recall with the NoteLLM authors' protocol (paper section 4.1, their <c>eval_recall</c>).
 /// </summary>
 /// <remarks>
 /// <list type="number">

@@ -50,7 +50,7 @@ public sealed class NoteLLMEvaluatorOptions
 }
 
 /// <summary>
-/// Evaluates transformed test notes the way the NoteLLM paper does (spec section 8): I2I recall over the test
+/// Evaluates transformed test notes the way the NoteLLM paper does (paper section 4.1): I2I recall over the test
 /// pairs, category accuracy and illegal rate, hashtag BLEU-4 and ROUGE-1/2/L F1.
 /// </summary>
 public static class NoteLLMEvaluator

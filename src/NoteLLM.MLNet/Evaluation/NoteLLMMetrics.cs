@@ -3,7 +3,7 @@ using System.Text;
 
 namespace NoteLLM.MLNet.Evaluation;
 
-/// <summary>I2I recall of one set of queries (spec section 8). Values are shares in [0, 1].</summary>
+/// <summary>I2I recall of one set of queries (paper section 4.1). Values are shares in [0, 1].</summary>
 public sealed class RecallMetrics
 {
     internal RecallMetrics(int queryCount, int corpusSize, IReadOnlyList<int> cutoffs, IReadOnlyList<double> recall, IReadOnlyList<int> averagedCutoffs)
@@ -42,7 +42,7 @@ public sealed class RecallMetrics
     }
 }
 
-/// <summary>Category generation quality (spec section 8). Values are shares in [0, 1].</summary>
+/// <summary>Category generation quality (paper section 4.1). Values are shares in [0, 1].</summary>
 public sealed class CategoryMetrics
 {
     internal CategoryMetrics(int noteCount, double accuracy, double illegalRate)
@@ -62,7 +62,7 @@ public sealed class CategoryMetrics
     public double IllegalRate { get; }
 }
 
-/// <summary>Hashtag generation quality (spec section 8), sentence-level scores averaged over notes. Values in [0, 1].</summary>
+/// <summary>Hashtag generation quality (paper section 4.1), sentence-level scores averaged over notes. Values in [0, 1].</summary>
 public sealed class HashtagMetrics
 {
     internal HashtagMetrics(int noteCount, double bleu4, double rouge1F1, double rouge2F1, double rougeLF1)
@@ -91,7 +91,7 @@ public sealed class HashtagMetrics
 }
 
 /// <summary>
-/// The NoteLLM evaluation of a test split (spec section 8), in the style of ML.NET's <c>RegressionMetrics</c>:
+/// The NoteLLM evaluation of a test split (paper section 4.1), in the style of ML.NET's <c>RegressionMetrics</c>:
 /// immutable, every value a share in [0, 1]; <see cref="ToTable"/> prints them as percentages like the paper.
 /// </summary>
 public sealed class NoteLLMMetrics

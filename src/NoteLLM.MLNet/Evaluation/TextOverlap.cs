@@ -2,7 +2,7 @@ namespace NoteLLM.MLNet.Evaluation;
 
 /// <summary>
 /// Sentence-level BLEU-4 and ROUGE-1/2/L F1 between one generated token sequence and one reference
-/// (spec section 8: hashtag quality, averaged over notes by <see cref="NoteLLMEvaluator"/>).
+/// (paper section 4.1: hashtag quality, averaged over notes by <see cref="NoteLLMEvaluator"/>).
 /// </summary>
 public static class TextOverlap
 {

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace NoteLLM.MLNet.Generation;
 
-/// <summary>Settings of greedy decoding (spec section 7).</summary>
+/// <summary>Settings of greedy decoding (paper section 4.1).</summary>
 public sealed class GreedyDecodingOptions
 {
     /// <summary>Most tokens generated per prompt (default 32).</summary>

@@ -13,7 +13,7 @@ public sealed record NotePrediction(float[]? Embedding, string? Category, string
 
 /// <summary>
 /// Inference with a trained <see cref="NoteLLMModel"/>: the note embedding (hidden state of the token before [EMB],
-/// projected and normalised; spec section 3), the generated category and the generated hashtags (greedy decoding;
+/// projected and normalised; paper section 3.2), the generated category and the generated hashtags (greedy decoding;
 /// paper section 4.1). Embeddings come from prompts that end right before [EMB] or, when categories are generated too,
 /// from the category prompt's forward pass (the same tokens up to [EMB]); either way a note's embedding does not depend
 /// on the other notes of its batch beyond floating-point noise.

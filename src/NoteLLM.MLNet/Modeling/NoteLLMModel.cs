@@ -106,7 +106,7 @@ public sealed class NoteLLMModel : IDisposable
     public NoteLLMNetwork Network { get; }
     public NoteTokenizer Tokenizer { get; }
     public NotePromptBuilder Prompts { get; }
-    /// <summary>Categories seen in training; a generated category outside it is "illegal" (spec section 7).</summary>
+    /// <summary>Categories seen in training; a generated category outside it is "illegal" (paper section 4.1).</summary>
     public IReadOnlyList<string> Categories { get; set; }
 
     public NoteLLMModel(NoteLLMNetwork network, NoteTokenizer tokenizer, NotePromptBuilder prompts, IReadOnlyList<string>? categories = null)

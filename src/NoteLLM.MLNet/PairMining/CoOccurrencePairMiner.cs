@@ -17,7 +17,7 @@ public sealed class CoOccurrenceMiningResult
 }
 
 /// <summary>
-/// Mines related-note pairs from behaviour logs by co-occurrence (spec section 1):
+/// Mines related-note pairs from behaviour logs by co-occurrence (paper section 3.3):
 /// s(A->B) = sum over users u that went from A to B of 1/N_u, where N_u is the number of distinct notes u
 /// interacted with in the window; per note A, scores above u or below l are dropped and the top t kept.
 /// </summary>
@@ -243,7 +243,7 @@ public sealed class CoOccurrencePairMiner
             return index;
         }
 
-        /// <summary>Adds the session's transitions with weight 1/N_u (spec section 1) and resets it.</summary>
+        /// <summary>Adds the session's transitions with weight 1/N_u (paper section 3.3) and resets it.</summary>
         void EndSession()
         {
             if (_sessionEvents > 0)

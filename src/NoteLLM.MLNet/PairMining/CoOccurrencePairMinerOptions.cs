@@ -1,7 +1,7 @@
 namespace NoteLLM.MLNet.PairMining;
 
 /// <summary>
-/// Options of <see cref="CoOccurrencePairMiner"/> (spec section 1: s(A->B) = sum over users u that went from A to B
+/// Options of <see cref="CoOccurrencePairMiner"/> (paper section 3.3: s(A->B) = sum over users u that went from A to B
 /// of 1/N_u; per note A drop scores above <see cref="UpperBound"/> or below <see cref="LowerBound"/>, keep the
 /// <see cref="TopK"/> highest).
 /// </summary>

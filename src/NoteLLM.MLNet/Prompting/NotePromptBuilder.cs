@@ -2,7 +2,7 @@ using NoteLLM.MLNet.Tokenization;
 
 namespace NoteLLM.MLNet.Prompting;
 
-/// <summary>Which generation task a prompt carries (spec section 2): the category, or j hashtags.</summary>
+/// <summary>Which generation task a prompt carries (paper section 3.2): the category, or j hashtags.</summary>
 public readonly record struct PromptTask(int HashtagCount)
 {
     public static PromptTask Category => new(0);
@@ -13,7 +13,7 @@ public readonly record struct PromptTask(int HashtagCount)
 
 /// <summary>
 /// A tokenized note compression prompt. <see cref="EmbeddingPosition"/> is the index of the token immediately
-/// before [EMB], whose last-layer hidden state becomes the note embedding (spec section 3).
+/// before [EMB], whose last-layer hidden state becomes the note embedding (paper section 3.2).
 /// <see cref="OutputStart"/> is where the output tokens begin (== Ids.Length when the prompt has no output).
 /// The input note's own tokens (the filled note template) are <see cref="NoteStart"/> up to, not including, <see cref="NoteEnd"/>.
 /// </summary>

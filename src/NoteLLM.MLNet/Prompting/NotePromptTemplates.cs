@@ -1,7 +1,7 @@
 namespace NoteLLM.MLNet.Prompting;
 
 /// <summary>
-/// The note compression prompt (spec section 2) as data:
+/// The note compression prompt (paper section 3.2) as data:
 /// <c>[BOS]&lt;Instruction&gt; &lt;Input Note&gt; The compression word is:"[EMB]". &lt;Output Guidance&gt; &lt;Output&gt;[EOS]</c>.
 /// Placeholders: <c>{title}</c>, <c>{content}</c>, <c>{hashtags}</c>, <c>{j}</c>. Defaults are the paper's English
 /// templates; every field can be overridden (e.g. for another language) and travels with a saved model.

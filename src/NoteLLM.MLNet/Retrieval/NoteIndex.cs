@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Retrieval;
 
 /// <summary>
-/// The related-note index of NoteLLM (spec section 8: notes are ranked by the dot product of their L2-normalised
+/// The related-note index of NoteLLM (paper section 4.1: notes are ranked by the dot product of their L2-normalised
 /// embeddings). Stores one embedding per note id, answers exact top-k through a matrix product streamed over
 /// corpus blocks, or approximate top-k through a USearch HNSW graph (<see cref="NoteIndexOptions.Mode"/>).
 /// </summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Training;
 
 /// <summary>
-/// CSFT generation loss (spec section 5): token-level cross-entropy on the output tokens and EOS only,
+/// CSFT generation loss (paper section 3.4): token-level cross-entropy on the output tokens and EOS only,
 /// <c>L_gen = -1/T sum_t log p(o_t | o_&lt;t, prompt)</c>, T = supervised tokens in the batch. The vocabulary
 /// projection runs only at the T positions that predict an output token, not over the whole prompt.
 /// </summary>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Training;
 
 /// <summary>
-/// Generative-contrastive learning loss (spec section 4). The batch holds B related pairs as 2B embeddings laid
+/// Generative-contrastive learning loss (paper section 3.3). The batch holds B related pairs as 2B embeddings laid
 /// out <c>[A_1..A_B, B_1..B_B]</c>; every note is an anchor, its partner the positive, the other 2B-2 notes the
 /// negatives, the note itself excluded:
 /// <c>L_cl = -1/(2B) sum_i log( exp(sim(n_i, n_i+) s) / sum_{j != i} exp(sim(n_i, n_j) s) )</c>, s = exp(tau).

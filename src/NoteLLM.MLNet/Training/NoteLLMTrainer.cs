@@ -11,7 +11,7 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Training;
 
 /// <summary>
-/// Trains a <see cref="NoteLLMModel"/> with GCL + CSFT (spec sections 4-6): one forward pass per micro-batch serves
+/// Trains a <see cref="NoteLLMModel"/> with GCL + CSFT (paper sections 3.3, 3.4 and 4.1): one forward pass per micro-batch serves
 /// both losses, L = (w L_cl + alpha L_gen) / (1 + alpha), with GCL's negatives drawn from the step's whole batch
 /// across accumulated micro-batches (gradient caching); AdamW with warm-up and decay, clipping, gradient
 /// accumulation, optional LoRA, validation with best-weight selection, and exact resume from checkpoints.
@@ -224,7 +224,7 @@ public sealed class NoteLLMTrainer
 
     // GCL over the step's whole batch with gradient caching (Gao et al. 2021, "Scaling Deep Contrastive Learning Batch
     // Size under Memory Limited Setup"), so the negatives come from every micro-batch, as the paper's global batch
-    // (spec section 4). Embed every micro-batch without a graph; take L_cl over all the embeddings and keep its
+    // (paper section 3.3). Embed every micro-batch without a graph; take L_cl over all the embeddings and keep its
     // gradient with respect to each one; then run each micro-batch again with its graph and push that gradient through
     // it together with its generation loss. The gradients equal those of one pass over the whole batch (the decoder
     // has no dropout, so both passes compute the same embeddings), for one extra forward pass per micro-batch.

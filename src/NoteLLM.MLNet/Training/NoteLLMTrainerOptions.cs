@@ -28,7 +28,7 @@ public sealed record NoteLLMTrainerOptions
     /// <summary>Upper bound of the random j (default 5), also capped by the note's own hashtag count.</summary>
     public int MaxHashtagsPerPrompt { get; init; } = 5;
 
-    // --- optimisation (spec section 6) ---
+    // --- optimisation (paper section 4.1) ---
     /// <summary>Pairs per forward pass (default 8). See <see cref="ContrastAcrossMicroBatches"/> for where GCL's in-batch negatives come from.</summary>
     public int BatchSize { get; init; } = 8;
     /// <summary>Micro-batches per optimizer step (default 16, so 128 pairs per step as in the paper).</summary>

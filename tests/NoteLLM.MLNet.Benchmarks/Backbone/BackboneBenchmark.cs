@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Benchmarks.Backbone;
 
 /// <summary>
-/// Issue 2, acceptance 4: training (forward + backward + AdamW) and inference tokens/s and peak RSS of the
+/// Training (forward + backward + AdamW) and inference tokens/s and peak RSS of the
 /// package's decoder next to a bare TorchSharp model of the same shape, f32 and bf16. Each measurement runs
 /// in a child process of its own so its peak RSS is its own; package and bare runs alternate. Both return freed
 /// native heap to the OS every 10 steps (<see cref="NoteLLM.MLNet.Runtime.NativeHeap"/>), as the NoteLLM trainer does.

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Benchmarks.Backbone;
 
 /// <summary>
-/// Issue 2: loading a large Hugging Face checkpoint must not need twice its size in memory. Writes a ~220M-parameter
+/// Target: loading a large Hugging Face checkpoint must not need twice its size in memory. Writes a ~220M-parameter
 /// sharded bf16 checkpoint, then loads it (as f32 and as bf16) in fresh child processes and reports their peak RSS
 /// next to the size of the loaded weights. Option: --layers N (default 12).
 /// </summary>

@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Benchmarks.Backbone;
 
 /// <summary>
-/// Issue 4, acceptance 4 and 5: NoteLLM training throughput (prompt tokens/s, notes/s) of a d=256, 4-layer model
+/// NoteLLM training throughput (prompt tokens/s, notes/s) of a d=256, 4-layer model
 /// with the GPT-2 tokenizer on this CPU, in float32 and in bfloat16 (float32 master weights), and RSS over a long run
 /// of a small model (memory must stay flat). Options: --steps N (throughput steps, default 40), --memory-steps N (default 1000).
 /// </summary>

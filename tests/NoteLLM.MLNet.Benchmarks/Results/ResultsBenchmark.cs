@@ -10,7 +10,7 @@ using NoteLLM.MLNet.Training;
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
 /// <summary>
-/// Issue 6, acceptance 2: the paper's Table 2 (I2I recall), Table 3 (by query exposure) and Table 4 (ablations)
+/// The paper's Table 2 (I2I recall), Table 3 (by query exposure) and Table 4 (ablations)
 /// on the Debian notes test split, every row measured in this one run: TF-IDF cosine, zero-shot MiniLM, NoteLLM
 /// trained from scratch on the train split, and its ablations (w/o CSFT, w/o GCL with r = 0.4, 0, 1).
 /// Prints the tables and writes them, with the command, machine and sizes, to docs/results.md.
