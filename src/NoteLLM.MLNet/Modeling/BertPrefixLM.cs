@@ -293,18 +293,6 @@ public sealed class BertPrefixLM : LanguageBackbone
     public override KvCache CreateKvCache(long batch, long maxLength) =>
         new(Config.NumHiddenLayers, batch, Config.NumAttentionHeads, maxLength, Config.HeadDim, Dtype, Device);
 
-    /// <summary>Initialises every weight as BERT does from scratch: N(0, 0.02), LayerNorms at 1, biases at 0.</summary>
-    public void InitializeWeights(Generator? generator = null)
-    {
-        using var _ = no_grad();
-        foreach (var (name, p) in named_parameters())
-        {
-            if (name.EndsWith("LayerNorm.weight")) p.fill_(1);
-            else if (name.EndsWith("bias")) p.zero_();
-            else p.normal_(0, 0.02, generator: generator);
-        }
-    }
-
     /// <summary>
     /// Copies pretrained <c>BertModel</c> weights, keyed by HF names without the <c>bert.</c> prefix, into the model.
     /// Every BERT weight must be present with the model's shape; extra tensors (a pooler) are ignored. The output
@@ -346,17 +334,11 @@ public sealed class BertPrefixLM : LanguageBackbone
 
     public override Tensor Logits(Tensor hidden) => nn.functional.linear(hidden, TokenEmbedding.weight!, output_bias);
 
-    public override void ResizeVocabulary(int vocabularySize)
+    private protected override void GrowVocabulary(int vocabularySize)
     {
-        long current = TokenEmbedding.weight!.shape[0];
-        if (vocabularySize == current) return;
-        if (vocabularySize < current) throw new ArgumentOutOfRangeException(nameof(vocabularySize), $"Cannot shrink the vocabulary from {current} to {vocabularySize}.");
-        using (no_grad())
-        {
-            TokenEmbedding.weight = new Parameter(GrowRows(TokenEmbedding.weight!, vocabularySize));
-            output_bias = new Parameter(GrowRows(output_bias.unsqueeze(1), vocabularySize).squeeze(1).contiguous());
-            ConditionallyRegisterParameter(nameof(output_bias), output_bias);
-        }
+        TokenEmbedding.weight = new Parameter(GrowRows(TokenEmbedding.weight!, vocabularySize));
+        output_bias = new Parameter(GrowRows(output_bias.unsqueeze(1), vocabularySize).squeeze(1).contiguous());
+        ConditionallyRegisterParameter(nameof(output_bias), output_bias);
         Config = Config with { VocabSize = vocabularySize };
     }
 }

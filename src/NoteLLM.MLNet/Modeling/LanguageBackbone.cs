@@ -53,7 +53,16 @@ public abstract class LanguageBackbone : nn.Module
     /// tokens added to the tokenizer. New rows start at the mean of the existing rows, as the NoteLLM authors'
     /// code initialises [EMB] (paper section 3.2).
     /// </summary>
-    public abstract void ResizeVocabulary(int vocabularySize);
+    public void ResizeVocabulary(int vocabularySize)
+    {
+        long current = TokenEmbedding.weight!.shape[0];
+        if (vocabularySize == current) return;
+        if (vocabularySize < current) throw new ArgumentOutOfRangeException(nameof(vocabularySize), $"Cannot shrink the vocabulary from {current} to {vocabularySize}.");
+        using (no_grad()) GrowVocabulary(vocabularySize);
+    }
+
+    /// <summary>Grows every per-token weight to <paramref name="vocabularySize"/> rows (<see cref="GrowRows"/>) and the config with it.</summary>
+    private protected abstract void GrowVocabulary(int vocabularySize);
 
     /// <summary>The architecture as a Hugging Face <c>config.json</c>.</summary>
     public abstract string ToHuggingFaceJson();

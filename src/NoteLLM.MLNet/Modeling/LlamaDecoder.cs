@@ -337,16 +337,10 @@ public sealed class LlamaForCausalLM : LanguageBackbone
 
     public override Tensor Logits(Tensor hidden) => lm_head is not null ? lm_head.forward(hidden) : nn.functional.linear(hidden, model.EmbedTokens.weight!);
 
-    public override void ResizeVocabulary(int vocabularySize)
+    private protected override void GrowVocabulary(int vocabularySize)
     {
-        long current = model.EmbedTokens.weight!.shape[0];
-        if (vocabularySize == current) return;
-        if (vocabularySize < current) throw new ArgumentOutOfRangeException(nameof(vocabularySize), $"Cannot shrink the vocabulary from {current} to {vocabularySize}.");
-        using (no_grad())
-        {
-            model.EmbedTokens.weight = new Parameter(GrowRows(model.EmbedTokens.weight!, vocabularySize));
-            if (lm_head is not null) lm_head.Weight = new Parameter(GrowRows(lm_head.Weight, vocabularySize));
-        }
+        model.EmbedTokens.weight = new Parameter(GrowRows(model.EmbedTokens.weight!, vocabularySize));
+        if (lm_head is not null) lm_head.Weight = new Parameter(GrowRows(lm_head.Weight, vocabularySize));
         Config = Config with { VocabSize = vocabularySize };
     }
 }
