@@ -39,16 +39,12 @@ public sealed class PretrainedEncoderEmbedder : IDisposable
     public float[][] Embed(IReadOnlyList<string> texts)
     {
         ArgumentNullException.ThrowIfNull(texts);
-        var ids = texts.Select(t => (long[])[tokenizer.BosTokenId!.Value, .. tokenizer.Encode(t ?? "").Take(MaxTokens - 2).Select(i => (long)i), tokenizer.EosTokenId]).ToArray();
+        var ids = texts.Select(t => (IReadOnlyList<int>)[tokenizer.BosTokenId!.Value, .. tokenizer.Encode(t ?? "").Take(MaxTokens - 2), tokenizer.EosTokenId]).ToArray();
         var result = new float[texts.Count][];
         // batches of similar length waste little compute on padding
-        foreach (var batch in Enumerable.Range(0, texts.Count).OrderBy(i => ids[i].Length).Chunk(BatchSize))
+        foreach (var batch in Enumerable.Range(0, texts.Count).OrderBy(i => ids[i].Count).Chunk(BatchSize))
         {
-            int length = batch.Max(i => ids[i].Length);
-            var flat = new long[batch.Length * length];
-            var mask = new long[batch.Length * length];
-            for (int r = 0; r < batch.Length; r++)
-                for (int t = 0; t < ids[batch[r]].Length; t++) { flat[r * length + t] = ids[batch[r]][t]; mask[r * length + t] = 1; }
+            var (flat, mask, length) = LanguageBackbone.RightPadded(batch.Select(i => ids[i]).ToList(), tokenizer.PadTokenId);
             using var _ = no_grad();
             using var scope = NewDisposeScope();
             var maskTensor = tensor(mask, [batch.Length, length]);

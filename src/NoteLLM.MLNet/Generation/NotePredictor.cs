@@ -64,12 +64,7 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
         var network = Model.Network;
         var prompts = notes.Select(n => Model.Prompts.Build(n, PromptTask.Category, output: null)).ToArray();
         var lengths = prompts.Select(p => network.ReadoutLength(p.EmbeddingPosition)).ToArray(); // the prompt up to what the read-out needs
-        int length = lengths.Max();
-        var ids = new long[prompts.Length * length];
-        var mask = new long[prompts.Length * length];
-        Array.Fill(ids, Model.Tokenizer.PadTokenId);
-        for (int r = 0; r < prompts.Length; r++)
-            for (int t = 0; t < lengths[r]; t++) { ids[r * length + t] = prompts[r].Ids[t]; mask[r * length + t] = 1; }
+        var (ids, mask, length) = LanguageBackbone.RightPadded(prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(), Model.Tokenizer.PadTokenId, lengths);
 
         using var _ = no_grad();
         using var scope = NewDisposeScope();

@@ -61,6 +61,21 @@ public abstract class LanguageBackbone : nn.Module
         using (no_grad()) GrowVocabulary(vocabularySize);
     }
 
+    /// <summary>
+    /// Token rows right-padded into one batch: ids [N * L] (row r's first <paramref name="lengths"/>[r] tokens, default
+    /// all, then <paramref name="pad"/>) and the attention mask [N * L] (1 on those tokens), L the longest length.
+    /// </summary>
+    public static (long[] Ids, long[] Mask, int Length) RightPadded(IReadOnlyList<IReadOnlyList<int>> rows, long pad, IReadOnlyList<int>? lengths = null)
+    {
+        int length = rows.Count == 0 ? 0 : Enumerable.Range(0, rows.Count).Max(r => lengths?[r] ?? rows[r].Count);
+        var ids = new long[rows.Count * length];
+        var mask = new long[rows.Count * length];
+        Array.Fill(ids, pad);
+        for (int r = 0; r < rows.Count; r++)
+            for (int t = 0, n = lengths?[r] ?? rows[r].Count; t < n; t++) { ids[r * length + t] = rows[r][t]; mask[r * length + t] = 1; }
+        return (ids, mask, length);
+    }
+
     /// <summary>Grows every per-token weight to <paramref name="vocabularySize"/> rows (<see cref="GrowRows"/>) and the config with it.</summary>
     private protected abstract void GrowVocabulary(int vocabularySize);
 

@@ -71,17 +71,10 @@ internal sealed class CsftBatch : IDisposable
             if (prompts[i].Truncated) truncated++;
         }
 
-        int length = prompts.Max(p => p.Ids.Length);
-        var ids = new long[prompts.Length * length];
-        var mask = new long[prompts.Length * length];
-        Array.Fill(ids, model.Tokenizer.PadTokenId);
+        var (ids, mask, length) = LanguageBackbone.RightPadded(prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(), model.Tokenizer.PadTokenId);
         var labelRows = new List<long>(); var labelPositions = new List<long>(); var labels = new List<long>();
         for (int r = 0; r < prompts.Length; r++)
-        {
-            var p = prompts[r];
-            for (int t = 0; t < p.Ids.Length; t++) { ids[r * length + t] = p.Ids[t]; mask[r * length + t] = 1; }
-            for (int t = p.OutputStart; t < p.Ids.Length; t++) { labelRows.Add(r); labelPositions.Add(t - 1); labels.Add(p.Ids[t]); }
-        }
+            for (int t = prompts[r].OutputStart; t < prompts[r].Ids.Length; t++) { labelRows.Add(r); labelPositions.Add(t - 1); labels.Add(prompts[r].Ids[t]); }
         return new CsftBatch
         {
             Ids = tensor(ids, [prompts.Length, length], device: device),
