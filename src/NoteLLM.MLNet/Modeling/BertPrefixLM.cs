@@ -30,6 +30,12 @@ public sealed record BertConfig
     public int TypeVocabSize { get; init; } = 2;
     public double LayerNormEps { get; init; } = 1e-12;
     public int PadTokenId { get; init; }
+    /// <summary>
+    /// Whether the tied output layer reads the hidden states through BERT's masked-LM transform (dense, GELU,
+    /// LayerNorm; HF <c>BertPredictionHeadTransform</c>). Sentence encoders ship without it, so a NoteLLM model adds a
+    /// freshly initialised one (config key <c>notellm_prediction_head</c>; absent reads as false).
+    /// </summary>
+    public bool PredictionHead { get; init; }
 
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
@@ -63,25 +69,33 @@ public sealed record BertConfig
             TypeVocabSize = root["type_vocab_size"]?.GetValue<int>() ?? 2,
             LayerNormEps = root["layer_norm_eps"]?.GetValue<double>() ?? 1e-12,
             PadTokenId = root["pad_token_id"]?.GetValue<int>() ?? 0,
+            PredictionHead = root[PredictionHeadKey]?.GetValue<bool>() ?? false,
         }.Validate();
     }
 
-    public string ToHuggingFaceJson() => new JsonObject
+    private const string PredictionHeadKey = "notellm_prediction_head";
+
+    public string ToHuggingFaceJson()
     {
-        ["architectures"] = new JsonArray("BertModel"),
-        ["model_type"] = "bert",
-        ["vocab_size"] = VocabSize,
-        ["hidden_size"] = HiddenSize,
-        ["num_hidden_layers"] = NumHiddenLayers,
-        ["num_attention_heads"] = NumAttentionHeads,
-        ["intermediate_size"] = IntermediateSize,
-        ["hidden_act"] = "gelu",
-        ["max_position_embeddings"] = MaxPositionEmbeddings,
-        ["type_vocab_size"] = TypeVocabSize,
-        ["layer_norm_eps"] = LayerNormEps,
-        ["pad_token_id"] = PadTokenId,
-        ["torch_dtype"] = "float32",
-    }.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+        var json = new JsonObject
+        {
+            ["architectures"] = new JsonArray("BertModel"),
+            ["model_type"] = "bert",
+            ["vocab_size"] = VocabSize,
+            ["hidden_size"] = HiddenSize,
+            ["num_hidden_layers"] = NumHiddenLayers,
+            ["num_attention_heads"] = NumAttentionHeads,
+            ["intermediate_size"] = IntermediateSize,
+            ["hidden_act"] = "gelu",
+            ["max_position_embeddings"] = MaxPositionEmbeddings,
+            ["type_vocab_size"] = TypeVocabSize,
+            ["layer_norm_eps"] = LayerNormEps,
+            ["pad_token_id"] = PadTokenId,
+            ["torch_dtype"] = "float32",
+        };
+        if (PredictionHead) json[PredictionHeadKey] = true;
+        return json.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
+    }
 }
 
 /// <summary>Word + position + token-type embeddings, then LayerNorm (HF <c>BertEmbeddings</c>; no dropout).</summary>
@@ -265,12 +279,40 @@ public sealed class BertEncoder : nn.Module
 }
 
 /// <summary>
-/// BERT as a prefix LM: <c>bert</c> (<see cref="BertModel"/>) and <c>output_bias</c> [V]; logits are
-/// h E^T + output_bias with E the word embeddings (tied, as BERT's masked-LM decoder).
+/// BERT's masked-LM transform (HF <c>BertPredictionHeadTransform</c>): dense, GELU, LayerNorm, read by the tied
+/// output layer. It gives generation its own map from the last hidden states to the word-embedding space, so the
+/// generation loss need not bend the states the note embedding is read from into word embeddings.
+/// </summary>
+public sealed class BertPredictionHeadTransform : nn.Module<Tensor, Tensor>
+{
+    private readonly DecoderLinear dense;
+    private readonly LayerNorm LayerNorm;
+
+    /// <summary>Initialised as Hugging Face initialises a missing BERT head: weights N(0, 0.02), biases 0, LayerNorm 1.</summary>
+    public BertPredictionHeadTransform(BertConfig c) : base(nameof(BertPredictionHeadTransform))
+    {
+        dense = new DecoderLinear(c.HiddenSize, c.HiddenSize, hasBias: true);
+        LayerNorm = nn.LayerNorm(c.HiddenSize, c.LayerNormEps);
+        using (no_grad()) nn.init.normal_(dense.Weight, std: 0.02);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor h) // [B, T, D] -> [B, T, D]
+    {
+        using var scope = NewDisposeScope();
+        return LayerNorm.forward(nn.functional.gelu(dense.forward(h))).MoveToOuterDisposeScope();
+    }
+}
+
+/// <summary>
+/// BERT as a prefix LM: <c>bert</c> (<see cref="BertModel"/>), optionally <c>transform</c>
+/// (<see cref="BertPredictionHeadTransform"/>), and <c>output_bias</c> [V]; logits are transform(h) E^T + output_bias
+/// with E the word embeddings (tied, as BERT's masked-LM decoder).
 /// </summary>
 public sealed class BertPrefixLM : LanguageBackbone
 {
     private readonly BertModel bert;
+    private BertPredictionHeadTransform? transform;
     private Parameter output_bias;
 
     public BertConfig Config { get; private set; }
@@ -280,6 +322,7 @@ public sealed class BertPrefixLM : LanguageBackbone
         Config = config.Validate();
         bert = new BertModel(config);
         output_bias = new Parameter(zeros(config.VocabSize));
+        if (config.PredictionHead) transform = new BertPredictionHeadTransform(config);
         RegisterComponents();
     }
 
@@ -294,6 +337,19 @@ public sealed class BertPrefixLM : LanguageBackbone
         new(Config.NumHiddenLayers, batch, Config.NumAttentionHeads, maxLength, Config.HeadDim, Dtype, Device);
 
     /// <summary>
+    /// Adds a freshly initialised <see cref="BertPredictionHeadTransform"/> in front of the tied output layer (seed the
+    /// generator first for a reproducible model); no-op when the model has one.
+    /// </summary>
+    public void AddPredictionHead()
+    {
+        if (transform is not null) return;
+        transform = new BertPredictionHeadTransform(Config);
+        transform.to(Dtype).to(Device);
+        register_module(nameof(transform), transform);
+        Config = Config with { PredictionHead = true };
+    }
+
+    /// <summary>
     /// Copies pretrained <c>BertModel</c> weights, keyed by HF names without the <c>bert.</c> prefix, into the model.
     /// Every BERT weight must be present with the model's shape; extra tensors (a pooler) are ignored. The output
     /// bias starts at zero.
@@ -304,6 +360,7 @@ public sealed class BertPrefixLM : LanguageBackbone
         foreach (var (name, p) in named_parameters())
         {
             if (name == nameof(output_bias)) { p.zero_(); continue; }
+            if (!name.StartsWith("bert.", StringComparison.Ordinal)) continue; // the prediction head is not a BertModel weight
             string key = name["bert.".Length..];
             if (!weights.TryGetValue(key, out var w))
                 throw new InvalidDataException($"{source} has no tensor '{key}', which BERT needs.");
@@ -332,7 +389,12 @@ public sealed class BertPrefixLM : LanguageBackbone
         return bert.Forward(inputIds, positions, mask, cache).MoveToOuterDisposeScope();
     }
 
-    public override Tensor Logits(Tensor hidden) => nn.functional.linear(hidden, TokenEmbedding.weight!, output_bias);
+    public override Tensor Logits(Tensor hidden)
+    {
+        using var scope = NewDisposeScope();
+        var h = transform is null ? hidden : transform.forward(hidden);
+        return nn.functional.linear(h, TokenEmbedding.weight!, output_bias).MoveToOuterDisposeScope();
+    }
 
     private protected override void GrowVocabulary(int vocabularySize)
     {

@@ -165,6 +165,7 @@ public sealed class NoteLLMModel : IDisposable
         {
             backbone.ResizeVocabulary(tokenizer.VocabularySize);
             manual_seed(seed);
+            backbone.AddPredictionHead(); // the shipped sentence encoders have no masked-LM head
             var network = new NoteLLMNetwork(backbone, embeddingDimension, initialTau, readout ?? encoder.Pooling, pretrainedBackbone: true);
             return new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
         }
