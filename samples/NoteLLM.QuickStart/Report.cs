@@ -10,7 +10,8 @@ namespace NoteLLM.QuickStart;
 public static class Report
 {
     /// <summary>Recall@k of each embedder (percent), then category and hashtag quality of the generated notes.</summary>
-    public static void Metrics(IReadOnlyList<(string Name, RecallMetrics Recall)> recall, CategoryMetrics category, HashtagMetrics hashtags)
+    /// <param name="freeCategory">the categories the same model generates with free decoding, as the paper measures them</param>
+    public static void Metrics(IReadOnlyList<(string Name, RecallMetrics Recall)> recall, CategoryMetrics category, CategoryMetrics freeCategory, HashtagMetrics hashtags)
     {
         var first = recall[0].Recall;
         var table = new Table().Title($"I2I recall (%) on the test split: {first.QueryCount} queries, corpus {first.CorpusSize} notes");
@@ -26,6 +27,8 @@ public static class Report
         generation.AddColumns("task", "notes", "metric", "value");
         generation.AddRow("category", category.NoteCount.ToString(CultureInfo.InvariantCulture), "accuracy", Percent(category.Accuracy));
         generation.AddRow("", "", "illegal rate", Percent(category.IllegalRate));
+        generation.AddRow("category, free decoding", freeCategory.NoteCount.ToString(CultureInfo.InvariantCulture), "accuracy", Percent(freeCategory.Accuracy));
+        generation.AddRow("", "", "illegal rate", Percent(freeCategory.IllegalRate));
         generation.AddRow("hashtags", hashtags.NoteCount.ToString(CultureInfo.InvariantCulture), "ROUGE-1 F1", Percent(hashtags.Rouge1F1));
         generation.AddRow("", "", "ROUGE-2 F1", Percent(hashtags.Rouge2F1));
         generation.AddRow("", "", "ROUGE-L F1", Percent(hashtags.RougeLF1));

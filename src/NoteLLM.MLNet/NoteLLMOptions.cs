@@ -108,4 +108,10 @@ public sealed class NoteLLMOptions
     public double RepetitionPenalty { get; set; } = 1.2;
     /// <summary>j of the hashtag prompt at inference: how many hashtags to ask for (default 3).</summary>
     public int GeneratedHashtagCount { get; set; } = 3;
+    /// <summary>
+    /// Generate only categories seen in training (default true): decoding is constrained to their token sequences, so
+    /// the generated category is always a legal one. False decodes freely, as the paper does when it reports the share
+    /// of illegal categories (section 4.1).
+    /// </summary>
+    public bool ConstrainCategories { get; set; } = true;
 }

@@ -24,7 +24,9 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
 {
     internal const string LoaderSignature = "NoteLLMTransformer";
     private const string ModelFolder = "notellm";
-    private static readonly ModelFormat ModelFormat = new("NOTELLMT", 0x00010001, 0x00010001, LoaderSignature, typeof(NoteLLMTransformer));
+    // 0x00010002: adds ConstrainCategories (models written before decode freely, as they did)
+    private const uint ConstrainedCategoriesVersion = 0x00010002;
+    private static readonly ModelFormat ModelFormat = new("NOTELLMT", ConstrainedCategoriesVersion, 0x00010001, LoaderSignature, typeof(NoteLLMTransformer));
 
     private readonly Settings settings;
     private readonly NotePredictor predictor;
@@ -34,11 +36,11 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
     internal sealed record Settings(
         string TitleColumn, string ContentColumn, string? HashtagsColumn, char[] HashtagSeparators,
         string EmbeddingColumn, string GeneratedHashtagsColumn, string GeneratedCategoryColumn, NoteOutputs Outputs,
-        int BatchSize, int MaxNewTokens, double RepetitionPenalty, int GeneratedHashtagCount)
+        int BatchSize, int MaxNewTokens, double RepetitionPenalty, int GeneratedHashtagCount, bool ConstrainCategories)
     {
         public static Settings From(NoteLLMOptions o) => new(o.TitleColumnName, o.ContentColumnName, o.HashtagsColumnName, o.HashtagSeparators,
             o.EmbeddingColumnName, o.GeneratedHashtagsColumnName, o.GeneratedCategoryColumnName, o.Outputs,
-            o.InferenceBatchSize, o.MaxNewTokens, o.RepetitionPenalty, o.GeneratedHashtagCount);
+            o.InferenceBatchSize, o.MaxNewTokens, o.RepetitionPenalty, o.GeneratedHashtagCount, o.ConstrainCategories);
 
         /// <summary>The note columns the transformer reads; with a prefix, the related note's columns of a pair row.</summary>
         public IReadOnlyList<InputColumn> Inputs(string prefix = "") => HashtagsColumn is null
@@ -61,7 +63,7 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
         Model = model;
         this.settings = settings;
         predictor = new NotePredictor(model, new GreedyDecodingOptions { MaxNewTokens = settings.MaxNewTokens, RepetitionPenalty = settings.RepetitionPenalty },
-            settings.GeneratedHashtagCount, settings.BatchSize);
+            settings.GeneratedHashtagCount, settings.BatchSize, settings.ConstrainCategories);
         InputColumns = settings.Inputs();
         OutputColumns = settings.OutputColumns(model.EmbeddingDimension);
     }
@@ -139,6 +141,7 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
         writer.Write(new string(s.HashtagSeparators));
         writer.Write(s.EmbeddingColumn); writer.Write(s.GeneratedHashtagsColumn); writer.Write(s.GeneratedCategoryColumn);
         writer.Write((int)s.Outputs); writer.Write(s.BatchSize); writer.Write(s.MaxNewTokens); writer.Write(s.RepetitionPenalty); writer.Write(s.GeneratedHashtagCount);
+        writer.Write(s.ConstrainCategories ? 1 : 0);
         NoteLLMModelFiles.Save(Model, new ZipModelFileSink(writer, ModelFolder));
     }
 
@@ -147,7 +150,8 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
         {
             var settings = new Settings(reader.ReadString()!, reader.ReadString()!, reader.ReadString(), reader.ReadString()!.ToCharArray(),
                 reader.ReadString()!, reader.ReadString()!, reader.ReadString()!, (NoteOutputs)reader.ReadInt32(),
-                reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt32());
+                reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt32(),
+                ConstrainCategories: reader.Version >= ConstrainedCategoriesVersion && reader.ReadInt32() != 0);
             var model = NoteLLMModelFiles.Load(new ZipModelFileSource(reader, ModelFolder));
             var device = TorchDevice.Select((env as IHostEnvironmentInternal)?.GpuDeviceId, (env as IHostEnvironmentInternal)?.FallbackToCpu ?? false,
                 message => env.Register(nameof(NoteLLMTransformer)).Start("load").Warning(message));

@@ -25,14 +25,17 @@ public sealed class GreedyDecodingOptions
 /// as it would alone. Stops a row at EOS, and the batch when every row stopped or after MaxNewTokens.
 /// On a backbone that reads prompts bidirectionally (<see cref="LanguageBackbone.BidirectionalPrompt"/>), the first
 /// <c>promptLengths[r]</c> tokens of prompt r (default: all of it) attend to each other in both directions, and every
-/// later token, prompt or generated, attends causally, as in training.
+/// later token, prompt or generated, attends causally, as in training. With <see cref="AllowedOutputs"/>, each row
+/// decodes greedily among the tokens that lead to a member of the set (and EOS once it holds one), so it always ends
+/// with a whole member.
 /// </summary>
 public static class GreedyDecoder
 {
-    /// <returns>Per prompt, the generated token ids without the EOS token.</returns>
+    /// <returns>Per prompt, the generated token ids without the EOS token (with <c>allowed</c>, a member's tokens).</returns>
     public static IReadOnlyList<int[]> Generate(LanguageBackbone model, IReadOnlyList<IReadOnlyList<int>> prompts,
-        int eosTokenId, int padTokenId, GreedyDecodingOptions? options = null, IReadOnlyList<int>? promptLengths = null) =>
-        Decode(model, prompts, promptLengths, eosTokenId, padTokenId, options, keepPromptStates: false).Tokens;
+        int eosTokenId, int padTokenId, GreedyDecodingOptions? options = null, IReadOnlyList<int>? promptLengths = null,
+        AllowedOutputs? allowed = null) =>
+        Decode(model, prompts, promptLengths, eosTokenId, padTokenId, options, allowed, keepPromptStates: false).Tokens;
 
     /// <summary>
     /// <see cref="Generate"/>, also returning the last layer's hidden states of the prompts, read from the prompts' own
@@ -42,17 +45,19 @@ public static class GreedyDecoder
     /// token i sits at column L - |prompt r| + i (the caller disposes them).</returns>
     public static (IReadOnlyList<int[]> Tokens, Tensor PromptStates) GenerateReadingPrompt(LanguageBackbone model,
         IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<int>? promptLengths, int eosTokenId, int padTokenId,
-        GreedyDecodingOptions? options = null)
+        GreedyDecodingOptions? options = null, AllowedOutputs? allowed = null)
     {
         if ((options?.MaxNewTokens ?? 1) < 1) throw new ArgumentException("MaxNewTokens must be at least 1 to read the prompt's states.", nameof(options));
-        var (tokens, states) = Decode(model, prompts, promptLengths, eosTokenId, padTokenId, options, keepPromptStates: true);
+        var (tokens, states) = Decode(model, prompts, promptLengths, eosTokenId, padTokenId, options, allowed, keepPromptStates: true);
         return (tokens, states!);
     }
 
     private static (IReadOnlyList<int[]> Tokens, Tensor? PromptStates) Decode(LanguageBackbone model, IReadOnlyList<IReadOnlyList<int>> prompts,
-        IReadOnlyList<int>? promptLengths, int eosTokenId, int padTokenId, GreedyDecodingOptions? options, bool keepPromptStates)
+        IReadOnlyList<int>? promptLengths, int eosTokenId, int padTokenId, GreedyDecodingOptions? options, AllowedOutputs? allowed,
+        bool keepPromptStates)
     {
         options ??= new GreedyDecodingOptions();
+        if (allowed is { Count: 0 }) throw new ArgumentException("The set of allowed outputs is empty.", nameof(allowed));
         if (prompts.Count == 0) return ([], keepPromptStates ? zeros(0, 0, model.HiddenSize, dtype: model.Dtype, device: model.Device) : null);
         if (prompts.Any(p => p.Count == 0)) throw new ArgumentException("Every prompt needs at least one token.", nameof(prompts));
         if (promptLengths is not null && promptLengths.Count != prompts.Count)
@@ -61,7 +66,9 @@ public static class GreedyDecoder
             if (promptLengths![r] < 1 || promptLengths[r] > prompts[r].Count)
                 throw new ArgumentOutOfRangeException(nameof(promptLengths), $"prompt length {promptLengths[r]} is outside prompt {r} of {prompts[r].Count} tokens");
 
-        int b = prompts.Count, promptLength = prompts.Max(p => p.Count), maxNew = options.MaxNewTokens;
+        // a constrained row always gets the steps to finish its longest member and EOS
+        int b = prompts.Count, promptLength = prompts.Max(p => p.Count),
+            maxNew = allowed is null ? options.MaxNewTokens : Math.Max(options.MaxNewTokens, allowed.LongestLength + 1);
         var device = model.Device;
         var generated = Enumerable.Range(0, b).Select(_ => new List<int>()).ToArray();
         var finished = new bool[b];
@@ -90,7 +97,10 @@ public static class GreedyDecoder
             var hidden = model.Forward(step, mask, cache, promptEnds);                       // [B, T, D]
             if (t == 0 && keepPromptStates) promptStates = hidden.DetachFromDisposeScope();  // [B, L, D]
             var logits = model.Logits(hidden.select(1, -1)).to(float32);                     // [B, V]
-            if (options.RepetitionPenalty != 1.0)
+            // the repetition penalty is for free text: an allowed output may rightly repeat a word of the prompt (a
+            // category named in the note's hashtags)
+            if (allowed is not null) logits += AllowedMask(allowed, generated, finished, eosTokenId, model.VocabularySize).to(device);
+            else if (options.RepetitionPenalty != 1.0)
             {
                 float p = (float)options.RepetitionPenalty;
                 var penalised = where(logits.lt(0), logits * p, logits / p);
@@ -113,5 +123,21 @@ public static class GreedyDecoder
             step = (cache is null ? ids : column).MoveToOuterDisposeScope();
         }
         return (generated.Select(g => g.ToArray()).ToList(), promptStates);
+    }
+
+    // [B, V]: 0 where a token continues row r towards an allowed output (EOS where it holds a whole one), -inf elsewhere
+    private static Tensor AllowedMask(AllowedOutputs allowed, List<int>[] generated, bool[] finished, int eosTokenId, int vocabularySize)
+    {
+        var mask = new float[generated.Length * (long)vocabularySize];
+        Array.Fill(mask, float.NegativeInfinity);
+        for (int r = 0; r < generated.Length; r++)
+        {
+            long row = r * (long)vocabularySize;
+            if (finished[r]) { mask[row + eosTokenId] = 0; continue; } // its token is discarded anyway
+            var (tokens, canEnd) = allowed.Next(generated[r]);
+            foreach (int token in tokens) mask[row + token] = 0;
+            if (canEnd) mask[row + eosTokenId] = 0;
+        }
+        return tensor(mask, [generated.Length, vocabularySize]);
     }
 }

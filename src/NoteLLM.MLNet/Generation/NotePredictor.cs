@@ -16,16 +16,26 @@ public sealed record NotePrediction(float[]? Embedding, string? Category, string
 /// projected and normalised; paper section 3.2), the generated category and the generated hashtags (greedy decoding;
 /// paper section 4.1). Embeddings come from prompts that end right before [EMB] or, when categories are generated too,
 /// from the category prompt's forward pass (the same tokens up to [EMB]); either way a note's embedding does not depend
-/// on the other notes of its batch beyond floating-point noise.
+/// on the other notes of its batch beyond floating-point noise. With <paramref name="constrainCategories"/> (the
+/// default) the generated category is always one of the model's <see cref="NoteLLMModel.Categories"/>: decoding is
+/// constrained to their token sequences (<see cref="AllowedOutputs"/>); without it the decoding is free, which is what
+/// the paper's illegal rate measures.
 /// </summary>
-public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? decoding = null, int hashtagCount = 3, int batchSize = 16)
+public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? decoding = null, int hashtagCount = 3, int batchSize = 16,
+    bool constrainCategories = true)
 {
+    // null when decoding is free, or when the model knows no categories to choose from
+    private readonly AllowedOutputs? categoryOutputs = constrainCategories && model.Categories.Count > 0
+        ? new AllowedOutputs(model.Categories, model.Tokenizer.EncodeContinuation) : null;
+
     public NoteLLMModel Model { get; } = model;
     public GreedyDecodingOptions Decoding { get; } = decoding ?? new GreedyDecodingOptions();
     /// <summary>j of the hashtag prompt at inference (default 3).</summary>
     public int HashtagCount { get; } = hashtagCount > 0 ? hashtagCount : throw new ArgumentOutOfRangeException(nameof(hashtagCount));
     /// <summary>Notes per forward pass (default 16).</summary>
     public int BatchSize { get; } = batchSize > 0 ? batchSize : throw new ArgumentOutOfRangeException(nameof(batchSize));
+    /// <summary>Whether generated categories are restricted to the model's categories (default true).</summary>
+    public bool ConstrainCategories { get; } = constrainCategories;
 
     /// <summary>
     /// The <paramref name="outputs"/> of every note. A note with neither title nor content (<see cref="NoteText.IsEmpty"/>)
@@ -50,7 +60,9 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
             string[]? categories = null;
             if (outputs.HasFlag(NoteOutputs.Category)) (categories, embeddings) = GenerateCategories(chunk, outputs.HasFlag(NoteOutputs.Embedding));
             else if (outputs.HasFlag(NoteOutputs.Embedding)) embeddings = Embed(chunk);
-            var hashtags = outputs.HasFlag(NoteOutputs.Hashtags) ? Generate(chunk, PromptTask.Hashtags(HashtagCount)).Select(Model.Prompts.ParseHashtags).ToArray() : null;
+            var hashtags = outputs.HasFlag(NoteOutputs.Hashtags)
+                ? Generate(chunk, PromptTask.Hashtags(HashtagCount), allowed: null).Select(t => Model.Prompts.ParseHashtags(Model.Tokenizer.Decode(t))).ToArray()
+                : null;
             for (int i = 0; i < rows.Length; i++)
                 result[rows[i]] = new NotePrediction(embeddings?[i], categories?[i], hashtags?[i]);
         }
@@ -81,10 +93,10 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
     // embedding is read from the category prompt's own forward pass instead of a pass of its own.
     private (string[] Categories, float[][]? Embeddings) GenerateCategories(IReadOnlyList<NoteText> notes, bool withEmbeddings)
     {
-        if (!withEmbeddings) return (Generate(notes, PromptTask.Category).Select(s => s.Trim()).ToArray(), null);
+        if (!withEmbeddings) return (Generate(notes, PromptTask.Category, categoryOutputs).Select(CategoryOf).ToArray(), null);
         var prompts = notes.Select(n => Model.Prompts.Build(n, PromptTask.Category, output: null)).ToList();
         var (tokens, states) = GreedyDecoder.GenerateReadingPrompt(Model.Backbone, prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(),
-            prompts.Select(p => p.EmbeddingPosition + 1).ToList(), Model.Tokenizer.EosTokenId, Model.Tokenizer.PadTokenId, Decoding);
+            prompts.Select(p => p.EmbeddingPosition + 1).ToList(), Model.Tokenizer.EosTokenId, Model.Tokenizer.PadTokenId, Decoding, categoryOutputs);
         using (states)
         using (no_grad())
         using (NewDisposeScope())
@@ -93,9 +105,12 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
             long length = states.shape[1];
             var starts = prompts.Select(p => length - p.Ids.Length).ToArray();
             var embeddings = Model.Network.EmbeddingsOf(states, prompts, starts).cpu(); // [N, E]
-            return (tokens.Select(t => Model.Tokenizer.Decode(t).Trim()).ToArray(), Rows(embeddings));
+            return (tokens.Select(CategoryOf).ToArray(), Rows(embeddings));
         }
     }
+
+    // a constrained decode names its category exactly (decoding an uncased tokenizer's tokens would lower-case it)
+    private string CategoryOf(int[] tokens) => categoryOutputs?.OutputOf(tokens) ?? Model.Tokenizer.Decode(tokens).Trim();
 
     private float[][] Rows(Tensor embeddings)
     {
@@ -104,11 +119,10 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
         return Enumerable.Range(0, (int)embeddings.shape[0]).Select(i => flat.AsSpan(i * e, e).ToArray()).ToArray();
     }
 
-    private string[] Generate(IReadOnlyList<NoteText> notes, PromptTask task)
+    private IReadOnlyList<int[]> Generate(IReadOnlyList<NoteText> notes, PromptTask task, AllowedOutputs? allowed)
     {
         var prompts = notes.Select(n => Model.Prompts.Build(n, task, output: null)).ToList();
-        var generated = GreedyDecoder.Generate(Model.Backbone, prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(), Model.Tokenizer.EosTokenId,
-            Model.Tokenizer.PadTokenId, Decoding, prompts.Select(p => p.EmbeddingPosition + 1).ToList());
-        return generated.Select(g => Model.Tokenizer.Decode(g)).ToArray();
+        return GreedyDecoder.Generate(Model.Backbone, prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(), Model.Tokenizer.EosTokenId,
+            Model.Tokenizer.PadTokenId, Decoding, prompts.Select(p => p.EmbeddingPosition + 1).ToList(), allowed);
     }
 }
