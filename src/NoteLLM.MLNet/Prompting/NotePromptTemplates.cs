@@ -27,7 +27,6 @@ public sealed record NotePromptTemplates
     {
         void Require(bool ok, string what) { if (!ok) throw new ArgumentException($"Invalid prompt templates: {what}"); }
         Require(Compression.Contains(Tokenization.NoteTokenizer.EmbToken), $"Compression must contain the {Tokenization.NoteTokenizer.EmbToken} token.");
-        Require(Compression.IndexOf(Tokenization.NoteTokenizer.EmbToken, StringComparison.Ordinal) > 0, $"Compression needs text before {Tokenization.NoteTokenizer.EmbToken}: the embedding is read at the token before it.");
         Require(CategoryNote.Contains("{content}") && CategoryNote.Contains("{title}"), "CategoryNote must contain {title} and {content}.");
         Require(HashtagNote.Contains("{content}") && HashtagNote.Contains("{title}"), "HashtagNote must contain {title} and {content}.");
         Require(!HashtagNote.Contains("{hashtags}"), "HashtagNote must not show {hashtags}: they are what the variant generates.");

@@ -24,6 +24,8 @@ sealed class ResultsDataset
     public required IReadOnlyList<NoteRecord> GenerationSample { get; init; }
     /// <summary>Test notes with hashtags and a category, the population <see cref="GenerationSample"/> is drawn from.</summary>
     public required int TaggedTestNotes { get; init; }
+    /// <summary>The categories of the train notes: a generated category outside them is illegal.</summary>
+    public required IReadOnlyCollection<string> LegalCategories { get; init; }
 
     /// <exception cref="InvalidDataException">A file is malformed or a note has a split other than train/test; the message names it.</exception>
     public static ResultsDataset Load(string directory, int generationNotes)
@@ -61,6 +63,7 @@ sealed class ResultsDataset
         {
             Directory = directory, TrainNotes = train, TestNotes = test, TrainPairs = trainPairs, TrainPairsWithUnknownNote = unknown,
             TestPairs = testPairs, ExposureMedian = median, GenerationSample = sample, TaggedTestNotes = tagged.Count,
+            LegalCategories = train.Select(n => n.Category).Where(c => c.Length > 0).ToHashSet(StringComparer.Ordinal),
         };
     }
 

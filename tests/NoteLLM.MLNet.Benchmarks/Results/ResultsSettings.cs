@@ -2,53 +2,56 @@ using System.Globalization;
 
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
-/// <summary>The sizes and switches of one <c>results</c> run, parsed from its command-line options.</summary>
+/// <summary>What a <c>results</c> invocation does, and the budget every trained row shares, parsed from its options.</summary>
 sealed record ResultsSettings
 {
-    /// <summary>Dataset folder (notes.jsonl.gz, train-pairs.csv.gz, test-pairs.csv.gz). --data DIR, or --subset for data/debian-notes-subset.</summary>
+    /// <summary>What to do: <c>row</c> (measure the rows named), <c>missing</c> (measure every row not yet recorded), <c>assemble</c> (write the tables), <c>list</c>.</summary>
+    public string Verb { get; init; } = "list";
+    /// <summary>The rows to measure (ids of <see cref="ResultRows"/>), for <c>row</c>.</summary>
+    public IReadOnlyList<string> Rows { get; init; } = [];
+    /// <summary>Dataset folder (notes.jsonl.gz, train-pairs.csv.gz, test-pairs.csv.gz). --data DIR.</summary>
     public string DataDirectory { get; init; } = "data/debian-notes";
-    /// <summary>Optimizer steps of the NoteLLM row. --steps N.</summary>
-    public int Steps { get; init; } = 600;
-    /// <summary>Optimizer steps of each ablation row. --ablation-steps N (default: 40% of --steps, 240).</summary>
-    public int AblationSteps { get; init; } = 240;
-    /// <summary>Decoder hidden size. --hidden N.</summary>
-    public int Hidden { get; init; } = 128;
-    /// <summary>Decoder layers. --layers N.</summary>
-    public int Layers { get; init; } = 2;
-    /// <summary>Attention heads (also key/value heads). --heads N (default hidden / 32).</summary>
-    public int Heads { get; init; } = 4;
-    /// <summary>Note embedding size. --embedding N.</summary>
-    public int EmbeddingDimension { get; init; } = 128;
-    /// <summary>Pairs per optimizer step (one micro-batch). --batch N.</summary>
+    /// <summary>Optimizer steps of every trained row. --steps N.</summary>
+    public int Steps { get; init; } = 100;
+    /// <summary>Pairs per optimizer step of every trained row. --batch N.</summary>
     public int BatchSize { get; init; } = 16;
-    /// <summary>Peak learning rate. --lr X (5e-4: at 1e-3 the contrastive loss of this small model was unstable across seeds).</summary>
-    public double LearningRate { get; init; } = 5e-4;
-    /// <summary>CSFT weight alpha of the NoteLLM row and the GCL ablations (the "w/o CSFT" row uses 0). --alpha X (default 1, as the quick start; ForSmallModelFromScratch has 0.5).</summary>
-    public double Alpha { get; init; } = 1;
-    /// <summary>Tagged test notes whose category and hashtags are generated (Table 4's generation columns). --gen-notes N.</summary>
+    /// <summary>Word pieces of a note's part of the prompt (title, hashtags, content). --note-tokens N.</summary>
+    public int NoteTokens { get; init; } = 48;
+    /// <summary>Seeds of the rows measured over several seeds; a single-seed row uses the first. --seeds 1,2,3.</summary>
+    public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3];
+    /// <summary>Tagged test notes whose category and hashtags are generated. --gen-notes N.</summary>
     public int GenerationNotes { get; init; } = 300;
-    /// <summary>Most new tokens per generated category or hashtag list. --max-new-tokens N.</summary>
-    public int MaxNewTokens { get; init; } = 24;
-    /// <summary>Leave out the MiniLM row. --skip-minilm.</summary>
-    public bool SkipMiniLm { get; init; }
-    /// <summary>Leave out the ablation rows. --skip-ablations.</summary>
-    public bool SkipAblations { get; init; }
-    /// <summary>Where the tables are written (atomically). --output FILE.</summary>
+    /// <summary>Where each measured row is recorded as JSON. --rows-dir DIR.</summary>
+    public string RowsDirectory { get; init; } = "docs/results-rows";
+    /// <summary>Where <c>assemble</c> writes the tables (atomically). --output FILE.</summary>
     public string Output { get; init; } = "docs/results.md";
-    /// <summary>Seed of the weights and data order. --seed N.</summary>
-    public int Seed { get; init; }
 
     public const string Usage =
-        "options: --subset | --data DIR, --steps N (600), --ablation-steps N (40% of --steps), --hidden N (128), --layers N (2), " +
-        "--heads N (hidden/32), --embedding N (128), --batch N (16), --lr X (5e-4), --alpha X (1), --gen-notes N (300), --max-new-tokens N (24), " +
-        "--skip-minilm, --skip-ablations, --output FILE (docs/results.md), --seed N (0)";
+        "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (100), --batch N (16), " +
+        "--note-tokens N (48), --seeds 1,2,3, --gen-notes N (300), --rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
 
-    /// <exception cref="ArgumentException">An unknown option, a missing value, or a value out of range; the message names it.</exception>
+    /// <summary>The options that set the measurement (not where files go), recorded with every row so rows measured differently are told apart.</summary>
+    public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}";
+
+    /// <exception cref="ArgumentException">An unknown verb or option, a missing value, or a value out of range; the message names it.</exception>
     public static ResultsSettings Parse(string[] args)
     {
-        var s = new ResultsSettings();
-        int? ablationSteps = null, heads = null;
-        for (int i = 0; i < args.Length; i++)
+        if (args.Length == 0) return new ResultsSettings();
+        var s = new ResultsSettings { Verb = args[0] };
+        int first = 1;
+        switch (args[0])
+        {
+            case "row":
+                if (args.Length < 2 || args[1].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"results row needs row ids ({Usage})");
+                s = s with { Rows = args[1].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) };
+                first = 2;
+                break;
+            case "list" or "missing" or "assemble":
+                break;
+            default:
+                throw new ArgumentException($"unknown verb '{args[0]}' ({Usage})");
+        }
+        for (int i = first; i < args.Length; i++)
         {
             string name = args[i];
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"option {name} needs a value ({Usage})");
@@ -56,37 +59,25 @@ sealed record ResultsSettings
                 ? v : throw new ArgumentException($"option {name} expects a positive integer, got '{args[i]}'");
             s = name switch
             {
-                "--subset" => s with { DataDirectory = "data/debian-notes-subset" },
                 "--data" => s with { DataDirectory = Value() },
                 "--steps" => s with { Steps = Int() },
-                "--ablation-steps" => s with { AblationSteps = (ablationSteps = Int()).Value },
-                "--hidden" => s with { Hidden = Int() },
-                "--layers" => s with { Layers = Int() },
-                "--heads" => s with { Heads = (heads = Int()).Value },
-                "--embedding" => s with { EmbeddingDimension = Int() },
                 "--batch" => s with { BatchSize = Int() },
-                "--lr" => s with
+                "--note-tokens" => s with { NoteTokens = Int() },
+                "--seeds" => s with
                 {
-                    LearningRate = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double lr) && lr > 0
-                        ? lr : throw new ArgumentException($"option --lr expects a positive number, got '{args[i]}'"),
-                },
-                "--alpha" => s with
-                {
-                    Alpha = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double alpha) && alpha >= 0
-                        ? alpha : throw new ArgumentException($"option --alpha expects a number >= 0, got '{args[i]}'"),
+                    Seeds = Value().Split(',').Select(x => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seed)
+                        ? seed : throw new ArgumentException($"option --seeds expects integers separated by commas, got '{args[i]}'")).ToArray(),
                 },
                 "--gen-notes" => s with { GenerationNotes = Int() },
-                "--max-new-tokens" => s with { MaxNewTokens = Int() },
-                "--skip-minilm" => s with { SkipMiniLm = true },
-                "--skip-ablations" => s with { SkipAblations = true },
+                "--rows-dir" => s with { RowsDirectory = Value() },
                 "--output" => s with { Output = Value() },
-                "--seed" => s with { Seed = int.Parse(Value(), CultureInfo.InvariantCulture) },
                 _ => throw new ArgumentException($"unknown option '{name}' ({Usage})"),
             };
         }
-        s = s with { AblationSteps = ablationSteps ?? Math.Max(1, s.Steps * 2 / 5), Heads = heads ?? Math.Max(1, s.Hidden / 32) };
-        if (s.Hidden % s.Heads != 0) throw new ArgumentException($"--hidden {s.Hidden} must be a multiple of --heads {s.Heads}");
         if (s.BatchSize < 2) throw new ArgumentException("--batch must be at least 2 (GCL needs in-batch negatives)");
+        if (s.Seeds.Count == 0) throw new ArgumentException("--seeds needs at least one seed");
+        var unknown = s.Rows.FirstOrDefault(r => ResultRows.Find(r) is null);
+        if (unknown is not null) throw new ArgumentException($"unknown row '{unknown}'; rows: {string.Join(", ", ResultRows.All.Select(r => r.Id))}");
         return s;
     }
 }
