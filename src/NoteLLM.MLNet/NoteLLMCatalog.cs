@@ -41,7 +41,7 @@ public static class NoteLLMCatalog
         NoteLLMTransformer? model = null, NoteLLMEvaluatorOptions? options = null)
     {
         options ??= new NoteLLMEvaluatorOptions();
-        if (model is not null && options.LegalCategories is null) options.LegalCategories = model.Categories.ToArray();
+        if (model is not null && options.LegalCategories is null) options = options.WithLegalCategories(model.Categories.ToArray());
         return NoteLLMEvaluator.Evaluate(transformedNotes, testPairs, options);
     }
 }

@@ -47,6 +47,14 @@ public sealed class NoteLLMEvaluatorOptions
 
     /// <summary>Cut-offs whose recall is averaged, each one of <see cref="RecallCutoffs"/>. Default: 100, 1k, 10k, 100k (the paper's avg).</summary>
     public IReadOnlyList<int> AveragedCutoffs { get; set; } = new[] { 100, 1_000, 10_000, 100_000 };
+
+    /// <summary>A copy with <see cref="LegalCategories"/> replaced, so a caller's options are never changed behind its back.</summary>
+    internal NoteLLMEvaluatorOptions WithLegalCategories(IReadOnlyCollection<string>? legalCategories)
+    {
+        var copy = (NoteLLMEvaluatorOptions)MemberwiseClone();
+        copy.LegalCategories = legalCategories;
+        return copy;
+    }
 }
 
 /// <summary>

@@ -106,8 +106,11 @@ public sealed class NoteLLMModel : IDisposable
     public NoteLLMNetwork Network { get; }
     public NoteTokenizer Tokenizer { get; }
     public NotePromptBuilder Prompts { get; }
-    /// <summary>Categories seen in training; a generated category outside it is "illegal" (paper section 4.1).</summary>
-    public IReadOnlyList<string> Categories { get; set; }
+    /// <summary>
+    /// Categories seen in training, which training sets; a generated category outside it is "illegal" (paper section
+    /// 4.1), and constrained decoding chooses among them.
+    /// </summary>
+    public IReadOnlyList<string> Categories { get; internal set; }
 
     public NoteLLMModel(NoteLLMNetwork network, NoteTokenizer tokenizer, NotePromptBuilder prompts, IReadOnlyList<string>? categories = null)
     {

@@ -117,4 +117,26 @@ public class BertPrefixLMTests
         Assert.IsType<BertPrefixLM>(again);
         Assert.Equal(model.Config, ((BertPrefixLM)again).Config);
     }
+
+    [Fact]
+    public void ThePredictionHeadChangesOnlyTheLogitsAndTravelsWithTheConfig()
+    {
+        using var model = TinyModels.CreateBert();
+        var ids = tensor(Sequence).unsqueeze(0);
+        using var _ = no_grad();
+        var hiddenBefore = model.Forward(ids);
+        var logitsBefore = model.Logits(hiddenBefore);
+        Assert.DoesNotContain("notellm_prediction_head", model.ToHuggingFaceJson()); // older saved models have no head and read as such
+
+        model.AddPredictionHead();
+        Assert.True(model.Config.PredictionHead);
+        Assert.Contains(model.named_parameters(), p => p.name == "transform.dense.weight");
+        Assert.Equal(0.0, (model.Forward(ids) - hiddenBefore).abs().max().item<float>());     // the states an embedding is read from stay
+        Assert.True((model.Logits(hiddenBefore) - logitsBefore).abs().max().item<float>() > 1e-2); // the logits read them through the head
+
+        // a model rebuilt from the saved config has the same parameters, so the saved weights load into it
+        using var again = (BertPrefixLM)LanguageBackbone.FromHuggingFaceJson(model.ToHuggingFaceJson());
+        Assert.Equal(model.named_parameters().Select(p => (p.name, string.Join("x", p.parameter.shape))),
+            again.named_parameters().Select(p => (p.name, string.Join("x", p.parameter.shape))));
+    }
 }
