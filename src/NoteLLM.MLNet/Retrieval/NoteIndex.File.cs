@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
+using NoteLLM.MLNet.Data;
 
 namespace NoteLLM.MLNet.Retrieval;
 
@@ -13,44 +14,34 @@ public sealed partial class NoteIndex
     const int FormatVersion = 2;
 
     /// <summary>
-    /// Saves the index to <paramref name="path"/>: written to a temporary file beside it, then moved over it,
-    /// so a crash never leaves a half-written index. Stores the ids, the embeddings and, for an approximate index, its
+    /// Saves the index to <paramref name="path"/>: written to a temporary file beside it, flushed to disk, then moved
+    /// over it, so a crash never leaves a half-written index. Stores the ids, the embeddings and, for an approximate index, its
     /// HNSW graph, so loading does not rebuild it (the graph roughly doubles the file: USearch keeps its own copy of the vectors).
     /// </summary>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string temp = full + $".{Guid.NewGuid():N}.tmp";
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            var crc = new Crc64();
+            using (var writer = new BinaryWriter(new ChecksumStream(file, crc), Encoding.UTF8, leaveOpen: true))
             {
-                var crc = new Crc64();
-                using (var writer = new BinaryWriter(new ChecksumStream(file, crc), Encoding.UTF8, leaveOpen: true))
+                writer.Write(Magic);
+                writer.Write(FormatVersion);
+                writer.Write(Dimensions);
+                writer.Write(Count);
+                foreach (string id in _ids) writer.Write(id);
+                for (int row = 0; row < Count; row += _blockSize)
                 {
-                    writer.Write(Magic);
-                    writer.Write(FormatVersion);
-                    writer.Write(Dimensions);
-                    writer.Write(Count);
-                    foreach (string id in _ids) writer.Write(id);
-                    for (int row = 0; row < Count; row += _blockSize)
-                    {
-                        int rows = Math.Min(_blockSize, Count - row);
-                        writer.Write(MemoryMarshal.AsBytes(_blocks[row / _blockSize].AsSpan(0, rows * Dimensions)));
-                    }
-                    writer.Write(_graph is not null);
-                    writer.Flush();
-                    _graph?.SaveTo(writer.BaseStream);
+                    int rows = Math.Min(_blockSize, Count - row);
+                    writer.Write(MemoryMarshal.AsBytes(_blocks[row / _blockSize].AsSpan(0, rows * Dimensions)));
                 }
-                file.Write(crc.GetCurrentHash());
+                writer.Write(_graph is not null);
+                writer.Flush();
+                _graph?.SaveTo(writer.BaseStream);
             }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            file.Write(crc.GetCurrentHash());
+        });
     }
 
     /// <summary>
