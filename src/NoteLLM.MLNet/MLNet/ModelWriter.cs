@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.ML;
+using NoteLLM.MLNet.Data;
 
 namespace NoteLLM.MLNet.MLNet;
 
@@ -77,11 +78,12 @@ public sealed class ModelWriter
         _ctx.SaveBinaryStream(path, binaryWriter =>
         {
             binaryWriter.Flush();
-            var hashing = new HashingWriteStream(binaryWriter.BaseStream);
+            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var hashing = new HashingWriteStream(binaryWriter.BaseStream, sha256.AppendData);
             write(hashing);
             hashing.Flush();
             length = hashing.Length;
-            hash = hashing.GetHash();
+            hash = sha256.GetHashAndReset();
         });
         Writer.Write(path);
         Writer.Write(length);
@@ -118,42 +120,5 @@ public sealed class ModelWriter
             || path.Split('/').Any(segment => segment is "" or "." or "..")
             || string.Equals(path, ModelLoadContext.ModelStreamName, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"'{path}' is not a valid file path inside the model (relative, '/'-separated, no '.' or '..' segments, not '{ModelLoadContext.ModelStreamName}').", nameof(path));
-    }
-
-    /// <summary>Passes writes through to a stream while counting and hashing them. Disposing it (as a
-    /// <c>StreamWriter</c> may) leaves the underlying stream open.</summary>
-    private sealed class HashingWriteStream : Stream
-    {
-        private readonly Stream _inner;
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private long _length;
-
-        public HashingWriteStream(Stream inner) => _inner = inner;
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => _length;
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-        public byte[] GetHash()
-        {
-            using (_hash)
-                return _hash.GetHashAndReset();
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            _inner.Write(buffer);
-            _hash.AppendData(buffer);
-            _length += buffer.Length;
-        }
-
-        public override void Flush() => _inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

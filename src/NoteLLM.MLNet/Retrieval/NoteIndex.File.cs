@@ -24,7 +24,7 @@ public sealed partial class NoteIndex
         AtomicFile.Write(path, file =>
         {
             var crc = new Crc64();
-            using (var writer = new BinaryWriter(new ChecksumStream(file, crc), Encoding.UTF8, leaveOpen: true))
+            using (var writer = new BinaryWriter(new HashingWriteStream(file, crc.Append), Encoding.UTF8, leaveOpen: true))
             {
                 writer.Write(Magic);
                 writer.Write(FormatVersion);
@@ -135,25 +135,5 @@ public sealed partial class NoteIndex
         file.ReadExactly(stored);
         if (!stored.SequenceEqual(crc.GetCurrentHash()))
             throw new InvalidDataException($"'{path}' is truncated or damaged: its CRC-64 checksum does not match its contents");
-    }
-
-    /// <summary>A write-through stream that feeds every byte written into a checksum.</summary>
-    sealed class ChecksumStream(Stream inner, NonCryptographicHashAlgorithm hash) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.Append(buffer);
-            inner.Write(buffer);
-        }
     }
 }
