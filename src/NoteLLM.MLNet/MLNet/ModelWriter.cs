@@ -6,7 +6,7 @@ using NoteLLM.MLNet.Data;
 namespace NoteLLM.MLNet.MLNet;
 
 /// <summary>
-/// Writes a transformer's state into its entry of an ML.NET model zip: scalars and small arrays into the entry's
+/// Writes a transformer's state into its entry of an ML.NET model zip: numbers and strings into the entry's
 /// settings section, large content (weights, tokenizer files, templates) as files in the entry's folder, sub-folders
 /// allowed (<c>"tokenizer/vocab.json"</c>). Each file's length and SHA-256 are recorded in the settings section.
 /// <see cref="ModelReader"/> reads everything back in the same order. Obtained from <see cref="ModelFormat.Save"/>.
@@ -28,17 +28,8 @@ public sealed class ModelWriter
     /// <summary>Writes an <see cref="int"/>.</summary>
     public void Write(int value) => Writer.Write(value);
 
-    /// <summary>Writes a <see cref="long"/>.</summary>
-    public void Write(long value) => Writer.Write(value);
-
-    /// <summary>Writes a <see cref="float"/>.</summary>
-    public void Write(float value) => Writer.Write(value);
-
     /// <summary>Writes a <see cref="double"/>.</summary>
     public void Write(double value) => Writer.Write(value);
-
-    /// <summary>Writes a <see cref="bool"/>.</summary>
-    public void Write(bool value) => Writer.Write(value);
 
     /// <summary>Writes a string; <see langword="null"/> is kept distinct from empty.</summary>
     public void Write(string? value)
@@ -46,23 +37,6 @@ public sealed class ModelWriter
         Writer.Write(value != null);
         if (value != null)
             Writer.Write(value);
-    }
-
-    /// <summary>Writes a float array with its length (for small arrays; write weights as a file).</summary>
-    public void Write(ReadOnlySpan<float> values)
-    {
-        Writer.Write(values.Length);
-        foreach (float value in values)
-            Writer.Write(value);
-    }
-
-    /// <summary>Writes a list of non-null strings with its length.</summary>
-    public void Write(IReadOnlyList<string> values)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        Writer.Write(values.Count);
-        foreach (string value in values)
-            Writer.Write(value ?? throw new ArgumentException("The list holds a null string.", nameof(values)));
     }
 
     /// <summary>Writes a file at <paramref name="path"/> (relative, '/'-separated) in the transformer's folder of the zip;
