@@ -14,26 +14,18 @@ internal static class DataFile
     }
 
     /// <summary>
-    /// Writes <paramref name="path"/> through a temporary file next to it that replaces the target only once
-    /// <paramref name="write"/> has finished, so a failure never leaves a half-written file.
+    /// Writes <paramref name="path"/> as UTF-8 text (gzip-compressed for <c>.gz</c>) through <see cref="AtomicFile"/>,
+    /// so a failure never leaves a half-written file. Creates the folder if needed.
     /// </summary>
     public static void WriteAtomically(string path, Action<TextWriter> write)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        AtomicFile.Write(path, file =>
         {
-            using (Stream file = File.Create(temp))
-            using (Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
-                       ? new GZipStream(file, CompressionLevel.SmallestSize) : file)
-            using (var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)) { NewLine = "\n" })
-                write(writer);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase)
+                ? new GZipStream(file, CompressionLevel.SmallestSize) : file;
+            using var writer = new StreamWriter(stream, new System.Text.UTF8Encoding(false)) { NewLine = "\n" };
+            write(writer);
+        });
     }
 }

@@ -38,9 +38,7 @@ internal sealed class BatchedDataView : IDataView
         int inputCount = _source.Schema.Count;
         var needed = columnsNeeded.ToList();
         var passThrough = needed.Where(c => c.Index < inputCount).Select(c => _source.Schema[c.Index]).ToList();
-        var activeOutputs = new bool[_transformer.OutputColumns.Count];
-        foreach (var column in needed.Where(c => c.Index >= inputCount))
-            activeOutputs[column.Index - inputCount] = true;
+        var activeOutputs = BatchedColumns.ActiveOutputs(_transformer, inputCount, needed);
 
         // Both cursors must see the rows in the same order: give them equal random sources.
         int? seed = rand?.Next();
@@ -63,7 +61,7 @@ internal sealed class BatchedDataView : IDataView
         private readonly BatchedDataView _view;
         private readonly DataViewRowCursor _main;
         private readonly DataViewRowCursor? _lookAhead;
-        private readonly bool[] _activeOutputs;
+        private readonly BatchedColumns _columns;
         private readonly OutputBatch? _batch;
         private readonly Action<int>? _readLookAheadRow;
         private readonly ValueGetter<DataViewRowId> _mainId;
@@ -77,12 +75,13 @@ internal sealed class BatchedDataView : IDataView
             _view = view;
             _main = main;
             _lookAhead = lookAhead;
-            _activeOutputs = activeOutputs;
+            _columns = new BatchedColumns(transformer, main, activeOutputs, transformer.BatchSize, "cursor");
             _mainId = main.GetIdGetter();
             _batchIds = Array.Empty<DataViewRowId>();
             if (lookAhead != null)
             {
-                _batch = new OutputBatch(transformer, transformer.BatchSize);
+                // GetRowCursor opens a look-ahead cursor exactly when an output is active, that is when there is a batch.
+                _batch = _columns.Batch!;
                 _readLookAheadRow = _batch.Input.CreateRowReader(lookAhead);
                 _lookAheadId = lookAhead.GetIdGetter();
                 _batchIds = new DataViewRowId[_batch.Capacity];
@@ -97,25 +96,9 @@ internal sealed class BatchedDataView : IDataView
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => _main.GetIdGetter();
 
-        public override bool IsColumnActive(DataViewSchema.Column column)
-        {
-            int inputCount = _main.Schema.Count;
-            return column.Index < inputCount
-                ? _main.IsColumnActive(_main.Schema[column.Index])
-                : _activeOutputs[column.Index - inputCount];
-        }
+        public override bool IsColumnActive(DataViewSchema.Column column) => _columns.IsColumnActive(column);
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            int inputCount = _main.Schema.Count;
-            if (column.Index < inputCount)
-                return _main.GetGetter<TValue>(_main.Schema[column.Index]);
-            int output = column.Index - inputCount;
-            if (!_activeOutputs[output] || _batch == null)
-                throw new InvalidOperationException($"Column '{column.Name}' is not active in this cursor.");
-            _batch.Request(output);
-            return _batch.Output.CreateGetter<TValue>(output, CurrentBatchRow);
-        }
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _columns.GetGetter<TValue>(column, CurrentBatchRow);
 
         public override bool MoveNext() => _main.MoveNext();
 

@@ -40,30 +40,22 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
     {
         if (input.Schema != InputSchema)
             throw new ArgumentException("The row's schema is not the schema this mapper was created for.", nameof(input));
-        var activeOutputs = new bool[_transformer.OutputColumns.Count];
-        foreach (var column in activeColumns.Where(c => c.Index >= InputSchema.Count))
-            activeOutputs[column.Index - InputSchema.Count] = true;
-        return new BatchedRow(this, input, activeOutputs);
+        return new BatchedRow(this, input, BatchedColumns.ActiveOutputs(_transformer, InputSchema.Count, activeColumns));
     }
 
     private sealed class BatchedRow : DataViewRow
     {
         private readonly BatchedRowMapper _mapper;
         private readonly DataViewRow _input;
-        private readonly bool[] _activeOutputs;
-        private readonly OutputBatch? _batch;
+        private readonly BatchedColumns _columns;
         private readonly Action<int>? _readInputRow;
 
         public BatchedRow(BatchedRowMapper mapper, DataViewRow input, bool[] activeOutputs)
         {
             _mapper = mapper;
             _input = input;
-            _activeOutputs = activeOutputs;
-            if (activeOutputs.Contains(true))
-            {
-                _batch = new OutputBatch(mapper._transformer, capacity: 1);
-                _readInputRow = _batch.Input.CreateRowReader(input);
-            }
+            _columns = new BatchedColumns(mapper._transformer, input, activeOutputs, capacity: 1, "row");
+            _readInputRow = _columns.Batch?.Input.CreateRowReader(input);
         }
 
         public override DataViewSchema Schema => _mapper.OutputSchema;
@@ -74,29 +66,18 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
 
         public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
 
-        public override bool IsColumnActive(DataViewSchema.Column column) =>
-            column.Index < _input.Schema.Count
-                ? _input.IsColumnActive(_input.Schema[column.Index])
-                : _activeOutputs[column.Index - _input.Schema.Count];
+        public override bool IsColumnActive(DataViewSchema.Column column) => _columns.IsColumnActive(column);
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column)
-        {
-            if (column.Index < _input.Schema.Count)
-                return _input.GetGetter<TValue>(_input.Schema[column.Index]);
-            int output = column.Index - _input.Schema.Count;
-            if (!_activeOutputs[output] || _batch == null)
-                throw new InvalidOperationException($"Column '{column.Name}' is not active in this row.");
-            _batch.Request(output);
-            return _batch.Output.CreateGetter<TValue>(output, CurrentBatchRow);
-        }
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _columns.GetGetter<TValue>(column, CurrentBatchRow);
 
         private int CurrentBatchRow()
         {
             long position = _input.Position;
-            if (_batch!.GetRow(position) < 0)
+            var batch = _columns.Batch!;
+            if (batch.GetRow(position) < 0)
             {
                 _readInputRow!(0);
-                _batch.Compute(position, 1);
+                batch.Compute(position, 1);
             }
             return 0;
         }

@@ -48,16 +48,13 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
     /// <summary>The model format (signature, version, loader) written by <see cref="ICanSaveModel.Save"/>.</summary>
     protected abstract ModelFormat Format { get; }
 
-    /// <summary>Whether <see cref="ComputeBatch"/> may run on several threads at once. When false (the default),
-    /// calls are serialized.</summary>
-    protected virtual bool IsComputeThreadSafe => false;
-
     /// <summary>Always true: <c>PredictionEngine</c> works with this transformer.</summary>
     public bool IsRowToRowMapper => true;
 
     /// <summary>
     /// Computes the requested outputs (<see cref="BatchOutput.IsRequested"/>) for the <see cref="BatchInput.Count"/>
-    /// rows of <paramref name="input"/>, writing them into <paramref name="output"/>.
+    /// rows of <paramref name="input"/>, writing them into <paramref name="output"/>. Calls never overlap: the base
+    /// class runs them one at a time.
     /// </summary>
     protected abstract void ComputeBatch(BatchInput input, BatchOutput output);
 
@@ -117,18 +114,13 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
         }
     }
 
-    /// <summary>Runs <see cref="ComputeBatch"/>, serialized unless <see cref="IsComputeThreadSafe"/>.</summary>
+    /// <summary>Runs <see cref="ComputeBatch"/>, one call at a time.</summary>
     internal void RunBatch(BatchInput input, BatchOutput output)
     {
         _lifetimeLock.EnterReadLock();
         try
         {
             ThrowIfDisposed();
-            if (IsComputeThreadSafe)
-            {
-                ComputeBatch(input, output);
-                return;
-            }
             lock (_computeLock)
                 ComputeBatch(input, output);
         }

@@ -33,35 +33,11 @@ public sealed class ModelReader
     /// <summary>Reads a <see cref="long"/>.</summary>
     public long ReadInt64() => Read(r => r.ReadInt64());
 
-    /// <summary>Reads a <see cref="float"/>.</summary>
-    public float ReadSingle() => Read(r => r.ReadSingle());
-
     /// <summary>Reads a <see cref="double"/>.</summary>
     public double ReadDouble() => Read(r => r.ReadDouble());
 
-    /// <summary>Reads a <see cref="bool"/>.</summary>
-    public bool ReadBoolean() => Read(r => r.ReadBoolean());
-
     /// <summary>Reads a string written by <see cref="ModelWriter.Write(string)"/> (possibly <see langword="null"/>).</summary>
     public string? ReadString() => Read(r => r.ReadBoolean() ? r.ReadString() : null);
-
-    /// <summary>Reads a float array written by <see cref="ModelWriter.Write(ReadOnlySpan{float})"/>.</summary>
-    public float[] ReadSingles() => Read(r =>
-    {
-        var values = new float[ReadCount(r, sizeof(float))];
-        for (int i = 0; i < values.Length; i++)
-            values[i] = r.ReadSingle();
-        return values;
-    });
-
-    /// <summary>Reads a string list written by <see cref="ModelWriter.Write(IReadOnlyList{string})"/>.</summary>
-    public string[] ReadStrings() => Read(r =>
-    {
-        var values = new string[ReadCount(r, 1)];
-        for (int i = 0; i < values.Length; i++)
-            values[i] = r.ReadString();
-        return values;
-    });
 
     /// <summary>Reads the file written at <paramref name="path"/> by <see cref="ModelWriter.WriteFile"/>: checks it, then
     /// passes its content to <paramref name="read"/> (the stream is valid only during the call).</summary>
@@ -139,13 +115,5 @@ public sealed class ModelReader
         {
             throw new InvalidDataException($"The loader read past the end of the entry {_where}: it does not match how the model was saved.");
         }
-    }
-
-    private int ReadCount(BinaryReader reader, int minBytesPerItem)
-    {
-        int count = reader.ReadInt32();
-        if (count < 0 || (long)count * minBytesPerItem > reader.BaseStream.Length - reader.BaseStream.Position)
-            throw new InvalidDataException($"The entry {_where} records a list of {count} items, more than it holds: the loader does not match how the model was saved.");
-        return count;
     }
 }

@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.ML;
+using NoteLLM.MLNet.Data;
 
 namespace NoteLLM.MLNet.MLNet;
 
 /// <summary>
-/// Writes a transformer's state into its entry of an ML.NET model zip: scalars and small arrays into the entry's
+/// Writes a transformer's state into its entry of an ML.NET model zip: numbers and strings into the entry's
 /// settings section, large content (weights, tokenizer files, templates) as files in the entry's folder, sub-folders
 /// allowed (<c>"tokenizer/vocab.json"</c>). Each file's length and SHA-256 are recorded in the settings section.
 /// <see cref="ModelReader"/> reads everything back in the same order. Obtained from <see cref="ModelFormat.Save"/>.
@@ -27,17 +28,8 @@ public sealed class ModelWriter
     /// <summary>Writes an <see cref="int"/>.</summary>
     public void Write(int value) => Writer.Write(value);
 
-    /// <summary>Writes a <see cref="long"/>.</summary>
-    public void Write(long value) => Writer.Write(value);
-
-    /// <summary>Writes a <see cref="float"/>.</summary>
-    public void Write(float value) => Writer.Write(value);
-
     /// <summary>Writes a <see cref="double"/>.</summary>
     public void Write(double value) => Writer.Write(value);
-
-    /// <summary>Writes a <see cref="bool"/>.</summary>
-    public void Write(bool value) => Writer.Write(value);
 
     /// <summary>Writes a string; <see langword="null"/> is kept distinct from empty.</summary>
     public void Write(string? value)
@@ -45,23 +37,6 @@ public sealed class ModelWriter
         Writer.Write(value != null);
         if (value != null)
             Writer.Write(value);
-    }
-
-    /// <summary>Writes a float array with its length (for small arrays; write weights as a file).</summary>
-    public void Write(ReadOnlySpan<float> values)
-    {
-        Writer.Write(values.Length);
-        foreach (float value in values)
-            Writer.Write(value);
-    }
-
-    /// <summary>Writes a list of non-null strings with its length.</summary>
-    public void Write(IReadOnlyList<string> values)
-    {
-        ArgumentNullException.ThrowIfNull(values);
-        Writer.Write(values.Count);
-        foreach (string value in values)
-            Writer.Write(value ?? throw new ArgumentException("The list holds a null string.", nameof(values)));
     }
 
     /// <summary>Writes a file at <paramref name="path"/> (relative, '/'-separated) in the transformer's folder of the zip;
@@ -77,11 +52,12 @@ public sealed class ModelWriter
         _ctx.SaveBinaryStream(path, binaryWriter =>
         {
             binaryWriter.Flush();
-            var hashing = new HashingWriteStream(binaryWriter.BaseStream);
+            using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+            var hashing = new HashingWriteStream(binaryWriter.BaseStream, sha256.AppendData);
             write(hashing);
             hashing.Flush();
             length = hashing.Length;
-            hash = hashing.GetHash();
+            hash = sha256.GetHashAndReset();
         });
         Writer.Write(path);
         Writer.Write(length);
@@ -118,42 +94,5 @@ public sealed class ModelWriter
             || path.Split('/').Any(segment => segment is "" or "." or "..")
             || string.Equals(path, ModelLoadContext.ModelStreamName, StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException($"'{path}' is not a valid file path inside the model (relative, '/'-separated, no '.' or '..' segments, not '{ModelLoadContext.ModelStreamName}').", nameof(path));
-    }
-
-    /// <summary>Passes writes through to a stream while counting and hashing them. Disposing it (as a
-    /// <c>StreamWriter</c> may) leaves the underlying stream open.</summary>
-    private sealed class HashingWriteStream : Stream
-    {
-        private readonly Stream _inner;
-        private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private long _length;
-
-        public HashingWriteStream(Stream inner) => _inner = inner;
-
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => _length;
-        public override long Position { get => _length; set => throw new NotSupportedException(); }
-
-        public byte[] GetHash()
-        {
-            using (_hash)
-                return _hash.GetHashAndReset();
-        }
-
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            _inner.Write(buffer);
-            _hash.AppendData(buffer);
-            _length += buffer.Length;
-        }
-
-        public override void Flush() => _inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }

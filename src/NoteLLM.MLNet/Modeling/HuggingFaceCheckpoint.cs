@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NoteLLM.MLNet.Data;
 using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
@@ -117,13 +118,11 @@ public static class HuggingFaceCheckpoint
     /// <summary>
     /// Writes a checkpoint folder in HF layout: config.json and the weights as one safetensors file, or as shards
     /// of at most <paramref name="maxShardBytes"/> with an index when that is positive. Files are written to a
-    /// temporary folder first and moved into place, so a failure leaves no half-written checkpoint.
+    /// staging folder beside it first, flushed to disk and moved into place, so a failure leaves no half-written checkpoint.
     /// </summary>
     public static void Save(LlamaForCausalLM model, string folder, ScalarType? dtype = null, long maxShardBytes = 0)
     {
-        string staging = folder.TrimEnd(Path.DirectorySeparatorChar) + ".partial-" + Guid.NewGuid().ToString("N")[..8];
-        Directory.CreateDirectory(staging);
-        try
+        AtomicFile.WriteFolder(folder, staging =>
         {
             File.WriteAllText(Path.Combine(staging, ConfigFile), model.Config.ToHuggingFaceJson());
             var state = model.state_dict().Where(kv => !kv.Key.Contains("lora_")).ToList();
@@ -149,17 +148,15 @@ public static class HuggingFaceCheckpoint
                 var index = new JsonObject { ["metadata"] = new JsonObject { ["total_size"] = total }, ["weight_map"] = weightMap };
                 File.WriteAllText(Path.Combine(staging, IndexFile), index.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             }
-
+        }, staging =>
+        {
+            // Other files in the folder (a tokenizer, a README) stay; the weights of an earlier save go.
             Directory.CreateDirectory(folder);
             foreach (string stale in new[] { SingleFile, IndexFile }.Select(f => Path.Combine(folder, f)).Concat(Directory.GetFiles(folder, "model-*-of-*.safetensors")))
                 if (File.Exists(stale)) File.Delete(stale);
             foreach (string file in Directory.GetFiles(staging))
                 File.Move(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
-        }
-        finally
-        {
-            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
-        }
+        });
     }
 
     // (file, tensor names in it) for a single-file or sharded checkpoint.

@@ -1,3 +1,5 @@
+using NoteLLM.MLNet.Data;
+
 namespace NoteLLM.MLNet.Modeling;
 
 /// <summary>
@@ -24,13 +26,7 @@ public sealed class FolderModelStorage(string folder) : IModelFileSink, IModelFi
     {
         string path = PathOf(name);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string partial = path + ".partial";
-        try
-        {
-            using (var f = File.Create(partial)) write(f);
-            File.Move(partial, path, overwrite: true);
-        }
-        finally { if (File.Exists(partial)) File.Delete(partial); }
+        AtomicFile.Write(path, write);
     }
 
     public T Read<T>(string name, Func<Stream, T> read)

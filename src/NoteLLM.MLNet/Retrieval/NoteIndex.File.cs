@@ -1,6 +1,7 @@
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
+using NoteLLM.MLNet.Data;
 
 namespace NoteLLM.MLNet.Retrieval;
 
@@ -13,44 +14,34 @@ public sealed partial class NoteIndex
     const int FormatVersion = 2;
 
     /// <summary>
-    /// Saves the index to <paramref name="path"/>: written to a temporary file beside it, then moved over it,
-    /// so a crash never leaves a half-written index. Stores the ids, the embeddings and, for an approximate index, its
+    /// Saves the index to <paramref name="path"/>: written to a temporary file beside it, flushed to disk, then moved
+    /// over it, so a crash never leaves a half-written index. Stores the ids, the embeddings and, for an approximate index, its
     /// HNSW graph, so loading does not rebuild it (the graph roughly doubles the file: USearch keeps its own copy of the vectors).
     /// </summary>
     public void Save(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string temp = full + $".{Guid.NewGuid():N}.tmp";
-        try
+        AtomicFile.Write(path, file =>
         {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            var crc = new Crc64();
+            using (var writer = new BinaryWriter(new HashingWriteStream(file, crc.Append), Encoding.UTF8, leaveOpen: true))
             {
-                var crc = new Crc64();
-                using (var writer = new BinaryWriter(new ChecksumStream(file, crc), Encoding.UTF8, leaveOpen: true))
+                writer.Write(Magic);
+                writer.Write(FormatVersion);
+                writer.Write(Dimensions);
+                writer.Write(Count);
+                foreach (string id in _ids) writer.Write(id);
+                for (int row = 0; row < Count; row += _blockSize)
                 {
-                    writer.Write(Magic);
-                    writer.Write(FormatVersion);
-                    writer.Write(Dimensions);
-                    writer.Write(Count);
-                    foreach (string id in _ids) writer.Write(id);
-                    for (int row = 0; row < Count; row += _blockSize)
-                    {
-                        int rows = Math.Min(_blockSize, Count - row);
-                        writer.Write(MemoryMarshal.AsBytes(_blocks[row / _blockSize].AsSpan(0, rows * Dimensions)));
-                    }
-                    writer.Write(_graph is not null);
-                    writer.Flush();
-                    _graph?.SaveTo(writer.BaseStream);
+                    int rows = Math.Min(_blockSize, Count - row);
+                    writer.Write(MemoryMarshal.AsBytes(_blocks[row / _blockSize].AsSpan(0, rows * Dimensions)));
                 }
-                file.Write(crc.GetCurrentHash());
+                writer.Write(_graph is not null);
+                writer.Flush();
+                _graph?.SaveTo(writer.BaseStream);
             }
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+            file.Write(crc.GetCurrentHash());
+        });
     }
 
     /// <summary>
@@ -144,25 +135,5 @@ public sealed partial class NoteIndex
         file.ReadExactly(stored);
         if (!stored.SequenceEqual(crc.GetCurrentHash()))
             throw new InvalidDataException($"'{path}' is truncated or damaged: its CRC-64 checksum does not match its contents");
-    }
-
-    /// <summary>A write-through stream that feeds every byte written into a checksum.</summary>
-    sealed class ChecksumStream(Stream inner, NonCryptographicHashAlgorithm hash) : Stream
-    {
-        public override bool CanRead => false;
-        public override bool CanSeek => false;
-        public override bool CanWrite => true;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() => inner.Flush();
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
-        public override void Write(ReadOnlySpan<byte> buffer)
-        {
-            hash.Append(buffer);
-            inner.Write(buffer);
-        }
     }
 }

@@ -231,7 +231,7 @@ public sealed class NoteLLMTrainer
     private (double Loss, double Contrastive, double Generation) AccumulateWithCachedEmbeddings(IReadOnlyList<CsftBatch> micros, MasterWeights? masters, Tensor tau)
     {
         var network = model.Network;
-        double contrastiveScale = options.ContrastiveWeight / (1 + options.Alpha), generationScale = options.Alpha / (1 + options.Alpha);
+        var (contrastiveScale, generationScale) = LossWeights();
         using var scope = NewDisposeScope();
         var firsts = new List<Tensor>(micros.Count); var seconds = new List<Tensor>(micros.Count);
         using (no_grad())
@@ -274,9 +274,14 @@ public sealed class NoteLLMTrainer
         var embeddings = batch.Embeddings(network, hidden);                                 // [2B, E]
         var cl = GenerativeContrastiveLoss.Compute(embeddings, tau);
         var gen = GenerationLoss.Compute(network.Backbone, hidden, batch.LabelRows, batch.LabelPositions, batch.Labels);
-        var loss = (cl * options.ContrastiveWeight + gen * options.Alpha) / (1 + options.Alpha);
-        return (loss, cl, gen);
+        var (contrastiveWeight, generationWeight) = LossWeights();
+        return (cl * contrastiveWeight + gen * generationWeight, cl, gen);
     }
+
+    // L = (w L_cl + alpha L_gen) / (1 + alpha) (paper section 3.4) as the weights of its two parts, the one place the
+    // mix is written: Loss sums the weighted parts, and the cached path scales each part's gradient by its weight.
+    private (double Contrastive, double Generation) LossWeights() =>
+        (options.ContrastiveWeight / (1 + options.Alpha), options.Alpha / (1 + options.Alpha));
 
     private double ValidationLoss(List<NotePair> heldOut, int batch, Device device, Tensor tau)
     {

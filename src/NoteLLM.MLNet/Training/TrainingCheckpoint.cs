@@ -1,4 +1,5 @@
 using System.Text.Json;
+using NoteLLM.MLNet.Data;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -22,20 +23,22 @@ internal static class TrainingCheckpoint
     public static void Save(string directory, nn.Module network, OptimizerHelper optimizer, MasterWeights masters, State state)
     {
         Directory.CreateDirectory(directory);
-        string staging = Path.Combine(directory, "checkpoint.partial");
-        if (Directory.Exists(staging)) Directory.Delete(staging, true);
-        Directory.CreateDirectory(staging);
-        using (var w = new BinaryWriter(File.Create(Path.Combine(staging, "weights.bin")))) network.save(w);
-        using (var w = new BinaryWriter(File.Create(Path.Combine(staging, "optimizer.bin")))) optimizer.save_state_dict(w);
-        if (masters.AreCopies)
-            using (var w = new BinaryWriter(File.Create(Path.Combine(staging, MastersFile)))) masters.Save(w);
-        File.WriteAllText(Path.Combine(staging, "state.json"), JsonSerializer.Serialize(state));
-
         string current = Path.Combine(directory, Current), previous = Path.Combine(directory, Previous);
-        if (Directory.Exists(previous)) Directory.Delete(previous, true);
-        if (Directory.Exists(current)) Directory.Move(current, previous);
-        Directory.Move(staging, current);
-        if (Directory.Exists(previous)) Directory.Delete(previous, true);
+        AtomicFile.WriteFolder(current, staging =>
+        {
+            using (var w = new BinaryWriter(File.Create(Path.Combine(staging, "weights.bin")))) network.save(w);
+            using (var w = new BinaryWriter(File.Create(Path.Combine(staging, "optimizer.bin")))) optimizer.save_state_dict(w);
+            if (masters.AreCopies)
+                using (var w = new BinaryWriter(File.Create(Path.Combine(staging, MastersFile)))) masters.Save(w);
+            File.WriteAllText(Path.Combine(staging, "state.json"), JsonSerializer.Serialize(state));
+        }, staging =>
+        {
+            // The old checkpoint stays, as the previous one, until the new one is in place (TryLoad falls back to it).
+            if (Directory.Exists(previous)) Directory.Delete(previous, true);
+            if (Directory.Exists(current)) Directory.Move(current, previous);
+            Directory.Move(staging, current);
+            if (Directory.Exists(previous)) Directory.Delete(previous, true);
+        });
     }
 
     /// <summary>Loads the newest complete checkpoint into the network, optimizer and master weights; null when there is none.</summary>
@@ -58,9 +61,11 @@ internal static class TrainingCheckpoint
 
     public static void SaveBest(string directory, nn.Module network)
     {
-        string path = Path.Combine(directory, BestWeights), partial = path + ".partial";
-        using (var w = new BinaryWriter(File.Create(partial))) network.save(w);
-        File.Move(partial, path, overwrite: true);
+        AtomicFile.Write(Path.Combine(directory, BestWeights), file =>
+        {
+            using var w = new BinaryWriter(file);
+            network.save(w);
+        });
     }
 
     public static bool TryLoadBest(string directory, nn.Module network)
