@@ -1,3 +1,5 @@
+using System.IO.Compression;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Analysis;
 using Microsoft.ML;
 using Microsoft.ML.Data;
@@ -252,15 +254,44 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
         using var dir = new TempFolder();
         string zip = dir.File("model.zip");
         ML.Model.Save(fixture.Model, null, zip);
+        string weights;
+        using (var archive = ZipFile.OpenRead(zip))
+            weights = archive.Entries.Select(e => e.FullName.Replace('\\', '/')).Single(n => n.EndsWith("/notellm/model.safetensors", StringComparison.Ordinal));
+        string entry = $"'{weights[..^"/notellm/model.safetensors".Length]}' of the model zip";
+
+        // One byte of the weights changed inside an intact zip: only the SHA-256 recorded at save time can tell.
+        File.Copy(zip, dir.File("changed.zip"));
+        using (var archive = ZipFile.Open(dir.File("changed.zip"), ZipArchiveMode.Update))
+        using (var stream = archive.GetEntry(weights)!.Open())
+        {
+            stream.Position = stream.Length / 2;
+            int b = stream.ReadByte();
+            stream.Position--;
+            stream.WriteByte((byte)(b ^ 0x5A));
+        }
+        Assert.Equal($"File 'notellm/model.safetensors' in the entry {entry} is corrupted (SHA-256 mismatch).", LoadFailure(dir.File("changed.zip")).Message);
+
+        // Bytes flipped in the middle of the file, as a bad disk or transfer would, fall in the compressed weights
+        // (nearly all of the zip); what the damaged deflate stream decodes to decides which of the reader's checks fires.
         var bytes = File.ReadAllBytes(zip);
-        // flip bytes in the middle of the weights entry
         for (int i = bytes.Length / 2; i < bytes.Length / 2 + 64; i++) bytes[i] ^= 0x5A;
         File.WriteAllBytes(dir.File("corrupt.zip"), bytes);
-        var e = Assert.ThrowsAny<Exception>(() => ML.Model.Load(dir.File("corrupt.zip"), out _));
-        Assert.Matches("(?i)corrupt|damaged|invalid|checksum|hash|crc|zip", e.GetBaseException().Message);
+        Assert.Matches($@"^File 'notellm/model\.safetensors' in the entry {Regex.Escape(entry)} (has \d+ bytes but \d+ were saved: the model file is truncated or corrupted\.|is corrupted \(SHA-256 mismatch\)\.|could not be extracted: the model file is corrupted \(.*\)\.)$",
+            LoadFailure(dir.File("corrupt.zip")).Message);
 
+        // Without its central directory the file is not a zip at all: ML.NET says so before NoteLLM's loader runs.
         File.WriteAllBytes(dir.File("truncated.zip"), bytes[..(bytes.Length / 3)]);
-        Assert.ThrowsAny<Exception>(() => ML.Model.Load(dir.File("truncated.zip"), out _));
+        var truncated = Assert.Throws<FormatException>(() => ML.Model.Load(dir.File("truncated.zip"), out _));
+        Assert.Equal("Failed to open a zip archive", truncated.Message);
+        Assert.Contains("End of Central Directory record could not be found", Assert.IsType<InvalidDataException>(truncated.InnerException).Message);
+    }
+
+    // ML.NET wraps the loader's exception in a TargetInvocationException inside an InvalidOperationException
+    // ("Error during class instantiation"); the cause is the InvalidDataException of NoteLLM's model reader.
+    private InvalidDataException LoadFailure(string zip)
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => ML.Model.Load(zip, out _));
+        return Assert.IsType<InvalidDataException>(e.GetBaseException());
     }
 }
 
