@@ -101,6 +101,9 @@ public sealed class RotaryEmbedding
         inverseFrequencies = inv.Select(v => (float)v).ToArray();
     }
 
+    /// <summary>The per-pair inverse frequencies [E/2] after rope_scaling.</summary>
+    internal IReadOnlyList<float> InverseFrequencies => inverseFrequencies;
+
     /// <summary>cos and sin tables for the given positions: [B, T] -> two [B, T, E] tensors in <paramref name="dtype"/>.</summary>
     public (Tensor Cos, Tensor Sin) Tables(Tensor positionIds, ScalarType dtype)
     {

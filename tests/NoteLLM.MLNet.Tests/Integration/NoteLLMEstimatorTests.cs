@@ -1,6 +1,9 @@
+using System.IO.Compression;
+using System.Text.RegularExpressions;
 using Microsoft.Data.Analysis;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using NoteLLM.MLNet.Evaluation;
 using NoteLLM.MLNet.Generation;
 using NoteLLM.MLNet.Tests.MLNet;
 using NoteOutputs = NoteLLM.MLNet.Generation.NoteOutputs;
@@ -252,15 +255,44 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
         using var dir = new TempFolder();
         string zip = dir.File("model.zip");
         ML.Model.Save(fixture.Model, null, zip);
+        string weights;
+        using (var archive = ZipFile.OpenRead(zip))
+            weights = archive.Entries.Select(e => e.FullName.Replace('\\', '/')).Single(n => n.EndsWith("/notellm/model.safetensors", StringComparison.Ordinal));
+        string entry = $"'{weights[..^"/notellm/model.safetensors".Length]}' of the model zip";
+
+        // One byte of the weights changed inside an intact zip: only the SHA-256 recorded at save time can tell.
+        File.Copy(zip, dir.File("changed.zip"));
+        using (var archive = ZipFile.Open(dir.File("changed.zip"), ZipArchiveMode.Update))
+        using (var stream = archive.GetEntry(weights)!.Open())
+        {
+            stream.Position = stream.Length / 2;
+            int b = stream.ReadByte();
+            stream.Position--;
+            stream.WriteByte((byte)(b ^ 0x5A));
+        }
+        Assert.Equal($"File 'notellm/model.safetensors' in the entry {entry} is corrupted (SHA-256 mismatch).", LoadFailure(dir.File("changed.zip")).Message);
+
+        // Bytes flipped in the middle of the file, as a bad disk or transfer would, fall in the compressed weights
+        // (nearly all of the zip); what the damaged deflate stream decodes to decides which of the reader's checks fires.
         var bytes = File.ReadAllBytes(zip);
-        // flip bytes in the middle of the weights entry
         for (int i = bytes.Length / 2; i < bytes.Length / 2 + 64; i++) bytes[i] ^= 0x5A;
         File.WriteAllBytes(dir.File("corrupt.zip"), bytes);
-        var e = Assert.ThrowsAny<Exception>(() => ML.Model.Load(dir.File("corrupt.zip"), out _));
-        Assert.Matches("(?i)corrupt|damaged|invalid|checksum|hash|crc|zip", e.GetBaseException().Message);
+        Assert.Matches($@"^File 'notellm/model\.safetensors' in the entry {Regex.Escape(entry)} (has \d+ bytes but \d+ were saved: the model file is truncated or corrupted\.|is corrupted \(SHA-256 mismatch\)\.|could not be extracted: the model file is corrupted \(.*\)\.)$",
+            LoadFailure(dir.File("corrupt.zip")).Message);
 
+        // Without its central directory the file is not a zip at all: ML.NET says so before NoteLLM's loader runs.
         File.WriteAllBytes(dir.File("truncated.zip"), bytes[..(bytes.Length / 3)]);
-        Assert.ThrowsAny<Exception>(() => ML.Model.Load(dir.File("truncated.zip"), out _));
+        var truncated = Assert.Throws<FormatException>(() => ML.Model.Load(dir.File("truncated.zip"), out _));
+        Assert.Equal("Failed to open a zip archive", truncated.Message);
+        Assert.Contains("End of Central Directory record could not be found", Assert.IsType<InvalidDataException>(truncated.InnerException).Message);
+    }
+
+    // ML.NET wraps the loader's exception in a TargetInvocationException inside an InvalidOperationException
+    // ("Error during class instantiation"); the cause is the InvalidDataException of NoteLLM's model reader.
+    private InvalidDataException LoadFailure(string zip)
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => ML.Model.Load(zip, out _));
+        return Assert.IsType<InvalidDataException>(e.GetBaseException());
     }
 }
 
@@ -321,18 +353,103 @@ public class InitialTauTests
 
 public class NoteLLMEvaluationTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture>
 {
+    private sealed class EvaluatedNote
+    {
+        public string Id { get; set; } = "";
+        [VectorType(NoteLLMFixture.EmbeddingDimension)]
+        public float[] Embedding { get; set; } = [];
+        public string Category { get; set; } = "";
+        public string GeneratedCategory { get; set; } = "";
+        public string[] Hashtags { get; set; } = [];
+        public string[] GeneratedHashtags { get; set; } = [];
+    }
+
     [Fact]
-    public void EvaluateFromTheCatalogReportsRecallAndGenerationMetrics()
+    public void EvaluateFromTheCatalogReportsTheMetricsOfTheTransformedColumns()
     {
         var ml = fixture.MLContext;
-        var notes = fixture.Notes.Select(n => new { n.Id, n.Title, n.Content, n.Hashtags, Category = fixture.Pairs.SelectMany(p => new[] { (p.Id, p.Category), (p.RelatedId, p.RelatedCategory) }).First(x => x.Item1 == n.Id).Item2 });
-        var transformed = fixture.Model.Transform(ml.Data.LoadFromEnumerable(notes));
+        var categoryOf = fixture.Pairs.SelectMany(p => new[] { (p.Id, p.Category), (p.RelatedId, p.RelatedCategory) }).ToDictionary(x => x.Item1, x => x.Item2);
+        var notes = fixture.Notes.Select(n => new { n.Id, n.Title, n.Content, n.Hashtags, Category = categoryOf[n.Id] });
+        // cached: the evaluator and the check below read the same rows, generated once
+        var transformed = ml.Data.Cache(fixture.Model.Transform(ml.Data.LoadFromEnumerable(notes)));
         var pairs = ml.Data.LoadFromEnumerable(fixture.Pairs.Select(p => new { p.Id, p.RelatedId }));
-        var metrics = ml.Transforms.EvaluateNoteLLM(transformed, pairs, fixture.Model);
-        Assert.NotNull(metrics.Recall);
-        Assert.NotNull(metrics.Category);
-        Assert.NotNull(metrics.Hashtags);
-        Assert.Contains("R@", metrics.ToTable());
+
+        // cut-offs below the corpus of 12: the default ones (10 and up) would leave almost every recall at 1
+        int[] cutoffs = [1, 2, 5];
+        var metrics = ml.Transforms.EvaluateNoteLLM(transformed, pairs, fixture.Model, new NoteLLMEvaluatorOptions { RecallCutoffs = cutoffs, AveragedCutoffs = cutoffs });
+
+        // The same metrics computed here from the output columns. The pairs share no note, so all 12 are queries
+        // and the corpus is the 12 related notes; the ground truth's rank is one more than the related notes that
+        // score higher (embeddings are unit length, so the dot product is the cosine).
+        var rows = ml.Data.CreateEnumerable<EvaluatedNote>(transformed, reuseRowObject: false).ToDictionary(r => r.Id);
+        var corpus = fixture.Pairs.Select(p => rows[p.RelatedId].Embedding).ToList();
+        static double Dot(float[] a, float[] b) => a.Zip(b, (x, y) => (double)x * y).Sum();
+        var ranks = fixture.Pairs.Select(p =>
+        {
+            var query = rows[p.Id].Embedding;
+            double truth = Dot(query, rows[p.RelatedId].Embedding);
+            return 1 + corpus.Count(c => Dot(query, c) > truth);
+        }).ToList();
+        Assert.Equal(12, metrics.Recall.QueryCount);
+        Assert.Equal(12, metrics.Recall.CorpusSize);
+        var recall = cutoffs.Select(k => ranks.Count(r => r <= k) / 12.0).ToArray();
+        Assert.Equal(recall, metrics.Recall.Recall.ToArray());
+        Assert.Equal(recall.Average(), metrics.Recall.Average, 12);
+
+        // illegal = not one of the categories the model was trained on
+        var all = rows.Values.ToList();
+        Assert.Equal(24, metrics.Category!.NoteCount);
+        Assert.Equal(all.Count(r => r.GeneratedCategory.Trim() == r.Category) / 24.0, metrics.Category.Accuracy, 12);
+        Assert.Equal(all.Count(r => !fixture.Model.Categories.Contains(r.GeneratedCategory.Trim())) / 24.0, metrics.Category.IllegalRate, 12);
+
+        var hashtags = NoteLLMEvaluator.EvaluateHashtags(all.Select(r => (IReadOnlyList<string>)r.Hashtags).ToList(), all.Select(r => (IReadOnlyList<string>)r.GeneratedHashtags).ToList());
+        Assert.Equal(24, metrics.Hashtags!.NoteCount);
+        Assert.Equal(hashtags.Bleu4, metrics.Hashtags.Bleu4, 12);
+        Assert.Equal(hashtags.Rouge1F1, metrics.Hashtags.Rouge1F1, 12);
+        Assert.Equal(hashtags.Rouge2F1, metrics.Hashtags.Rouge2F1, 12);
+        Assert.Equal(hashtags.RougeLF1, metrics.Hashtags.RougeLF1, 12);
+    }
+
+    private sealed class HandMadeNote
+    {
+        public string Id { get; set; } = "";
+        [VectorType(2)]
+        public float[] Embedding { get; set; } = [];
+        public string Category { get; set; } = "";
+        public string GeneratedCategory { get; set; } = "";
+    }
+
+    [Fact]
+    public void EvaluateFromTheCatalogTakesTheLegalCategoriesFromTheModel()
+    {
+        // The fitted model knows games, science, editors and networking; these notes' ground truths are only games
+        // and science, so "editors" is legal by the model and would be illegal by the notes' own categories.
+        var ml = fixture.MLContext;
+        var notes = ml.Data.LoadFromEnumerable(new HandMadeNote[]
+        {
+            new() { Id = "a", Embedding = [1, 0], Category = "games", GeneratedCategory = "games" },
+            new() { Id = "b", Embedding = [0.6f, 0.8f], Category = "games", GeneratedCategory = "editors" },
+            new() { Id = "c", Embedding = [1, 0], Category = "science", GeneratedCategory = "cooking" },
+            new() { Id = "d", Embedding = [0.8f, 0.6f], Category = "science", GeneratedCategory = "science" },
+        });
+        var pairs = ml.Data.LoadFromEnumerable(new[] { new { Id = "a", RelatedId = "b" }, new { Id = "c", RelatedId = "d" } });
+        NoteLLMEvaluatorOptions Options() => new() { RecallCutoffs = [1, 2], AveragedCutoffs = [1, 2] };
+
+        var metrics = ml.Transforms.EvaluateNoteLLM(notes, pairs, fixture.Model, Options());
+
+        // Queries a and c, corpus b and d. a scores b 0.6, d 0.8: its truth b ranks 2nd; c scores d 0.8 > b 0.6: 1st.
+        Assert.Equal([0.5, 1.0], metrics.Recall.Recall.ToArray());
+        Assert.Equal(0.75, metrics.Recall.Average, 12);
+        // a and d right; only c's "cooking" is outside the model's categories
+        Assert.Equal(4, metrics.Category!.NoteCount);
+        Assert.Equal(0.5, metrics.Category.Accuracy, 12);
+        Assert.Equal(0.25, metrics.Category.IllegalRate, 12);
+        Assert.Null(metrics.Hashtags);
+
+        // legal categories given in the options win over the model's: b's editors, c's cooking and d's science
+        var options = Options();
+        options.LegalCategories = ["games"];
+        Assert.Equal(0.75, ml.Transforms.EvaluateNoteLLM(notes, pairs, fixture.Model, options).Category!.IllegalRate, 12);
     }
 }
 
