@@ -61,6 +61,7 @@ internal static class TrainingCheckpoint
 
     public static void SaveBest(string directory, nn.Module network)
     {
+        Directory.CreateDirectory(directory); // validation can keep best weights before the first checkpoint creates the folder
         AtomicFile.Write(Path.Combine(directory, BestWeights), file =>
         {
             using var w = new BinaryWriter(file);

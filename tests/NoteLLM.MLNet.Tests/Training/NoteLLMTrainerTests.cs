@@ -111,6 +111,21 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ACheckpointFolderThatDoesNotExistYetIsCreatedBeforeTheFirstBestWeights()
+    {
+        using var dir = new TempFolder();
+        string folder = Path.Combine(dir.Path, "not", "yet");
+        // validation (which keeps the best weights in the folder) comes before the first checkpoint
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
+        {
+            EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0.25, ValidateEverySteps = 1, CheckpointEverySteps = 100, CheckpointDirectory = folder,
+        };
+        using var model = TinyModel();
+        new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(12));
+        Assert.True(File.Exists(Path.Combine(folder, "best-weights.bin")));
+    }
+
+    [Fact]
     public void CheckpointOfOtherDataIsNotResumed()
     {
         using var dir = new TempFolder();
