@@ -2,7 +2,8 @@ using System.Runtime.CompilerServices;
 
 // The library compiles against publicized Microsoft.ML.Core/Data (tools/MLNetPublicizer) to save and load
 // its transformer inside ML.NET model zips; these attributes let the runtime allow those accesses
-// (platform-notes section 3). Without them: MethodAccessException, and [LoadableClass] is silently dropped.
+// (the technique of github.com/aelij/IgnoresAccessChecksToGenerator). Without them: MethodAccessException, and
+// [LoadableClass] is silently dropped.
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Core")]
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Data")]
 

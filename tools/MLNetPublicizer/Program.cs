@@ -1,6 +1,6 @@
 // Writes "publicized" copies of .NET assemblies: every type, method and field becomes public, while the
 // assembly identity (name, version, public key) stays the same. The copies are compile-time references
-// only (platform-notes section 3): the build output keeps the genuine signed assemblies, and the
+// only (as in github.com/aelij/IgnoresAccessChecksToGenerator): the build output keeps the genuine signed assemblies, and the
 // compiled code reaches the internals at run time through [IgnoresAccessChecksTo].
 //
 // Usage: MLNetPublicizer <output folder> <assembly.dll>...
