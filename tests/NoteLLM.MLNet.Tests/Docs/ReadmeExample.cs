@@ -7,7 +7,7 @@ using NoteLLM.MLNet.Training;
 
 static class ReadmeExample
 {
-    public static void Run(string data = "data/debian-notes-subset")
+    public static ITransformer Run(string data = "data/debian-notes-subset")
     {
         var ml = new MLContext(seed: 0);
         var notes = NotesJsonlFile.Read($"{data}/notes.jsonl.gz").ToList();
@@ -23,6 +23,7 @@ static class ReadmeExample
 
         IDataView scored = model.Transform(ml.Data.LoadFromEnumerable(notes)); // + Embedding, GeneratedHashtags, GeneratedCategory
         ml.Model.Save(model, pairRows.Schema, "notellm.zip");                 // weights, tokenizer, config travel inside
+        return model;                                                          // Model.Load("notellm.zip", out _) reads it back
     }
 }
 #endregion
