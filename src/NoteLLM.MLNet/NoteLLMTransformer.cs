@@ -2,7 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Runtime;
 using NoteLLM.MLNet;
 using NoteLLM.MLNet.Generation;
-using NoteLLM.MLNet.MLNet;
+using NoteLLM.MLNet.DataViews;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Runtime;

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Microsoft.ML;
-using NoteLLM.MLNet.Tests.MLNet;
+using NoteLLM.MLNet.Tests.DataViews;
 
 // The test transformer uses ML.NET internals (ModelLoadContext, LoadableClass, SignatureLoadModel) exactly as
 // the library's own transformer does; the attribute type is the library's (visible through InternalsVisibleTo).

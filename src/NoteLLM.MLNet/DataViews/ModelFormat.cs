@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
 
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>
 /// The identity and version of a transformer's entry in an ML.NET model zip, and the checked save/load of its

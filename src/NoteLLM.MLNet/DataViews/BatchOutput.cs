@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>
 /// The output values of one batch, filled by <see cref="BatchedTransformerBase.ComputeBatch"/>. Column indices

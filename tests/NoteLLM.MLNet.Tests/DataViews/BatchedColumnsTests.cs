@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace NoteLLM.MLNet.Tests.MLNet;
+namespace NoteLLM.MLNet.Tests.DataViews;
 
 /// <summary>The columns a cursor of the batched view and a row of the row mapper serve (one shared implementation).</summary>
 public class BatchedColumnsTests

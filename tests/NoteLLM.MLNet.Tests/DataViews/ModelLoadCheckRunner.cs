@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using NoteLLM.MLNet.Tests.TestSupport;
 
-namespace NoteLLM.MLNet.Tests.MLNet;
+namespace NoteLLM.MLNet.Tests.DataViews;
 
 /// <summary>
 /// Runs tests/NoteLLM.MLNet.ModelLoadCheck (built next to the tests; it names no NoteLLM type) in a separate process
@@ -11,7 +11,7 @@ namespace NoteLLM.MLNet.Tests.MLNet;
 internal static class ModelLoadCheckRunner
 {
     /// <summary>Writes notes as JSON lines; every second note gives Hashtags as a delimited string.</summary>
-    public static void WriteNotes(string path, IEnumerable<NoteRow> notes) =>
+    public static void WriteNotes(string path, IEnumerable<TestNoteRow> notes) =>
         File.WriteAllLines(path, notes.Select((n, i) => new JsonObject
         {
             ["Id"] = n.Id,

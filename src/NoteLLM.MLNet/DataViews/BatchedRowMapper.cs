@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>
 /// Row-to-row form of a <see cref="BatchedTransformerBase"/> (what <c>PredictionEngine</c> and chained mappers

@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using Microsoft.ML;
 
-namespace NoteLLM.MLNet.Tests.MLNet;
+namespace NoteLLM.MLNet.Tests.DataViews;
 
 /// <summary>Damaged model zips fail to load with an exception naming the damage, and never yield a model.</summary>
 public sealed class ModelFileCorruptionTests : IDisposable

@@ -2,21 +2,6 @@ using NoteLLM.MLNet.Data;
 
 namespace NoteLLM.MLNet.Modeling;
 
-/// <summary>
-/// Where a saved model's files go: a folder on disk, or the transformer's entry of an ML.NET model zip.
-/// Names use '/' for sub-folders (e.g. <c>tokenizer/tokenizer.model</c>).
-/// </summary>
-public interface IModelFileSink
-{
-    void Write(string name, Action<Stream> write);
-}
-
-/// <summary>Where a saved model's files are read from; files are read in the order they were written.</summary>
-public interface IModelFileSource
-{
-    T Read<T>(string name, Func<Stream, T> read);
-}
-
 /// <summary>Model files in a folder. Each file is written beside its final name and moved in when complete.</summary>
 public sealed class FolderModelStorage(string folder) : IModelFileSink, IModelFileSource
 {

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>
 /// The lazy result of <see cref="BatchedTransformerBase.Transform"/>: the input's columns followed by the
@@ -62,7 +62,7 @@ internal sealed class BatchedDataView : IDataView
         private readonly DataViewRowCursor _main;
         private readonly DataViewRowCursor? _lookAhead;
         private readonly BatchedColumns _columns;
-        private readonly OutputBatch? _batch;
+        private readonly RowBatch? _batch;
         private readonly Action<int>? _readLookAheadRow;
         private readonly ValueGetter<DataViewRowId> _mainId;
         private readonly ValueGetter<DataViewRowId>? _lookAheadId;

@@ -1,6 +1,6 @@
 using Microsoft.ML;
 
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>
 /// The input values of one batch of consecutive rows, column by column, as handed to

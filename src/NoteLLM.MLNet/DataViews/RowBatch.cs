@@ -1,16 +1,16 @@
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>
 /// One batch of consecutive rows owned by a single cursor or row: their input values, their computed outputs,
 /// and which output columns the owner reads. Recomputes when the owner starts reading another column.
 /// </summary>
-internal sealed class OutputBatch
+internal sealed class RowBatch
 {
     private readonly BatchedTransformerBase _transformer;
     private readonly bool[] _requested;
     private readonly bool[] _computed;
 
-    public OutputBatch(BatchedTransformerBase transformer, int capacity)
+    public RowBatch(BatchedTransformerBase transformer, int capacity)
     {
         _transformer = transformer;
         Input = new BatchInput(transformer.InputColumns, capacity);

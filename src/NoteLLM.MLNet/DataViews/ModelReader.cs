@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.ML;
 
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>
 /// Reads back, in the same order, what <see cref="ModelWriter"/> wrote. The settings section was verified before

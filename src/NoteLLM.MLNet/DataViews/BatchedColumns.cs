@@ -1,12 +1,12 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>
 /// The columns of a row of a <see cref="BatchedTransformerBase"/>'s output, served the same way by a
 /// <see cref="BatchedDataView"/> cursor and a <see cref="BatchedRowMapper"/> row: the input's columns by the input
-/// row untouched, the transformer's output columns from an <see cref="OutputBatch"/> that the owner keeps computed
+/// row untouched, the transformer's output columns from a <see cref="RowBatch"/> that the owner keeps computed
 /// for its current row. The owners differ only in how they fill that batch.
 /// </summary>
 internal sealed class BatchedColumns
@@ -26,11 +26,11 @@ internal sealed class BatchedColumns
         _activeOutputs = activeOutputs;
         _owner = owner;
         if (activeOutputs.Contains(true))
-            Batch = new OutputBatch(transformer, capacity);
+            Batch = new RowBatch(transformer, capacity);
     }
 
     /// <summary>The batch the output columns are read from; null when no output column is active.</summary>
-    public OutputBatch? Batch { get; }
+    public RowBatch? Batch { get; }
 
     /// <summary>Which of the transformer's output columns are among <paramref name="columns"/>, columns of an
     /// output schema whose first <paramref name="inputCount"/> columns are the input's.</summary>

@@ -1,6 +1,6 @@
 using Microsoft.ML;
 
-namespace NoteLLM.MLNet.Tests.MLNet;
+namespace NoteLLM.MLNet.Tests.DataViews;
 
 public class PublicizedReferenceTests
 {

@@ -1,6 +1,6 @@
 using Microsoft.ML;
 
-namespace NoteLLM.MLNet.Tests.MLNet;
+namespace NoteLLM.MLNet.Tests.DataViews;
 
 /// <summary>
 /// A separate process (tests/NoteLLM.MLNet.ModelLoadCheck, which names no NoteLLM type) loads a saved zip with plain
@@ -32,7 +32,7 @@ public sealed class CrossProcessLoadTests : IDisposable
         var (exitCode, stdout, stderr) = ModelLoadCheckRunner.Run(modelPath, notesPath);
         Assert.True(exitCode == 0, $"ModelLoadCheck exited with {exitCode}: {stderr}");
         var rows = ModelLoadCheckRunner.ParseRows(stdout);
-        var actual = rows.Select(r => new NoteOutputs
+        var actual = rows.Select(r => new TestNoteOutputs
         {
             Embedding = r["Embedding"]!.AsArray().Select(v => v!.GetValue<float>()).ToArray(),
             GeneratedCategory = r["GeneratedCategory"]!.GetValue<string>(),

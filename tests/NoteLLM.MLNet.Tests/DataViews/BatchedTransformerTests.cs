@@ -1,8 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using NoteLLM.MLNet.MLNet;
+using NoteLLM.MLNet.DataViews;
 
-namespace NoteLLM.MLNet.Tests.MLNet;
+namespace NoteLLM.MLNet.Tests.DataViews;
 
 public class BatchedTransformerTests
 {
@@ -59,7 +59,7 @@ public class BatchedTransformerTests
         var model = Fit(data, batchSize: 4);
         // The filter reads the input column for every row but the outputs only for rows it keeps
         // (FilterByCustomPredicate drops the rows for which the predicate is true).
-        var kept = _mlContext.Data.FilterByCustomPredicate<NoteRow>(data, n => !n.Id.EndsWith('7'));
+        var kept = _mlContext.Data.FilterByCustomPredicate<TestNoteRow>(data, n => !n.Id.EndsWith('7'));
         var outputs = TestNotes.Outputs(_mlContext, model.Transform(kept));
         var keptNotes = notes.Where(n => n.Id.EndsWith('7')).ToList();
         Assert.Equal(keptNotes.Count, outputs.Count);
@@ -181,7 +181,7 @@ public class BatchedTransformerTests
         var loaded = _mlContext.Model.Load(stream, out _);
 
         var expected = TestNotes.Outputs(_mlContext, loaded.Transform(data));
-        var engine = _mlContext.Model.CreatePredictionEngine<NoteRow, NoteOutputs>(loaded);
+        var engine = _mlContext.Model.CreatePredictionEngine<TestNoteRow, TestNoteOutputs>(loaded);
         // One engine, one reused input row: each prediction must recompute for the new note.
         var predicted = notes.Select(n => engine.Predict(n)).ToList();
         TestNotes.AssertEqual(expected, predicted);
@@ -206,7 +206,7 @@ public class BatchedTransformerTests
             _mlContext.Model.Save(chain, data.Schema, path);
             var loaded = new MLContext().Model.Load(path, out _);
             TestNotes.AssertEqual(expected, TestNotes.Outputs(_mlContext, loaded.Transform(data)));
-            var engine = _mlContext.Model.CreatePredictionEngine<NoteRow, NoteOutputs>(loaded);
+            var engine = _mlContext.Model.CreatePredictionEngine<TestNoteRow, TestNoteOutputs>(loaded);
             TestNotes.AssertEqual(expected, notes.Select(n => engine.Predict(n)).ToList(), tolerance: 1e-6f);
         }
         finally
@@ -259,7 +259,7 @@ public class BatchedTransformerTests
     {
         var model = Fit(_mlContext.Data.LoadFromEnumerable(TestNotes.Create(3)));
         var delimited = _mlContext.Data.LoadFromEnumerable(new[] { new DelimitedHashtags { Title = "t", Hashtags = " Apt, kernel;;vim\n" } });
-        var vector = _mlContext.Data.LoadFromEnumerable(new[] { new NoteRow { Title = "t", Hashtags = new[] { "Apt", "kernel", "vim" } } });
+        var vector = _mlContext.Data.LoadFromEnumerable(new[] { new TestNoteRow { Title = "t", Hashtags = new[] { "Apt", "kernel", "vim" } } });
 
         var fromDelimited = TestNotes.Outputs(_mlContext, model.Transform(delimited));
         TestNotes.AssertEqual(TestNotes.Outputs(_mlContext, model.Transform(vector)), fromDelimited);
@@ -272,7 +272,7 @@ public class BatchedTransformerTests
         // An IDataView cannot tell a null string from an empty one: LoadFromEnumerable turns null into empty text
         // (and a null string[] into an empty vector), so a transformer must reject empty values, not nulls.
         var model = Fit(_mlContext.Data.LoadFromEnumerable(TestNotes.Create(3)));
-        var data = _mlContext.Data.LoadFromEnumerable(new[] { new NoteRow { Title = null!, Hashtags = null! } });
+        var data = _mlContext.Data.LoadFromEnumerable(new[] { new TestNoteRow { Title = null!, Hashtags = null! } });
         var output = Assert.Single(TestNotes.Outputs(_mlContext, model.Transform(data)));
         Assert.Equal(model.Compute("", Array.Empty<string>()).Embedding, output.Embedding);
         Assert.Equal(new[] { "len0" }, output.GeneratedHashtags);
@@ -300,7 +300,7 @@ public class BatchedTransformerTests
         var data = _mlContext.Data.LoadFromEnumerable(TestNotes.Create(5));
         var model = Fit(data);
         // PredictionEngine owns (and on Dispose disposes) its transformer by default.
-        using (var engine = _mlContext.Model.CreatePredictionEngine<NoteRow, NoteOutputs>(model))
+        using (var engine = _mlContext.Model.CreatePredictionEngine<TestNoteRow, TestNoteOutputs>(model))
             engine.Predict(TestNotes.Create(1)[0]);
 
         using var stream = new MemoryStream();

@@ -3,7 +3,7 @@ using System.Text;
 using Microsoft.ML;
 using NoteLLM.MLNet.Data;
 
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>
 /// Writes a transformer's state into its entry of an ML.NET model zip: numbers and strings into the entry's

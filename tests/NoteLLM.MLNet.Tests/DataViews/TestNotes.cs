@@ -1,10 +1,10 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 
-namespace NoteLLM.MLNet.Tests.MLNet;
+namespace NoteLLM.MLNet.Tests.DataViews;
 
 /// <summary>A note with the conventional column names (Hashtags as a text vector).</summary>
-public sealed class NoteRow
+public sealed class TestNoteRow
 {
     public string Id { get; set; } = "";
     public string Title { get; set; } = "";
@@ -14,7 +14,7 @@ public sealed class NoteRow
 }
 
 /// <summary>The test transformer's outputs as a POCO.</summary>
-public sealed class NoteOutputs
+public sealed class TestNoteOutputs
 {
     [VectorType(8)]
     public float[] Embedding { get; set; } = Array.Empty<float>();
@@ -24,7 +24,7 @@ public sealed class NoteOutputs
 
 internal static class TestNotes
 {
-    public static List<NoteRow> Create(int count) => Enumerable.Range(0, count).Select(i => new NoteRow
+    public static List<TestNoteRow> Create(int count) => Enumerable.Range(0, count).Select(i => new TestNoteRow
     {
         Id = $"n{i}",
         Title = $"Note {i}: {Words[i % Words.Length]} and {Words[(i * 7 + 3) % Words.Length]}",
@@ -35,10 +35,10 @@ internal static class TestNotes
 
     private static readonly string[] Words = { "debian", "kernel", "apt", "systemd", "wayland", "gnome", "kde", "vim", "grub", "docker", "ssh" };
 
-    public static List<NoteOutputs> Outputs(MLContext mlContext, IDataView transformed) =>
-        mlContext.Data.CreateEnumerable<NoteOutputs>(transformed, reuseRowObject: false).ToList();
+    public static List<TestNoteOutputs> Outputs(MLContext mlContext, IDataView transformed) =>
+        mlContext.Data.CreateEnumerable<TestNoteOutputs>(transformed, reuseRowObject: false).ToList();
 
-    public static void AssertEqual(IReadOnlyList<NoteOutputs> expected, IReadOnlyList<NoteOutputs> actual, float tolerance = 0f)
+    public static void AssertEqual(IReadOnlyList<TestNoteOutputs> expected, IReadOnlyList<TestNoteOutputs> actual, float tolerance = 0f)
     {
         Assert.Equal(expected.Count, actual.Count);
         for (int i = 0; i < expected.Count; i++)

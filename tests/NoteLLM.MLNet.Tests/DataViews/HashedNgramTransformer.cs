@@ -1,9 +1,9 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using NoteLLM.MLNet.MLNet;
+using NoteLLM.MLNet.DataViews;
 
-namespace NoteLLM.MLNet.Tests.MLNet;
+namespace NoteLLM.MLNet.Tests.DataViews;
 
 /// <summary>Options of the test transformer (a stand-in for the NoteLLM transformer, with the same column conventions).</summary>
 public sealed class HashedNgramOptions

@@ -1,6 +1,6 @@
 using NoteLLM.MLNet.Modeling;
 
-namespace NoteLLM.MLNet.MLNet;
+namespace NoteLLM.MLNet.DataViews;
 
 /// <summary>Writes a model's files into the transformer's folder of an ML.NET model zip.</summary>
 internal sealed class ZipModelFileSink(ModelWriter writer, string folder) : IModelFileSink
