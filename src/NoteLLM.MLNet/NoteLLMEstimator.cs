@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.DataViews;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;

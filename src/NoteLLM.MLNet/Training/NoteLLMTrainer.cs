@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Runtime;
 using TorchSharp;

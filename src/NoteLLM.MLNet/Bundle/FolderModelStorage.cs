@@ -1,6 +1,6 @@
 using NoteLLM.MLNet.Data;
 
-namespace NoteLLM.MLNet.Modeling;
+namespace NoteLLM.MLNet.Bundle;
 
 /// <summary>Model files in a folder. Each file is written beside its final name and moved in when complete.</summary>
 public sealed class FolderModelStorage(string folder) : IModelFileSink, IModelFileSource

@@ -1,11 +1,12 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace NoteLLM.MLNet.Modeling;
+namespace NoteLLM.MLNet.Bundle;
 
 /// <summary>
 /// Saves and loads a <see cref="NoteLLMModel"/> as a set of files: <c>notellm.json</c> (format version, embedding

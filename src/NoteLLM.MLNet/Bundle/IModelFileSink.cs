@@ -1,4 +1,4 @@
-namespace NoteLLM.MLNet.Modeling;
+namespace NoteLLM.MLNet.Bundle;
 
 /// <summary>
 /// Where a saved model's files go: a folder on disk, or the transformer's entry of an ML.NET model zip.
