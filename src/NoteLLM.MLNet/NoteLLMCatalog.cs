@@ -2,6 +2,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using NoteLLM.MLNet.Evaluation;
 using NoteLLM.MLNet.Generation;
+using NoteLLM.MLNet.Modeling;
 
 namespace NoteLLM.MLNet;
 

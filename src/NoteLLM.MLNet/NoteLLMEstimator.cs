@@ -1,7 +1,8 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
-using NoteLLM.MLNet.MLNet;
+using NoteLLM.MLNet.Bundle;
+using NoteLLM.MLNet.DataViews;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Runtime;

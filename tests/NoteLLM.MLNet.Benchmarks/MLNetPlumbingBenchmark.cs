@@ -1,14 +1,14 @@
 using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using NoteLLM.MLNet.MLNet;
+using NoteLLM.MLNet.DataViews;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NoteLLM.MLNet.Benchmarks;
 
 /// <summary>
-/// What the ML.NET plumbing (src/NoteLLM.MLNet/MLNet: lazy batched view, cursors, getters) costs on top of a
+/// What the ML.NET plumbing (src/NoteLLM.MLNet/DataViews: lazy batched view, cursors, getters) costs on top of a
 /// batched forward pass (target: Transform at >= 70% of the raw batched throughput). A stand-in
 /// model (token embedding + 4 residual MLP blocks, d=256, mean-pooled) embeds notes' titles either by a plain
 /// loop over batches or through Transform + a cursor reading the Embedding column. Also reports the plumbing's

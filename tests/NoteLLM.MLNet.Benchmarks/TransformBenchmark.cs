@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using NoteLLM.MLNet.Benchmarks.Backbone;
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Generation;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;

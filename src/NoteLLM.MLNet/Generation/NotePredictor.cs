@@ -1,12 +1,9 @@
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using static TorchSharp.torch;
 
 namespace NoteLLM.MLNet.Generation;
-
-/// <summary>Which outputs to compute per note; embedding-only inference needs no decoding and is much cheaper.</summary>
-[Flags]
-public enum NoteOutputs { None = 0, Embedding = 1, Category = 2, Hashtags = 4, All = Embedding | Category | Hashtags }
 
 /// <summary>What NoteLLM produces for one note (null for outputs not requested).</summary>
 public sealed record NotePrediction(float[]? Embedding, string? Category, string[]? Hashtags);

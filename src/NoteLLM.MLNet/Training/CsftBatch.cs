@@ -1,3 +1,4 @@
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using static TorchSharp.torch;

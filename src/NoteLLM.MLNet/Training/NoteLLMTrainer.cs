@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Runtime;
 using TorchSharp;
@@ -52,17 +53,7 @@ public sealed class NoteLLMTrainer
         var wall = Stopwatch.StartNew();
         var (cleaned, dataReport) = TrainingData.Clean(pairs, report);
         log($"training data: {dataReport}");
-        List<NotePair> train, heldOut;
-        if (validation is not null) { train = cleaned; heldOut = TrainingData.Clean(validation).Kept; }
-        else
-        {
-            // a seeded, order-independent split: hold out the pairs with the smallest seeded hash
-            int count = (int)Math.Floor(options.ValidationFraction * cleaned.Count);
-            var ranked = cleaned.OrderBy(p => StableHash(options.Seed, TrainingData.Key(p.FirstId, p.First) + "|" + TrainingData.Key(p.SecondId, p.Second))).ToList();
-            heldOut = count >= 2 ? ranked.Take(count).ToList() : [];
-            var heldOutSet = heldOut.ToHashSet();
-            train = cleaned.Where(p => !heldOutSet.Contains(p)).ToList();
-        }
+        var (train, heldOut) = validation is not null ? (cleaned, TrainingData.Clean(validation).Kept) : HoldOut(cleaned);
         if (train.Count < 2)
             throw new InvalidOperationException($"NoteLLM needs at least 2 related-note pairs to train (GCL uses in-batch negatives); after cleaning {train.Count} remain ({dataReport}).");
 
@@ -75,43 +66,28 @@ public sealed class NoteLLMTrainer
         var optimizer = optim.AdamW(masters.Parameters, lr: options.LearningRate, weight_decay: options.WeightDecay);
         var tau = masters.InFloat32(network.Tau);
 
-        int batch = Math.Min(options.BatchSize, train.Count);
-        int microPerEpoch = train.Count / batch;
-        int totalMicro = microPerEpoch * options.Epochs;
-        int totalSteps = (totalMicro + options.GradientAccumulationSteps - 1) / options.GradientAccumulationSteps;
-        if (options.MaxSteps is int max) totalSteps = Math.Min(totalSteps, max);
-        log($"training {train.Count} pairs ({heldOut.Count} held out for validation), {batch} pairs per micro-batch x {options.GradientAccumulationSteps} per step, " +
+        var plan = new MicroBatchPlan(train, options);
+        int totalSteps = plan.Steps;
+        log($"training {train.Count} pairs ({heldOut.Count} held out for validation), {plan.BatchSize} pairs per micro-batch x {options.GradientAccumulationSteps} per step, " +
             $"{totalSteps} steps, {trainable.Sum(p => p.numel()):N0} trainable parameters on {device.type}, {model.Backbone.Dtype}" +
             (masters.AreCopies ? " with float32 master weights" : ""));
 
-        string fingerprint = Fingerprint(train, heldOut);
+        var checkpoints = new CheckpointSchedule(options.CheckpointDirectory, options.CheckpointEverySteps, network, optimizer, masters, Fingerprint(train, heldOut));
         var history = new List<TrainingProgress>();
-        double? bestValidation = null; int? bestStep = null; int startStep = 0; bool resumed = false;
-        if (options.CheckpointDirectory is string dir && TrainingCheckpoint.TryLoad(dir, network, optimizer, masters, fingerprint) is { } state)
+        var resumedState = checkpoints.TryResume();
+        int startStep = resumedState?.Step ?? 0;
+        if (resumedState is not null)
         {
-            startStep = state.Step; bestValidation = state.BestValidationLoss; bestStep = state.BestValidationStep;
-            history.AddRange(state.History); resumed = true;
-            log($"resumed from the checkpoint in '{dir}' at step {startStep}");
+            history.AddRange(resumedState.History);
+            log($"resumed from the checkpoint in '{checkpoints.Directory}' at step {startStep}");
         }
-
-        var epochOrders = new Dictionary<int, int[]>();
-        int[] EpochOrder(int epoch)
-        {
-            if (!epochOrders.TryGetValue(epoch, out var order))
-            {
-                var rng = new Random(Mix(options.Seed, 1_000_003 + epoch));
-                order = Enumerable.Range(0, train.Count).ToArray();
-                rng.Shuffle(order);
-                epochOrders[epoch] = order;
-            }
-            return order;
-        }
+        using var best = new BestWeightsKeeper(network, options.KeepBestValidationWeights, options.CheckpointDirectory,
+            resumedState?.BestValidationLoss, resumedState?.BestValidationStep);
 
         var timer = Stopwatch.StartNew();
         long notesSeen = 0, tokensSeen = 0;
         double lastLoss = 0, lastCl = 0, lastGen = 0;
         network.train();
-        int checkpointStep = startStep;
         for (int step = startStep; step < totalSteps; step++)
         {
             try
@@ -121,11 +97,8 @@ public sealed class NoteLLMTrainer
             }
             catch (OperationCanceledException)
             {
-                if (options.CheckpointDirectory is string folder && step > checkpointStep)
-                {
-                    TrainingCheckpoint.Save(folder, network, optimizer, masters, new TrainingCheckpoint.State(step, fingerprint, bestValidation, bestStep, history));
-                    log($"training cancelled after step {step}; resume from the checkpoint written to '{folder}'");
-                }
+                if (checkpoints.SaveCancelled(step, best, history))
+                    log($"training cancelled after step {step}; resume from the checkpoint written to '{checkpoints.Directory}'");
                 else log($"training cancelled after step {step}");
                 throw;
             }
@@ -133,20 +106,15 @@ public sealed class NoteLLMTrainer
             foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
             optimizer.zero_grad();
 
-            int firstMicro = step * options.GradientAccumulationSteps;
-            int micros = Math.Min(options.GradientAccumulationSteps, totalMicro - firstMicro);
+            var (firstMicro, micros) = plan.MicroBatchesOf(step);
             double stepLoss, stepCl, stepGen;
             using (NewDisposeScope()) // the micro-batches' tensors and every temporary of the step
             {
                 var csfts = new List<CsftBatch>(micros);
-                for (int m = 0; m < micros; m++)
+                for (int micro = firstMicro; micro < firstMicro + micros; micro++)
                 {
-                    int micro = firstMicro + m;
-                    int epoch = micro / microPerEpoch, index = micro % microPerEpoch;
-                    var order = EpochOrder(epoch);
-                    var microPairs = Enumerable.Range(index * batch, batch).Select(i => train[order[i]]).ToList();
-                    var csft = CsftBatch.Build(model, microPairs, options, new Random(Mix(options.Seed, micro)), device);
-                    if (epoch == 0) { dataReport.TruncatedPrompts += csft.Truncated; dataReport.PromptsWithoutGenerationTarget += csft.WithoutTarget; }
+                    var csft = CsftBatch.Build(model, plan.PairsOf(micro), options, new Random(Mix(options.Seed, micro)), device);
+                    if (plan.EpochOf(micro) == 0) { dataReport.TruncatedPrompts += csft.Truncated; dataReport.PromptsWithoutGenerationTarget += csft.WithoutTarget; }
                     notesSeen += csft.Notes; tokensSeen += csft.RealTokens;
                     csfts.Add(csft);
                 }
@@ -166,39 +134,36 @@ public sealed class NoteLLMTrainer
             double? validationLoss = null;
             if (heldOut.Count >= 2 && (done % options.ValidateEverySteps == 0 || done == totalSteps))
             {
-                validationLoss = ValidationLoss(heldOut, batch, device, tau);
-                if (bestValidation is null || validationLoss < bestValidation)
-                {
-                    bestValidation = validationLoss; bestStep = done;
-                    if (options.KeepBestValidationWeights && options.CheckpointDirectory is string bestDir) TrainingCheckpoint.SaveBest(bestDir, network);
-                    else if (options.KeepBestValidationWeights) SnapshotBest(network);
-                }
+                validationLoss = ValidationLoss(heldOut, plan.BatchSize, device, tau);
+                best.Offer(validationLoss.Value, done);
             }
             if (done % options.LogEverySteps == 0 || done == totalSteps || validationLoss is not null)
             {
                 double seconds = timer.Elapsed.TotalSeconds;
-                var report1 = new TrainingProgress(done, totalSteps, firstMicro / microPerEpoch + 1, lastLoss, lastCl, lastGen, tau.item<float>(), lr,
+                var report1 = new TrainingProgress(done, totalSteps, plan.EpochOf(firstMicro) + 1, lastLoss, lastCl, lastGen, tau.item<float>(), lr,
                     notesSeen / seconds, tokensSeen / seconds, wall.Elapsed, TimeSpan.FromSeconds(seconds / (done - startStep) * (totalSteps - done)), validationLoss);
                 history.Add(report1);
                 log(report1.ToString());
                 progress?.Report(report1);
             }
-            if (options.CheckpointDirectory is string ckpt && (done % options.CheckpointEverySteps == 0 || done == totalSteps))
-            {
-                TrainingCheckpoint.Save(ckpt, network, optimizer, masters, new TrainingCheckpoint.State(done, fingerprint, bestValidation, bestStep, history));
-                checkpointStep = done;
-            }
+            checkpoints.SaveIfDue(done, totalSteps, best, history);
         }
 
-        if (options.KeepBestValidationWeights && bestStep is int best && best != totalSteps)
-        {
-            bool restored = options.CheckpointDirectory is string bd ? TrainingCheckpoint.TryLoadBest(bd, network) : RestoreBest(network);
-            if (restored) log($"restored the weights of step {best}, the lowest validation loss ({bestValidation:F4})");
-        }
-        DisposeBestSnapshot();
+        if (best.Restore(totalSteps)) log($"restored the weights of step {best.BestStep}, the lowest validation loss ({best.BestLoss:F4})");
         network.eval();
         log($"training done in {wall.Elapsed:hh\\:mm\\:ss}: {dataReport}");
-        return new TrainingResult(totalSteps, history, bestValidation, bestStep, dataReport, wall.Elapsed, resumed);
+        return new TrainingResult(totalSteps, history, best.BestLoss, best.BestStep, dataReport, wall.Elapsed, resumedState is not null);
+    }
+
+    // Without a validation set: a seeded, order-independent split that holds out the ValidationFraction of the pairs
+    // with the smallest seeded hash (none when that is fewer than 2).
+    private (List<NotePair> Train, List<NotePair> HeldOut) HoldOut(List<NotePair> cleaned)
+    {
+        int count = (int)Math.Floor(options.ValidationFraction * cleaned.Count);
+        var ranked = cleaned.OrderBy(p => StableHash(options.Seed, TrainingData.Key(p.FirstId, p.First) + "|" + TrainingData.Key(p.SecondId, p.Second))).ToList();
+        List<NotePair> heldOut = count >= 2 ? ranked.Take(count).ToList() : [];
+        var heldOutSet = heldOut.ToHashSet();
+        return (cleaned.Where(p => !heldOutSet.Contains(p)).ToList(), heldOut);
     }
 
     /// <summary>
@@ -302,28 +267,6 @@ public sealed class NoteLLMTrainer
         return total / count;
     }
 
-    private Dictionary<string, Tensor>? bestSnapshot;
-
-    private void DisposeBestSnapshot()
-    {
-        foreach (var t in bestSnapshot?.Values ?? Enumerable.Empty<Tensor>()) t.Dispose();
-        bestSnapshot = null;
-    }
-
-    private void SnapshotBest(nn.Module network)
-    {
-        DisposeBestSnapshot();
-        bestSnapshot = network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-    }
-
-    private bool RestoreBest(nn.Module network)
-    {
-        if (bestSnapshot is null) return false;
-        using (no_grad())
-            foreach (var (name, t) in network.state_dict()) t.copy_(bestSnapshot[name]);
-        return true;
-    }
-
     private void AddLora(NoteLLMNetwork network)
     {
         if (network.Backbone.named_modules().Any(m => m.module is DecoderLinear { HasLora: true })) return; // already added
@@ -349,7 +292,7 @@ public sealed class NoteLLMTrainer
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    private static int Mix(int seed, int value) => (int)(StableHash(seed, value.ToString()) & 0x7fffffff);
+    internal static int Mix(int seed, int value) => (int)(StableHash(seed, value.ToString()) & 0x7fffffff);
 
     private static ulong StableHash(int seed, string text)
     {

@@ -1,3 +1,5 @@
+using NoteLLM.MLNet.Modeling;
+
 namespace NoteLLM.MLNet.Training;
 
 /// <summary>Learning-rate decay after warm-up.</summary>

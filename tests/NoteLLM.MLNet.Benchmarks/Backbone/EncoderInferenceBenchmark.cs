@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using NoteLLM.MLNet.Benchmarks.Baselines;
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Data;
 using NoteLLM.MLNet.Generation;
 using NoteLLM.MLNet.Modeling;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Training;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML;
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Data;
 using NoteLLM.MLNet.Evaluation;
 using NoteLLM.MLNet.Generation;

@@ -5,8 +5,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using NoteLLM.MLNet.Evaluation;
 using NoteLLM.MLNet.Generation;
-using NoteLLM.MLNet.Tests.MLNet;
-using NoteOutputs = NoteLLM.MLNet.Generation.NoteOutputs;
+using NoteLLM.MLNet.Tests.DataViews;
 using NoteLLM.MLNet.Tests.TestSupport;
 using NoteLLM.MLNet.Training;
 
@@ -52,7 +51,7 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
         string zip = dir.File("model.zip");
         ML.Model.Save(fixture.Model, ML.Data.LoadFromEnumerable(fixture.Pairs).Schema, zip);
         string notes = dir.File("notes.jsonl");
-        ModelLoadCheckRunner.WriteNotes(notes, fixture.Notes.Select(n => new MLNet.NoteRow { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }));
+        ModelLoadCheckRunner.WriteNotes(notes, fixture.Notes.Select(n => new TestNoteRow { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }));
 
         // the app's own dependencies: it references NoteLLM.MLNet but names none of its types
         var (exit, stdout, stderr) = ModelLoadCheckRunner.Run(zip, notes, TimeSpan.FromMinutes(5), ownDependencies: true);
@@ -77,7 +76,7 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
         var expected = Outputs(fixture.Model, good);
         NoteRow[] bad = [TenThousandHashtags, new() { Id = "empty" }, new() { Id = "blank", Title = " ", Content = "\n" }];
         string notes = dir.File("notes.jsonl");
-        ModelLoadCheckRunner.WriteNotes(notes, bad.Concat(good).Select(n => new MLNet.NoteRow { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }));
+        ModelLoadCheckRunner.WriteNotes(notes, bad.Concat(good).Select(n => new TestNoteRow { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }));
 
         var (exit, stdout, stderr) = ModelLoadCheckRunner.Run(zip, notes, TimeSpan.FromMinutes(5), ownDependencies: true, threads: 8);
         Assert.True(exit == 0, $"ModelLoadCheck failed ({exit}): {stderr}");

@@ -1,7 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using NoteLLM.MLNet.Modeling;
-using NoteLLM.MLNet.Tests.MLNet;
+using NoteLLM.MLNet.Tests.DataViews;
 using NoteLLM.MLNet.Tests.TestSupport;
 using NoteLLM.MLNet.Training;
 using NoteLLM.MLNet.Prompting;
@@ -48,7 +48,7 @@ public sealed class PretrainedBackboneTests
         using var dir = new TempFolder();
         string zip = dir.File("model.zip"), notesFile = dir.File("notes.jsonl");
         ml.Model.Save(model, null, zip);
-        ModelLoadCheckRunner.WriteNotes(notesFile, notes.Select(n => new MLNet.NoteRow { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }));
+        ModelLoadCheckRunner.WriteNotes(notesFile, notes.Select(n => new TestNoteRow { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }));
 
         // the consumer app ships without the 91 MB weights package: the zip alone carries the fine-tuned weights
         string appFolder = Path.GetDirectoryName(typeof(PretrainedBackboneTests).Assembly.Location)!;

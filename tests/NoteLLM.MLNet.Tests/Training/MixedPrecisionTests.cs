@@ -1,4 +1,4 @@
-using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Tests.TestSupport;
 using NoteLLM.MLNet.Training;
 using TorchSharp;

@@ -1,5 +1,5 @@
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Generation;
-using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Tests.TestSupport;
 using NoteLLM.MLNet.Training;

@@ -1,0 +1,87 @@
+using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Prompting;
+using NoteLLM.MLNet.Tokenization;
+using static TorchSharp.torch;
+
+namespace NoteLLM.MLNet.Bundle;
+
+/// <summary>
+/// A NoteLLM model ready to use: the network, its tokenizer (with [EMB]), the prompt builder and the legal
+/// category set. <see cref="NoteLLMModelFiles"/> saves and loads it.
+/// </summary>
+public sealed class NoteLLMModel : IDisposable
+{
+    public NoteLLMNetwork Network { get; }
+    public NoteTokenizer Tokenizer { get; }
+    public NotePromptBuilder Prompts { get; }
+    /// <summary>
+    /// Categories seen in training, which training sets; a generated category outside it is "illegal" (paper section
+    /// 4.1), and constrained decoding chooses among them.
+    /// </summary>
+    public IReadOnlyList<string> Categories { get; internal set; }
+
+    public NoteLLMModel(NoteLLMNetwork network, NoteTokenizer tokenizer, NotePromptBuilder prompts, IReadOnlyList<string>? categories = null)
+    {
+        if (network.Backbone.VocabularySize < tokenizer.VocabularySize)
+            throw new ArgumentException($"The backbone has {network.Backbone.VocabularySize} token rows but the tokenizer needs {tokenizer.VocabularySize}; call ResizeVocabulary first.");
+        Network = network; Tokenizer = tokenizer; Prompts = prompts;
+        Categories = categories ?? [];
+    }
+
+    public LanguageBackbone Backbone => Network.Backbone;
+    public int EmbeddingDimension => Network.EmbeddingDimension;
+
+    /// <summary>
+    /// A model whose decoder is built from scratch (random weights) for <paramref name="config"/>, with the bundled
+    /// GPT-2 tokenizer unless another is given; the vocabulary is sized to the tokenizer. <paramref name="initialTau"/>
+    /// starts the learnable temperature (pass <see cref="Training.NoteLLMTrainerOptions.InitialTau"/>).
+    /// </summary>
+    public static NoteLLMModel CreateFromScratch(DecoderConfig config, int embeddingDimension, NoteTokenizer? tokenizer = null,
+        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0,
+        EmbeddingReadout readout = EmbeddingReadout.TokenBeforeEmb)
+    {
+        tokenizer ??= NoteTokenizer.CreateGpt2();
+        manual_seed(seed);
+        var decoder = new LlamaForCausalLM(config with { VocabSize = tokenizer.VocabularySize, EosTokenId = tokenizer.EosTokenId, BosTokenId = tokenizer.BosTokenId, PadTokenId = tokenizer.PadTokenId });
+        decoder.InitializeWeights();
+        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau, readout), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+    }
+
+    /// <summary>
+    /// A model on a pretrained Hugging Face checkpoint folder (config.json, safetensors, tokenizer files): the tokenizer
+    /// gains [EMB] (and a padding token if needed) and the embedding matrix grows to match, new rows at the mean.
+    /// <paramref name="initialTau"/> starts the learnable temperature (pass <see cref="Training.NoteLLMTrainerOptions.InitialTau"/>).
+    /// </summary>
+    public static NoteLLMModel FromHuggingFace(string folder, int embeddingDimension, ScalarType dtype = ScalarType.Float32,
+        NotePromptTemplates? templates = null, NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0,
+        EmbeddingReadout readout = EmbeddingReadout.TokenBeforeEmb)
+    {
+        var tokenizer = NoteTokenizer.FromHuggingFaceFolder(folder);
+        var decoder = HuggingFaceCheckpoint.Load(folder, dtype);
+        decoder.ResizeVocabulary(Math.Max(tokenizer.VocabularySize, decoder.Config.VocabSize));
+        manual_seed(seed);
+        return new NoteLLMModel(new NoteLLMNetwork(decoder, embeddingDimension, initialTau, readout, pretrainedBackbone: true), tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+    }
+
+    /// <summary>
+    /// A model on a pretrained BERT sentence encoder read as a prefix LM (<see cref="BertPrefixLM"/>): its WordPiece
+    /// tokenizer gains [EMB] as a new token (row 30,522 for the shipped encoders, initialised at the mean of the
+    /// others), and the embedding is read with <paramref name="readout"/> (null: the encoder's own pooling).
+    /// </summary>
+    public static NoteLLMModel FromPretrainedEncoder(PretrainedEncoder encoder, int embeddingDimension, NotePromptTemplates? templates = null,
+        NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0, EmbeddingReadout? readout = null)
+    {
+        var (backbone, tokenizer) = encoder.Load();
+        try
+        {
+            backbone.ResizeVocabulary(tokenizer.VocabularySize);
+            manual_seed(seed);
+            backbone.AddPredictionHead(); // the shipped sentence encoders have no masked-LM head
+            var network = new NoteLLMNetwork(backbone, embeddingDimension, initialTau, readout ?? encoder.Pooling, pretrainedBackbone: true);
+            return new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+        }
+        catch { backbone.Dispose(); throw; }
+    }
+
+    public void Dispose() => Network.Dispose();
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Prompting;
+using NoteLLM.MLNet.Tokenization;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace NoteLLM.MLNet.Bundle;
+
+/// <summary>
+/// Saves and loads a <see cref="NoteLLMModel"/> as a set of files: <c>notellm.json</c> (format version, embedding
+/// size and read-out, prompt templates and limits, legal categories, tokenizer kind), <c>config.json</c> (the backbone, HF form),
+/// <c>model.safetensors</c> (every weight) and <c>tokenizer/*</c> (the tokenizer's own files).
+/// </summary>
+public static class NoteLLMModelFiles
+{
+    /// <summary>Version of this layout; bump it when the layout changes, and keep reading the old ones.</summary>
+    /// <remarks>2: the embedding read-out and BERT backbones (version 1 files read out the token before [EMB]).</remarks>
+    public const int FormatVersion = 2;
+
+    private sealed record Manifest(int FormatVersion, int EmbeddingDimension, string TokenizerKind, string[] TokenizerFiles,
+        NotePromptTemplates Templates, NotePromptLimits Limits, string[] Categories, string Dtype, LoraAdapter[]? Lora,
+        EmbeddingReadout Readout = EmbeddingReadout.TokenBeforeEmb);
+
+    /// <summary>A LoRA adapter on the decoder projection <paramref name="Module"/> (rebuilt before the weights load).</summary>
+    private sealed record LoraAdapter(string Module, int Rank, double Alpha);
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never, Converters = { new JsonStringEnumConverter() },
+    };
+
+    public static void Save(NoteLLMModel model, IModelFileSink storage)
+    {
+        var manifest = new Manifest(FormatVersion, model.EmbeddingDimension, model.Tokenizer.Kind, model.Tokenizer.Files.Keys.ToArray(),
+            model.Prompts.Templates, model.Prompts.Limits, model.Categories.ToArray(), model.Backbone.Dtype.ToString(),
+            model.Backbone.named_modules().Where(m => m.module is DecoderLinear { HasLora: true })
+                .Select(m => { var (rank, alpha) = ((DecoderLinear)m.module).Lora!.Value; return new LoraAdapter(m.name, rank, alpha); }).ToArray(),
+            model.Network.Readout);
+        storage.Write("notellm.json", s => JsonSerializer.Serialize(s, manifest, Json));
+        storage.Write("config.json", s => { using var w = new StreamWriter(s); w.Write(model.Backbone.ToHuggingFaceJson()); });
+        foreach (var (name, bytes) in model.Tokenizer.Files)
+            storage.Write("tokenizer/" + name, s => s.Write(bytes));
+        storage.Write("model.safetensors", s => HuggingFaceCheckpoint.WriteSafetensors(s, model.Network.state_dict()));
+    }
+
+    public static void Save(NoteLLMModel model, string folder) => Save(model, new FolderModelStorage(folder));
+
+    public static NoteLLMModel Load(string folder) => Load(new FolderModelStorage(folder));
+
+    public static NoteLLMModel Load(IModelFileSource storage)
+    {
+        var manifest = storage.Read("notellm.json", s => JsonSerializer.Deserialize<Manifest>(s, Json))
+            ?? throw new InvalidDataException("notellm.json is empty.");
+        if (manifest.FormatVersion > FormatVersion)
+            throw new InvalidDataException($"This model was saved in format version {manifest.FormatVersion}; this NoteLLM.MLNet reads up to version {FormatVersion}. Update the package.");
+        var decoder = storage.Read("config.json", s => LanguageBackbone.FromHuggingFaceJson(new StreamReader(s).ReadToEnd()));
+        var files = manifest.TokenizerFiles.ToDictionary(f => f, f => storage.Read("tokenizer/" + f, s => { var m = new MemoryStream(); s.CopyTo(m); return m.ToArray(); }));
+        var tokenizer = NoteTokenizer.FromFiles(manifest.TokenizerKind, files);
+
+        var adapted = decoder.named_modules().ToDictionary(m => m.name, m => m.module);
+        foreach (var adapter in manifest.Lora ?? [])
+        {
+            if (!adapted.TryGetValue(adapter.Module, out var module) || module is not DecoderLinear linear)
+                throw new InvalidDataException($"notellm.json names a LoRA adapter on '{adapter.Module}', which the decoder does not have.");
+            linear.AddLora(adapter.Rank, adapter.Alpha);
+        }
+        var network = new NoteLLMNetwork(decoder, manifest.EmbeddingDimension, readout: manifest.Readout);
+        try
+        {
+            if (Enum.Parse<ScalarType>(manifest.Dtype) is var dtype && dtype != ScalarType.Float32) network.to(dtype);
+            // safetensors needs random access; a zip entry is a forward-only stream, so stage it in a temp file
+            string staged = Path.Combine(Path.GetTempPath(), $"notellm-weights-{Guid.NewGuid():N}.safetensors");
+            try
+            {
+                storage.Read("model.safetensors", s => { using var f = File.Create(staged); s.CopyTo(f); return 0; });
+                HuggingFaceCheckpoint.LoadSafetensorsFile(network, staged, "The saved model's weights");
+            }
+            finally { File.Delete(staged); }
+        }
+        catch { network.Dispose(); throw; }
+        return new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, manifest.Templates, manifest.Limits), manifest.Categories);
+    }
+}
