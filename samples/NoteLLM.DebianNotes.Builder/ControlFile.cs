@@ -6,7 +6,7 @@ namespace NoteLLM.DebianNotes.Builder;
 
 /// <summary>One stanza of a Debian control file (deb822): field name (case-insensitive) to value.</summary>
 /// <remarks>A multi-line value keeps its continuation lines after a <c>\n</c>, each with its leading space.</remarks>
-sealed class ControlParagraph(Dictionary<string, string> fields, int line)
+internal sealed class ControlParagraph(Dictionary<string, string> fields, int line)
 {
     /// <summary>The 1-based line the stanza starts on.</summary>
     public int Line { get; } = line;
@@ -14,7 +14,7 @@ sealed class ControlParagraph(Dictionary<string, string> fields, int line)
 }
 
 /// <summary>Reads apt's index files (<c>Packages</c>, <c>Translation-en</c>): deb822 stanzas, plain or compressed.</summary>
-static class ControlFile
+internal static class ControlFile
 {
     /// <summary>Opens <paramref name="path"/> as text, decompressing by extension: <c>.gz</c>, <c>.xz</c>, <c>.lz4</c> or none.</summary>
     public static TextReader OpenText(string path)

@@ -5,7 +5,7 @@ using NoteLLM.MLNet.Data;
 namespace NoteLLM.DebianNotes.Builder;
 
 /// <summary>The files of a dataset directory: <c>notes.jsonl.gz</c>, <c>train-pairs.csv.gz</c>, <c>test-pairs.csv.gz</c>.</summary>
-static class DatasetFiles
+internal static class DatasetFiles
 {
     public const string Notes = "notes.jsonl.gz", TrainPairs = "train-pairs.csv.gz", TestPairs = "test-pairs.csv.gz";
 

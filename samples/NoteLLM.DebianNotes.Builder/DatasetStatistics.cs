@@ -8,7 +8,7 @@ namespace NoteLLM.DebianNotes.Builder;
 /// The statistics table of a notes/pairs dataset, as markdown: the builder prints it, the dataset README
 /// holds it between <see cref="Begin"/> and <see cref="End"/>, and the tests recompute it from the committed files.
 /// </summary>
-static class DatasetStatistics
+internal static class DatasetStatistics
 {
     public const string Begin = "<!-- statistics:begin -->", End = "<!-- statistics:end -->";
 
@@ -37,7 +37,7 @@ static class DatasetStatistics
         return text.ToString();
     }
 
-    static double Median(IEnumerable<int> values)
+    private static double Median(IEnumerable<int> values)
     {
         var sorted = values.Order().ToArray();
         if (sorted.Length == 0) return 0;

@@ -5,7 +5,7 @@ using NoteLLM.MLNet.Data;
 namespace NoteLLM.DebianNotes.Builder;
 
 /// <summary>The Debian notes dataset: notes of both splits and the related pairs of each.</summary>
-sealed class DebianDataset
+internal sealed class DebianDataset
 {
     public required List<NoteRecord> Notes { get; init; }
     public required List<RelatedNotePair> TrainPairs { get; init; }
@@ -20,17 +20,17 @@ sealed class DebianDataset
 /// category = section); related pairs are Recommends/Suggests/Enhances links between two tagged packages of
 /// different source packages; the split is by a stable hash of the source package (~15% test).
 /// </summary>
-static class DebianNotesBuilder
+internal static class DebianNotesBuilder
 {
     public const string Train = "train", Test = "test";
 
     /// <summary>Relations whose targets count towards a package's exposure (its in-degree).</summary>
-    static readonly string[] ExposureRelations = ["Depends", "Pre-Depends", "Recommends", "Suggests"];
+    private static readonly string[] ExposureRelations = ["Depends", "Pre-Depends", "Recommends", "Suggests"];
 
     /// <summary>Relations that make a related pair.</summary>
-    static readonly string[] PairRelations = ["Recommends", "Suggests", "Enhances"];
+    private static readonly string[] PairRelations = ["Recommends", "Suggests", "Enhances"];
 
-    sealed record Package(string Name, string Source, string Title, string DescriptionMd5, string[] Tags, string Section,
+    private sealed record Package(string Name, string Source, string Title, string DescriptionMd5, string[] Tags, string Section,
         ControlParagraph Fields);
 
     public static DebianDataset Build(IEnumerable<ControlParagraph> packages, IEnumerable<ControlParagraph> translations)
@@ -76,8 +76,13 @@ static class DebianNotesBuilder
             if (!longDescriptions.TryGetValue(p.DescriptionMd5, out var content)) { Count("notes without a long description"); content = ""; }
             notes.Add(new NoteRecord
             {
-                Id = p.Name, Title = p.Title, Content = content, Hashtags = p.Tags, Category = p.Section,
-                Exposure = referrers.TryGetValue(p.Name, out var set) ? set.Count : 0, Split = split,
+                Id = p.Name,
+                Title = p.Title,
+                Content = content,
+                Hashtags = p.Tags,
+                Category = p.Section,
+                Exposure = referrers.TryGetValue(p.Name, out var set) ? set.Count : 0,
+                Split = split,
             });
         }
 
@@ -109,13 +114,13 @@ static class DebianNotesBuilder
         XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(source)) % 100 < 15 ? Test : Train;
 
     /// <summary><c>Source: name (version)</c> to <c>name</c>.</summary>
-    static string? SourceName(string? field) => field?.Split(' ', 2)[0];
+    private static string? SourceName(string? field) => field?.Split(' ', 2)[0];
 
     /// <summary>The section without an archive-area prefix (<c>contrib/</c>, <c>non-free/</c>, …).</summary>
-    static string Category(string? section) => section is null ? "" : section[(section.LastIndexOf('/') + 1)..];
+    private static string Category(string? section) => section is null ? "" : section[(section.LastIndexOf('/') + 1)..];
 
     /// <summary>A comma-separated field (possibly folded over lines) as trimmed items.</summary>
-    static string[] SplitList(string? field) =>
+    private static string[] SplitList(string? field) =>
         field is null ? [] : field.Split([',', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>

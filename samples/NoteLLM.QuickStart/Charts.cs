@@ -49,14 +49,14 @@ public static class Charts
         Save(plot, path);
     }
 
-    static void Line(Plot plot, double[] xs, IEnumerable<double> ys, string label)
+    private static void Line(Plot plot, double[] xs, IEnumerable<double> ys, string label)
     {
         var line = plot.Add.ScatterLine(xs, ys.ToArray());
         line.LegendText = label;
     }
 
     // written beside the target and moved over it, so a failed run never leaves half a PNG
-    static void Save(Plot plot, string path)
+    private static void Save(Plot plot, string path)
     {
         string temp = path + ".tmp.png";
         plot.SavePng(temp, 900, 520);

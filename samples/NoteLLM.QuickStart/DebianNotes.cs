@@ -9,7 +9,7 @@ public sealed class UsageException(string message) : Exception(message);
 public sealed class DebianNotes
 {
     public const string DefaultFolder = "data/debian-notes-subset";
-    const string NotesFile = "notes.jsonl.gz", TrainPairsFile = "train-pairs.csv.gz", TestPairsFile = "test-pairs.csv.gz";
+    private const string NotesFile = "notes.jsonl.gz", TrainPairsFile = "train-pairs.csv.gz", TestPairsFile = "test-pairs.csv.gz";
 
     public required string Folder { get; init; }
     public required IReadOnlyList<NoteRecord> Notes { get; init; }

@@ -27,8 +27,8 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
     public const string ModelFile = "model.zip", IndexFile = "note-index.bin", IndexNotesFile = "indexed-notes.jsonl",
         ExamplesFile = "example-notes.jsonl", LossChartFile = "training-loss.png", RecallChartFile = "recall-at-k.png";
 
-    static readonly int[] RecallCutoffs = [1, 5, 10, 20, 50, 100];
-    static readonly int[] AveragedCutoffs = [10, 20, 50, 100];
+    private static readonly int[] RecallCutoffs = [1, 5, 10, 20, 50, 100];
+    private static readonly int[] AveragedCutoffs = [10, 20, 50, 100];
 
     public override int Execute(CommandContext context, QuickStartSettings settings, CancellationToken cancellationToken)
     {
@@ -46,7 +46,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         return 0;
     }
 
-    static void Run(QuickStartSettings settings)
+    private static void Run(QuickStartSettings settings)
     {
         var ml = new MLContext(seed: settings.Seed);
         if (settings.Cuda)
@@ -164,7 +164,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
     /// decoder over the GPT-2 vocabulary, batches of 8 pairs at learning rate 5e-4 and alpha 1, 2 epochs, note parts of
     /// 64 tokens, 64-dimensional embeddings. With --checkpoint: the paper's fine-tuning values and prompt limits.
     /// </summary>
-    static NoteLLMOptions Options(QuickStartSettings settings)
+    private static NoteLLMOptions Options(QuickStartSettings settings)
     {
         var backbone = settings.Checkpoint is not null ? NoteLLMBackbone.HuggingFaceCheckpoint
             : settings.Backbone == "scratch" ? NoteLLMBackbone.DecoderFromScratch : NoteLLMBackbone.PretrainedEncoder;
@@ -180,14 +180,22 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
             Encoder = settings.Backbone == "arctic" ? PretrainedEncoder.ArcticXs : PretrainedEncoder.MiniLM,
             EmbeddingReadout = settings.Readout switch
             {
-                "token-before-emb" => EmbeddingReadout.TokenBeforeEmb, "emb-token" => EmbeddingReadout.EmbToken,
-                "mean" => EmbeddingReadout.MeanPooling, "first" => EmbeddingReadout.FirstToken, _ => null,
+                "token-before-emb" => EmbeddingReadout.TokenBeforeEmb,
+                "emb-token" => EmbeddingReadout.EmbToken,
+                "mean" => EmbeddingReadout.MeanPooling,
+                "first" => EmbeddingReadout.FirstToken,
+                _ => null,
             },
             HuggingFaceCheckpoint = settings.Checkpoint,
             FromScratch = new DecoderConfig
             {
-                HiddenSize = 128, IntermediateSize = 344, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 4,
-                MaxPositionEmbeddings = 512, TieWordEmbeddings = true,
+                HiddenSize = 128,
+                IntermediateSize = 344,
+                NumHiddenLayers = 2,
+                NumAttentionHeads = 4,
+                NumKeyValueHeads = 4,
+                MaxPositionEmbeddings = 512,
+                TieWordEmbeddings = true,
             },
             PromptLimits = backbone switch
             {
@@ -197,23 +205,25 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
             },
             Training = training with
             {
-                BatchSize = settings.Batch ?? training.BatchSize, MaxSteps = settings.Steps ?? training.MaxSteps,
-                Epochs = settings.Epochs ?? training.Epochs, LearningRate = settings.LearningRate ?? training.LearningRate,
+                BatchSize = settings.Batch ?? training.BatchSize,
+                MaxSteps = settings.Steps ?? training.MaxSteps,
+                Epochs = settings.Epochs ?? training.Epochs,
+                LearningRate = settings.LearningRate ?? training.LearningRate,
                 LogEverySteps = 1,
             },
             MaxNewTokens = 16,
         };
     }
 
-    const int EncoderSteps = 100, EncoderBatch = 16, EncoderNoteTokens = 48;
+    private const int EncoderSteps = 100, EncoderBatch = 16, EncoderNoteTokens = 48;
 
-    static string Text(NoteRecord note) => note.Title + "\n" + note.Content;
+    private static string Text(NoteRecord note) => note.Title + "\n" + note.Content;
 
-    static ProgressColumn[] ProgressColumns() =>
+    private static ProgressColumn[] ProgressColumns() =>
         [new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn()];
 
     /// <summary>Reads one column of <paramref name="view"/> row by row, advancing a progress bar (the transformer computes lazily, in batches).</summary>
-    static List<TOut> ReadColumn<TValue, TOut>(IDataView view, string column, int rows, string what, Func<TValue, TOut> convert)
+    private static List<TOut> ReadColumn<TValue, TOut>(IDataView view, string column, int rows, string what, Func<TValue, TOut> convert)
     {
         var values = new List<TOut>(rows);
         AnsiConsole.Progress().Columns(ProgressColumns()).Start(progress =>
@@ -233,7 +243,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
     }
 
     /// <summary>Generated hashtags and category of each row.</summary>
-    static List<(string[] Hashtags, string Category)> ReadGenerated(IDataView view, NoteLLMOptions options, int rows)
+    private static List<(string[] Hashtags, string Category)> ReadGenerated(IDataView view, NoteLLMOptions options, int rows)
     {
         var result = new List<(string[], string)>(rows);
         AnsiConsole.Progress().Columns(ProgressColumns()).Start(progress =>
@@ -257,14 +267,14 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         return result;
     }
 
-    sealed class EmbeddedNote
+    private sealed class EmbeddedNote
     {
         public string Id { get; set; } = "";
         public float[] Embedding { get; set; } = [];
     }
 
     /// <summary>Id + fixed-size Embedding rows: what the evaluator ranks.</summary>
-    static IDataView EmbeddingView(MLContext ml, IReadOnlyList<string> ids, IReadOnlyList<float[]> embeddings)
+    private static IDataView EmbeddingView(MLContext ml, IReadOnlyList<string> ids, IReadOnlyList<float[]> embeddings)
     {
         var schema = SchemaDefinition.Create(typeof(EmbeddedNote));
         schema[nameof(EmbeddedNote.Embedding)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, embeddings[0].Length);
@@ -272,7 +282,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
     }
 
     /// <summary>Reports synchronously on the trainer's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
     }

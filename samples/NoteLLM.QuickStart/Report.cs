@@ -56,5 +56,5 @@ public static class Report
         AnsiConsole.Write(new Panel(new Rows(grid, table)).Header("Test note").Expand());
     }
 
-    static string Percent(double share) => (100 * share).ToString("F2", CultureInfo.InvariantCulture);
+    private static string Percent(double share) => (100 * share).ToString("F2", CultureInfo.InvariantCulture);
 }

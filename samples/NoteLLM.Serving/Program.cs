@@ -99,7 +99,10 @@ using (var cursor = output.GetRowCursor([embeddingColumn, hashtagsColumn, catego
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                id = note.Id, title = note.Title, category = category.ToString(), hashtags = generatedHashtags,
+                id = note.Id,
+                title = note.Title,
+                category = category.ToString(),
+                hashtags = generatedHashtags,
                 related = related.Select(r => new { id = r.Id, title = titles.GetValueOrDefault(r.Id, ""), score = r.Score }),
             }));
             continue;

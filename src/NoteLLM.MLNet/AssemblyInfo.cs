@@ -7,18 +7,17 @@ using System.Runtime.CompilerServices;
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Core")]
 [assembly: IgnoresAccessChecksTo("Microsoft.ML.Data")]
 
-namespace System.Runtime.CompilerServices
-{
-    /// <summary>
-    /// Read by the .NET runtime (by name): the assembly carrying it may access non-public members of the
-    /// named assembly. Not part of the public BCL surface, so each assembly that needs it declares it.
-    /// </summary>
-    [AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
-    internal sealed class IgnoresAccessChecksToAttribute : Attribute
-    {
-        public IgnoresAccessChecksToAttribute(string assemblyName) => AssemblyName = assemblyName;
+namespace System.Runtime.CompilerServices;
 
-        /// <summary>The simple name of the assembly whose non-public members may be accessed.</summary>
-        public string AssemblyName { get; }
-    }
+/// <summary>
+/// Read by the .NET runtime (by name): the assembly carrying it may access non-public members of the
+/// named assembly. Not part of the public BCL surface, so each assembly that needs it declares it.
+/// </summary>
+[AttributeUsage(AttributeTargets.Assembly, AllowMultiple = true)]
+internal sealed class IgnoresAccessChecksToAttribute : Attribute
+{
+    public IgnoresAccessChecksToAttribute(string assemblyName) => AssemblyName = assemblyName;
+
+    /// <summary>The simple name of the assembly whose non-public members may be accessed.</summary>
+    public string AssemblyName { get; }
 }

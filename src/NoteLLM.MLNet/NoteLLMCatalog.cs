@@ -26,8 +26,12 @@ public static class NoteLLMCatalog
         var training = Training.NoteLLMTrainerOptions.For(huggingFaceCheckpoint is null ? NoteLLMBackbone.PretrainedEncoder : NoteLLMBackbone.HuggingFaceCheckpoint);
         return NoteLLM(catalog, new NoteLLMOptions
         {
-            TitleColumnName = titleColumnName, ContentColumnName = contentColumnName, HashtagsColumnName = hashtagsColumnName,
-            CategoryColumnName = categoryColumnName, HuggingFaceCheckpoint = huggingFaceCheckpoint, Outputs = outputs,
+            TitleColumnName = titleColumnName,
+            ContentColumnName = contentColumnName,
+            HashtagsColumnName = hashtagsColumnName,
+            CategoryColumnName = categoryColumnName,
+            HuggingFaceCheckpoint = huggingFaceCheckpoint,
+            Outputs = outputs,
             Training = training with { EmbeddingDimension = embeddingDimension },
         });
     }

@@ -52,8 +52,13 @@ public sealed class NoteLLMOptions
     /// <summary>The decoder of the <see cref="NoteLLMBackbone.DecoderFromScratch"/> backbone (default: d=256, 4 layers, 8 heads, ffn 688, tied embeddings).</summary>
     public DecoderConfig FromScratch { get; set; } = new()
     {
-        HiddenSize = 256, IntermediateSize = 688, NumHiddenLayers = 4, NumAttentionHeads = 8, NumKeyValueHeads = 8,
-        MaxPositionEmbeddings = 1024, TieWordEmbeddings = true,
+        HiddenSize = 256,
+        IntermediateSize = 688,
+        NumHiddenLayers = 4,
+        NumAttentionHeads = 8,
+        NumKeyValueHeads = 8,
+        MaxPositionEmbeddings = 1024,
+        TieWordEmbeddings = true,
     };
     /// <summary>Weight precision: "float32" (default on CPU) or "bfloat16".</summary>
     public string Precision { get; set; } = "float32";

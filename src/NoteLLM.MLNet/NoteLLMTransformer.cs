@@ -1,9 +1,9 @@
 using Microsoft.ML;
 using Microsoft.ML.Runtime;
-using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet;
-using NoteLLM.MLNet.Generation;
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.DataViews;
+using NoteLLM.MLNet.Generation;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Runtime;
 using TorchSharp;

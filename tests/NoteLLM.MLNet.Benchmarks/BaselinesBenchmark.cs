@@ -15,7 +15,7 @@ public sealed class BaselinesBenchmark : IBenchmark
     public string Description => "TF-IDF and zero-shot MiniLM baseline embedders: nearest-neighbour sanity check and notes/s";
 
     // Pairs of related notes (a package description and one of a related package); every pair is about another topic.
-    static readonly (string Id, string Text)[] Notes =
+    private static readonly (string Id, string Text)[] Notes =
     {
         ("python3-lxml", "pythonic binding for the libxml2 and libxslt libraries: parse XML and HTML documents"),
         ("python3-bs4", "error-tolerant HTML parser for Python: parse and scrape HTML documents"),
@@ -48,7 +48,7 @@ public sealed class BaselinesBenchmark : IBenchmark
         return allMet ? 0 : 1;
     }
 
-    static bool Check(string name, Func<IReadOnlyList<(string Id, float[] Embedding)>> embed)
+    private static bool Check(string name, Func<IReadOnlyList<(string Id, float[] Embedding)>> embed)
     {
         var embedded = embed();
         int correct = 0;

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace NoteLLM.MLNet.Benchmarks;
 
 /// <summary>Helpers shared by the benchmarks: integer options and running this app again as a child process.</summary>
-static class BenchmarkArgs
+internal static class BenchmarkArgs
 {
     /// <summary>The value after <paramref name="name"/> in <paramref name="args"/> (e.g. <c>--steps 200</c>), or <paramref name="fallback"/>.</summary>
     public static int Option(string[] args, string name, int fallback)

@@ -19,7 +19,7 @@ namespace NoteLLM.MLNet.Benchmarks;
 /// </summary>
 public sealed class IndexBenchmark : IBenchmark
 {
-    const int Dimensions = 128;
+    private const int Dimensions = 128;
 
     public string Name => "index";
     public string Description => "NoteIndex: exact top-100 1,000x100k; exact vs HNSW on 1M x 128 random unit vectors";
@@ -112,7 +112,7 @@ public sealed class IndexBenchmark : IBenchmark
     }
 
     // Resident memory after a full compacting collection, so freed temporary arrays do not count.
-    static long SettledRss()
+    private static long SettledRss()
     {
         System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
@@ -121,7 +121,7 @@ public sealed class IndexBenchmark : IBenchmark
     }
 
     // Fastest wall time of the runs, with the process CPU time of that run.
-    static (double Seconds, double CpuSeconds) BestOf(int runs, Action action)
+    private static (double Seconds, double CpuSeconds) BestOf(int runs, Action action)
     {
         var best = (Seconds: double.MaxValue, CpuSeconds: 0.0);
         var process = Process.GetCurrentProcess();
@@ -141,7 +141,7 @@ public sealed class IndexBenchmark : IBenchmark
     // latent = 0: isotropic Gaussian directions, i.e. uniform on the sphere. latent > 0: a fixed random
     // 128 x latent Gaussian basis (same for corpus and queries) times a Gaussian latent vector, plus isotropic
     // noise of 0.05 per coordinate (the subspace part has about sqrt(latent) per coordinate).
-    static float[][] RandomUnitVectors(int count, int seed, int latent)
+    private static float[][] RandomUnitVectors(int count, int seed, int latent)
     {
         var basisRandom = new Random(12345);
         var basis = Enumerable.Range(0, latent).Select(_ =>
@@ -159,10 +159,10 @@ public sealed class IndexBenchmark : IBenchmark
         return result;
     }
 
-    static double NormalSample(Random random) =>
+    private static double NormalSample(Random random) =>
         Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    static string[] Ids(int count) => Enumerable.Range(0, count).Select(i => $"note{i}").ToArray();
+    private static string[] Ids(int count) => Enumerable.Range(0, count).Select(i => $"note{i}").ToArray();
 
 
 }

@@ -102,20 +102,20 @@ public sealed class MLNetPlumbingBenchmark : IBenchmark
     /// <summary>Token embedding + 4 residual MLP blocks, mean-pooled: a stand-in for an LLM's embedding pass.</summary>
     private sealed class StandInModel : nn.Module<Tensor, Tensor>
     {
-        private readonly TorchSharp.Modules.Embedding _embedding = nn.Embedding(Vocabulary, Dimension);
-        private readonly TorchSharp.Modules.ModuleList<nn.Module<Tensor, Tensor>> _blocks = new();
+        private readonly TorchSharp.Modules.Embedding embedding = nn.Embedding(Vocabulary, Dimension);
+        private readonly TorchSharp.Modules.ModuleList<nn.Module<Tensor, Tensor>> blocks = new();
 
         public StandInModel() : base(nameof(StandInModel))
         {
             for (int i = 0; i < 4; i++)
-                _blocks.Add(nn.Sequential(nn.Linear(Dimension, 2 * Dimension), nn.GELU(), nn.Linear(2 * Dimension, Dimension)));
+                blocks.Add(nn.Sequential(nn.Linear(Dimension, 2 * Dimension), nn.GELU(), nn.Linear(2 * Dimension, Dimension)));
             RegisterComponents();
         }
 
         public override Tensor forward(Tensor tokens)
         {
-            var x = _embedding.forward(tokens);
-            foreach (var block in _blocks)
+            var x = embedding.forward(tokens);
+            foreach (var block in blocks)
                 x = x + block.forward(x);
             return x.mean(new long[] { 1 });
         }
@@ -138,11 +138,11 @@ public sealed class MLNetPlumbingBenchmark : IBenchmark
     private sealed class StandInTransformer : BatchedTransformerBase
     {
         private static readonly ModelFormat StandInFormat = new("BENCHSTD", 1, 1, "BenchStandIn", typeof(StandInTransformer));
-        private readonly StandInModel? _model;
+        private readonly StandInModel? model;
 
         public StandInTransformer(MLContext env, StandInModel? model, int batchSize) : base(env, "StandIn")
         {
-            _model = model;
+            this.model = model;
             BatchSize = batchSize;
         }
 
@@ -160,7 +160,7 @@ public sealed class MLNetPlumbingBenchmark : IBenchmark
         protected override void ComputeBatch(BatchInput input, BatchOutput output)
         {
             ComputeTime.Start();
-            _model?.Embed(input.GetTexts(0), output.GetFloatVectors(0));
+            model?.Embed(input.GetTexts(0), output.GetFloatVectors(0));
             ComputeTime.Stop();
         }
 

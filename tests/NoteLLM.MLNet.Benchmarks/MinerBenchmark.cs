@@ -15,7 +15,7 @@ public sealed class MinerBenchmark : IBenchmark
     public string Description => "co-occurrence pair miner on synthetic logs (power-law users and notes, one 100k-event user): events/s and peak RSS vs distinct transitions (args: [events=10000000])";
 
     /// <summary>An event row streamed from the generator: never materialised as a list.</summary>
-    sealed class EventRow
+    private sealed class EventRow
     {
         public string UserId { get; set; } = "";
         public string NoteId { get; set; } = "";
@@ -55,7 +55,7 @@ public sealed class MinerBenchmark : IBenchmark
     }
 
     /// <summary>CPU time of generating and reading the events without mining them.</summary>
-    static TimeSpan ReadOnly(Microsoft.ML.IDataView view)
+    private static TimeSpan ReadOnly(Microsoft.ML.IDataView view)
     {
         var before = Process.GetCurrentProcess().TotalProcessorTime;
         using var cursor = view.GetRowCursor(view.Schema);
@@ -72,7 +72,7 @@ public sealed class MinerBenchmark : IBenchmark
     /// Synthetic logs grouped by user and time-ordered: Pareto-distributed events per user (one user has 100k),
     /// power-law note popularity, and half of the clicks going to a "neighbour" of the previous note so transitions repeat.
     /// </summary>
-    static IEnumerable<EventRow> Generate(long count, int notes, int seed)
+    private static IEnumerable<EventRow> Generate(long count, int notes, int seed)
     {
         var random = new Random(seed);
         var start = new DateTime(2024, 1, 1);
@@ -94,5 +94,5 @@ public sealed class MinerBenchmark : IBenchmark
         }
     }
 
-    static int PowerLaw(Random random, int n) => (int)(n * Math.Pow(random.NextDouble(), 3));
+    private static int PowerLaw(Random random, int n) => (int)(n * Math.Pow(random.NextDouble(), 3));
 }

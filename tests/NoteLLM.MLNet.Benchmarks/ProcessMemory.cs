@@ -11,7 +11,7 @@ public static class ProcessMemory
 
     public static string Mib(long bytes) => $"{bytes / (1024.0 * 1024.0):F0} MiB";
 
-    static long Read(string key)
+    private static long Read(string key)
     {
         const string path = "/proc/self/status";
         if (!File.Exists(path)) return 0;
@@ -22,7 +22,7 @@ public static class ProcessMemory
     }
 }
 
-static class RuntimeInformationText
+internal static class RuntimeInformationText
 {
     public static string Describe() =>
         $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";

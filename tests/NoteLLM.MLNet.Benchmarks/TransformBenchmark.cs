@@ -18,12 +18,12 @@ namespace NoteLLM.MLNet.Benchmarks;
 /// read from the category prompt's forward pass, next to the two outputs requested one after the other (a pass each).
 /// Options: --notes N (default 2000), --rounds N (default 3), --generate N.
 /// </summary>
-sealed class TransformBenchmark : IBenchmark
+internal sealed class TransformBenchmark : IBenchmark
 {
     public string Name => "transform";
     public string Description => "embedding-only NoteLLM Transform over 2,000 notes vs the raw batched forward of the same model";
 
-    sealed class NoteRow { public string Id { get; set; } = ""; public string Title { get; set; } = ""; public string Content { get; set; } = ""; public string[] Hashtags { get; set; } = []; }
+    private sealed class NoteRow { public string Id { get; set; } = ""; public string Title { get; set; } = ""; public string Content { get; set; } = ""; public string[] Hashtags { get; set; } = []; }
 
     public int Run(string[] args)
     {

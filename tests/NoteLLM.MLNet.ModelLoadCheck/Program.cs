@@ -46,7 +46,7 @@ catch (Exception ex)
 }
 
 /// <summary>A note as the model's input columns (conventions: Hashtags is a text vector).</summary>
-sealed class Note
+internal sealed class Note
 {
     public string Id { get; set; } = "";
     public string Title { get; set; } = "";
@@ -55,7 +55,7 @@ sealed class Note
     public string Category { get; set; } = "";
 }
 
-static class NoteFile
+internal static class NoteFile
 {
     /// <summary>Reads a JSON array of notes or one note per line.</summary>
     public static List<Note> Read(string path)
@@ -82,7 +82,7 @@ static class NoteFile
 }
 
 /// <summary>What a PredictionEngine returns for a note.</summary>
-sealed class Prediction
+internal sealed class Prediction
 {
     public string Id { get; set; } = "";
     public float[] Embedding { get; set; } = Array.Empty<float>();
@@ -99,7 +99,7 @@ sealed class Prediction
     };
 }
 
-static class Engines
+internal static class Engines
 {
     /// <summary>Every note's prediction by one PredictionEngine on this thread (thread 0), then by <paramref name="threads"/>
     /// threads at once, each with its own PredictionEngine and starting at another note (threads 1..N), in note order.</summary>
@@ -137,7 +137,7 @@ static class Engines
     }
 }
 
-static class OutputRows
+internal static class OutputRows
 {
     /// <summary>Every visible column of every row, as JSON (vectors as arrays, text as strings, numbers as numbers).</summary>
     public static IEnumerable<JsonObject> ToJson(IDataView data)

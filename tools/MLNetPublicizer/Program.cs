@@ -22,7 +22,7 @@ foreach (string inputPath in args.Skip(1))
 }
 return 0;
 
-static class Publicizer
+internal static class Publicizer
 {
     /// <summary>Writes a publicized copy of <paramref name="inputPath"/> to <paramref name="outputPath"/>
     /// (through a temporary file, so an interrupted run leaves no half-written output).</summary>
@@ -44,7 +44,7 @@ static class Publicizer
         return changed;
     }
 
-    static int PublicizeType(TypeDefinition type)
+    private static int PublicizeType(TypeDefinition type)
     {
         // Compiler-generated types and members (closures, backing fields, state machines) have
         // unspeakable names; leaving them alone avoids clashes such as an event and its backing field.
@@ -82,5 +82,5 @@ static class Publicizer
         return changed;
     }
 
-    static bool IsCompilerGenerated(string name) => name.Contains('<');
+    private static bool IsCompilerGenerated(string name) => name.Contains('<');
 }

@@ -28,7 +28,9 @@ public static class NoteLLMModelFiles
 
     private static readonly JsonSerializerOptions Json = new()
     {
-        WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.Never, Converters = { new JsonStringEnumConverter() },
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        Converters = { new JsonStringEnumConverter() },
     };
 
     public static void Save(NoteLLMModel model, IModelFileSink storage)

@@ -56,7 +56,7 @@ internal static class AtomicFile
     }
 
     // fsync through a handle of our own: it flushes the file's data whichever handle wrote it, even one already closed.
-    static void FlushToDisk(string path)
+    private static void FlushToDisk(string path)
     {
         using var file = new FileStream(path, FileMode.Open, FileAccess.Write);
         file.Flush(flushToDisk: true);

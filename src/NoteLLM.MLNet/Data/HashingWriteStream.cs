@@ -9,16 +9,16 @@ internal sealed class HashingWriteStream(Stream inner, HashingWriteStream.Append
     /// <summary>Feeds bytes into a hash: <c>IncrementalHash.AppendData</c> or <c>NonCryptographicHashAlgorithm.Append</c>.</summary>
     public delegate void AppendBytes(ReadOnlySpan<byte> bytes);
 
-    private long _length;
+    private long length;
 
     public override bool CanRead => false;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
 
     /// <summary>The number of bytes written so far.</summary>
-    public override long Length => _length;
+    public override long Length => length;
 
-    public override long Position { get => _length; set => throw new NotSupportedException(); }
+    public override long Position { get => length; set => throw new NotSupportedException(); }
 
     public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
@@ -26,7 +26,7 @@ internal sealed class HashingWriteStream(Stream inner, HashingWriteStream.Append
     {
         inner.Write(buffer);
         hash(buffer);
-        _length += buffer.Length;
+        length += buffer.Length;
     }
 
     public override void Flush() => inner.Flush();

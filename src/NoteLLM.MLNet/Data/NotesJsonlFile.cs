@@ -11,7 +11,7 @@ namespace NoteLLM.MLNet.Data;
 /// </summary>
 public static class NotesJsonlFile
 {
-    sealed class Line
+    private sealed class Line
     {
         [JsonPropertyName("id")] public string? Id { get; set; }
         [JsonPropertyName("title")] public string? Title { get; set; }
@@ -22,7 +22,7 @@ public static class NotesJsonlFile
         [JsonPropertyName("split")] public string? Split { get; set; }
     }
 
-    static readonly JsonSerializerOptions WriteOptions = new()
+    private static readonly JsonSerializerOptions WriteOptions = new()
     {
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
@@ -74,12 +74,17 @@ public static class NotesJsonlFile
             foreach (var note in notes)
                 writer.WriteLine(JsonSerializer.Serialize(new Line
                 {
-                    Id = note.Id, Title = note.Title, Content = note.Content, Hashtags = note.Hashtags,
-                    Category = note.Category, Exposure = note.Exposure, Split = note.Split,
+                    Id = note.Id,
+                    Title = note.Title,
+                    Content = note.Content,
+                    Hashtags = note.Hashtags,
+                    Category = note.Category,
+                    Exposure = note.Exposure,
+                    Split = note.Split,
                 }, WriteOptions));
         });
 
-    static InvalidDataException Bad(string path, int line, string detail) =>
+    private static InvalidDataException Bad(string path, int line, string detail) =>
         new($"{path} line {line}: expected a JSON object with a non-empty string \"id\" and optional string "
             + $"\"title\", \"content\", \"category\", \"split\", string array \"hashtags\" and integer \"exposure\" ({detail}).");
 }

@@ -48,7 +48,7 @@ public static class RelatedPairJoin
             unknownNotes);
     }
 
-    static void RequireColumns(IDataView view, string name, params string[] columns)
+    private static void RequireColumns(IDataView view, string name, params string[] columns)
     {
         var missing = columns.Where(c => view.Schema.GetColumnOrNull(c) is null).ToList();
         if (missing.Count > 0)
@@ -85,9 +85,16 @@ public static class RelatedPairJoin
             }
             rows.Add(new RelatedPairRow
             {
-                Id = note!.Id, Title = note.Title, Content = note.Content, Hashtags = note.Hashtags, Category = note.Category,
-                RelatedId = related!.Id, RelatedTitle = related.Title, RelatedContent = related.Content,
-                RelatedHashtags = related.Hashtags, RelatedCategory = related.Category,
+                Id = note!.Id,
+                Title = note.Title,
+                Content = note.Content,
+                Hashtags = note.Hashtags,
+                Category = note.Category,
+                RelatedId = related!.Id,
+                RelatedTitle = related.Title,
+                RelatedContent = related.Content,
+                RelatedHashtags = related.Hashtags,
+                RelatedCategory = related.Category,
             });
         }
         return new RelatedPairJoinResult

@@ -9,22 +9,22 @@ namespace NoteLLM.MLNet.DataViews;
 /// </summary>
 public sealed class BatchInput
 {
-    private readonly IReadOnlyList<InputColumn> _columns;
-    private readonly string[]?[] _texts;
-    private readonly string[][]?[] _textLists;
+    private readonly IReadOnlyList<InputColumn> columns;
+    private readonly string[]?[] texts;
+    private readonly string[][]?[] textLists;
 
     internal BatchInput(IReadOnlyList<InputColumn> columns, int capacity)
     {
-        _columns = columns;
+        this.columns = columns;
         Capacity = capacity;
-        _texts = new string[]?[columns.Count];
-        _textLists = new string[][]?[columns.Count];
+        texts = new string[]?[columns.Count];
+        textLists = new string[][]?[columns.Count];
         for (int i = 0; i < columns.Count; i++)
         {
             if (columns[i].Kind == InputColumnKind.Text)
-                _texts[i] = new string[capacity];
+                texts[i] = new string[capacity];
             else
-                _textLists[i] = new string[capacity][];
+                textLists[i] = new string[capacity][];
         }
     }
 
@@ -36,29 +36,29 @@ public sealed class BatchInput
 
     /// <summary>The batch's values of the <see cref="InputColumnKind.Text"/> input column <paramref name="column"/>.</summary>
     public ReadOnlySpan<string> GetTexts(int column) =>
-        (_texts[CheckColumn(column, InputColumnKind.Text)] ?? throw new InvalidOperationException()).AsSpan(0, Count);
+        (texts[CheckColumn(column, InputColumnKind.Text)] ?? throw new InvalidOperationException()).AsSpan(0, Count);
 
     /// <summary>The batch's item lists of the <see cref="InputColumnKind.TextList"/> input column <paramref name="column"/>.</summary>
     public ReadOnlySpan<string[]> GetTextLists(int column) =>
-        (_textLists[CheckColumn(column, InputColumnKind.TextList)] ?? throw new InvalidOperationException()).AsSpan(0, Count);
+        (textLists[CheckColumn(column, InputColumnKind.TextList)] ?? throw new InvalidOperationException()).AsSpan(0, Count);
 
     /// <summary>Creates an action that copies <paramref name="row"/>'s current input values into batch row
     /// <c>i</c>. <paramref name="row"/> must have every input column active.</summary>
     internal Action<int> CreateRowReader(DataViewRow row)
     {
-        var readers = new Action<int>[_columns.Count];
-        for (int c = 0; c < _columns.Count; c++)
+        var readers = new Action<int>[columns.Count];
+        for (int c = 0; c < columns.Count; c++)
         {
-            if (_columns[c].Kind == InputColumnKind.Text)
+            if (columns[c].Kind == InputColumnKind.Text)
             {
-                var getter = _columns[c].CreateTextGetter(row);
-                var target = _texts[c]!;
+                var getter = columns[c].CreateTextGetter(row);
+                var target = texts[c]!;
                 readers[c] = i => target[i] = getter();
             }
             else
             {
-                var getter = _columns[c].CreateTextListGetter(row);
-                var target = _textLists[c]!;
+                var getter = columns[c].CreateTextListGetter(row);
+                var target = textLists[c]!;
                 readers[c] = i => target[i] = getter();
             }
         }
@@ -71,10 +71,10 @@ public sealed class BatchInput
 
     private int CheckColumn(int column, InputColumnKind kind)
     {
-        if ((uint)column >= (uint)_columns.Count)
-            throw new ArgumentOutOfRangeException(nameof(column), column, $"The transformer has {_columns.Count} input columns.");
-        if (_columns[column].Kind != kind)
-            throw new InvalidOperationException($"Input column '{_columns[column].Name}' is a {_columns[column].Kind} column, not {kind}.");
+        if ((uint)column >= (uint)columns.Count)
+            throw new ArgumentOutOfRangeException(nameof(column), column, $"The transformer has {columns.Count} input columns.");
+        if (columns[column].Kind != kind)
+            throw new InvalidOperationException($"Input column '{columns[column].Name}' is a {columns[column].Kind} column, not {kind}.");
         return column;
     }
 }

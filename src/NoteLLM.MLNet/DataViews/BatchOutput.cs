@@ -10,64 +10,64 @@ namespace NoteLLM.MLNet.DataViews;
 /// </summary>
 public sealed class BatchOutput
 {
-    private readonly IReadOnlyList<OutputColumn> _columns;
-    private readonly int _capacity;
-    private readonly bool[] _requested;
-    private readonly float[]?[] _floats;
-    private readonly string?[]?[] _texts;
-    private readonly string[]?[]?[] _textVectors;
+    private readonly IReadOnlyList<OutputColumn> columns;
+    private readonly int capacity;
+    private readonly bool[] requested;
+    private readonly float[]?[] floats;
+    private readonly string?[]?[] texts;
+    private readonly string[]?[]?[] textVectors;
 
     internal BatchOutput(IReadOnlyList<OutputColumn> columns, int capacity)
     {
-        _columns = columns;
-        _capacity = capacity;
-        _requested = new bool[columns.Count];
-        _floats = new float[]?[columns.Count];
-        _texts = new string?[]?[columns.Count];
-        _textVectors = new string[]?[]?[columns.Count];
+        this.columns = columns;
+        this.capacity = capacity;
+        requested = new bool[columns.Count];
+        floats = new float[]?[columns.Count];
+        texts = new string?[]?[columns.Count];
+        textVectors = new string[]?[]?[columns.Count];
     }
 
     /// <summary>The number of rows in the batch.</summary>
     public int Count { get; private set; }
 
     /// <summary>Whether the consumer reads output column <paramref name="column"/>; others may be skipped.</summary>
-    public bool IsRequested(int column) => _requested[CheckIndex(column)];
+    public bool IsRequested(int column) => requested[CheckIndex(column)];
 
     /// <summary>The float vectors of output column <paramref name="column"/>, row after row
     /// (<see cref="Count"/> x <see cref="OutputColumn.VectorSize"/> values).</summary>
     public Span<float> GetFloatVectors(int column) =>
-        _floats[CheckColumn(column, OutputColumnKind.FloatVector)].AsSpan(0, Count * _columns[column].VectorSize);
+        floats[CheckColumn(column, OutputColumnKind.FloatVector)].AsSpan(0, Count * columns[column].VectorSize);
 
     /// <summary>The float vector of output column <paramref name="column"/> for batch row <paramref name="row"/>.</summary>
     public Span<float> GetFloatVector(int column, int row) =>
-        GetFloatVectors(column).Slice(CheckRow(row) * _columns[column].VectorSize, _columns[column].VectorSize);
+        GetFloatVectors(column).Slice(CheckRow(row) * columns[column].VectorSize, columns[column].VectorSize);
 
     /// <summary>The text values of output column <paramref name="column"/>, one per row.</summary>
-    public Span<string?> GetTexts(int column) => _texts[CheckColumn(column, OutputColumnKind.Text)].AsSpan(0, Count);
+    public Span<string?> GetTexts(int column) => texts[CheckColumn(column, OutputColumnKind.Text)].AsSpan(0, Count);
 
     /// <summary>The text vectors of output column <paramref name="column"/>, one per row.</summary>
     public Span<string[]?> GetTextVectors(int column) =>
-        _textVectors[CheckColumn(column, OutputColumnKind.TextVector)].AsSpan(0, Count);
+        textVectors[CheckColumn(column, OutputColumnKind.TextVector)].AsSpan(0, Count);
 
     /// <summary>Starts a batch of <paramref name="count"/> rows computing the <paramref name="requested"/> columns.</summary>
     internal void Reset(int count, bool[] requested)
     {
         Count = count;
-        for (int c = 0; c < _columns.Count; c++)
+        for (int c = 0; c < columns.Count; c++)
         {
-            _requested[c] = requested[c];
+            this.requested[c] = requested[c];
             if (!requested[c])
                 continue;
-            switch (_columns[c].Kind)
+            switch (columns[c].Kind)
             {
                 case OutputColumnKind.FloatVector:
-                    (_floats[c] ??= new float[_capacity * _columns[c].VectorSize]).AsSpan().Clear();
+                    (floats[c] ??= new float[capacity * columns[c].VectorSize]).AsSpan().Clear();
                     break;
                 case OutputColumnKind.Text:
-                    Array.Clear(_texts[c] ??= new string?[_capacity]);
+                    Array.Clear(texts[c] ??= new string?[capacity]);
                     break;
                 default:
-                    Array.Clear(_textVectors[c] ??= new string[]?[_capacity]);
+                    Array.Clear(textVectors[c] ??= new string[]?[capacity]);
                     break;
             }
         }
@@ -77,7 +77,7 @@ public sealed class BatchOutput
     /// the current row's batch is computed and returns the row's index in it.</summary>
     internal ValueGetter<TValue> CreateGetter<TValue>(int column, Func<int> currentRow)
     {
-        var definition = _columns[CheckIndex(column)];
+        var definition = columns[CheckIndex(column)];
         Delegate getter = definition.Kind switch
         {
             OutputColumnKind.FloatVector => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
@@ -85,18 +85,18 @@ public sealed class BatchOutput
                 int row = currentRow();
                 int size = definition.VectorSize;
                 var editor = VBufferEditor.Create(ref value, size);
-                _floats[column].AsSpan(row * size, size).CopyTo(editor.Values);
+                floats[column].AsSpan(row * size, size).CopyTo(editor.Values);
                 value = editor.Commit();
             }),
             OutputColumnKind.Text => (ValueGetter<ReadOnlyMemory<char>>)((ref ReadOnlyMemory<char> value) =>
             {
                 int row = currentRow();
-                value = (_texts[column]![row] ?? "").AsMemory();
+                value = (texts[column]![row] ?? "").AsMemory();
             }),
             _ => (ValueGetter<VBuffer<ReadOnlyMemory<char>>>)((ref VBuffer<ReadOnlyMemory<char>> value) =>
             {
                 int row = currentRow();
-                var items = _textVectors[column]![row] ?? Array.Empty<string>();
+                var items = textVectors[column]![row] ?? Array.Empty<string>();
                 var editor = VBufferEditor.Create(ref value, items.Length);
                 for (int i = 0; i < items.Length; i++)
                     editor.Values[i] = (items[i] ?? "").AsMemory();
@@ -109,8 +109,8 @@ public sealed class BatchOutput
 
     private int CheckIndex(int column)
     {
-        if ((uint)column >= (uint)_columns.Count)
-            throw new ArgumentOutOfRangeException(nameof(column), column, $"The transformer has {_columns.Count} output columns.");
+        if ((uint)column >= (uint)columns.Count)
+            throw new ArgumentOutOfRangeException(nameof(column), column, $"The transformer has {columns.Count} output columns.");
         return column;
     }
 
@@ -123,10 +123,10 @@ public sealed class BatchOutput
 
     private int CheckColumn(int column, OutputColumnKind kind)
     {
-        var definition = _columns[CheckIndex(column)];
+        var definition = columns[CheckIndex(column)];
         if (definition.Kind != kind)
             throw new InvalidOperationException($"Output column '{definition.Name}' is a {definition.Kind} column, not {kind}.");
-        if (!_requested[column])
+        if (!requested[column])
             throw new InvalidOperationException($"Output column '{definition.Name}' is not requested in this batch (check {nameof(IsRequested)}).");
         return column;
     }

@@ -11,9 +11,9 @@ namespace NoteLLM.MLNet.DataViews;
 /// </summary>
 internal sealed class BatchedColumns
 {
-    private readonly DataViewRow _input;
-    private readonly bool[] _activeOutputs;
-    private readonly string _owner;
+    private readonly DataViewRow input;
+    private readonly bool[] activeOutputs;
+    private readonly string owner;
 
     /// <param name="transformer">the transformer whose outputs are served</param>
     /// <param name="input">the row or cursor that serves the input's columns</param>
@@ -22,9 +22,9 @@ internal sealed class BatchedColumns
     /// <param name="owner">"cursor" or "row": how errors name the owner</param>
     public BatchedColumns(BatchedTransformerBase transformer, DataViewRow input, bool[] activeOutputs, int capacity, string owner)
     {
-        _input = input;
-        _activeOutputs = activeOutputs;
-        _owner = owner;
+        this.input = input;
+        this.activeOutputs = activeOutputs;
+        this.owner = owner;
         if (activeOutputs.Contains(true))
             Batch = new RowBatch(transformer, capacity);
     }
@@ -44,22 +44,22 @@ internal sealed class BatchedColumns
 
     public bool IsColumnActive(DataViewSchema.Column column)
     {
-        int inputCount = _input.Schema.Count;
+        int inputCount = input.Schema.Count;
         return column.Index < inputCount
-            ? _input.IsColumnActive(_input.Schema[column.Index])
-            : _activeOutputs[column.Index - inputCount];
+            ? input.IsColumnActive(input.Schema[column.Index])
+            : activeOutputs[column.Index - inputCount];
     }
 
     /// <summary>A getter of <paramref name="column"/>; an output column's reads the row of the batch that
     /// <paramref name="currentBatchRow"/> returns after making sure the batch holds the owner's current row.</summary>
     public ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column, Func<int> currentBatchRow)
     {
-        int inputCount = _input.Schema.Count;
+        int inputCount = input.Schema.Count;
         if (column.Index < inputCount)
-            return _input.GetGetter<TValue>(_input.Schema[column.Index]);
+            return input.GetGetter<TValue>(input.Schema[column.Index]);
         int output = column.Index - inputCount;
-        if (!_activeOutputs[output] || Batch == null)
-            throw new InvalidOperationException($"Column '{column.Name}' is not active in this {_owner}.");
+        if (!activeOutputs[output] || Batch == null)
+            throw new InvalidOperationException($"Column '{column.Name}' is not active in this {owner}.");
         Batch.Request(output);
         return Batch.Output.CreateGetter<TValue>(output, currentBatchRow);
     }

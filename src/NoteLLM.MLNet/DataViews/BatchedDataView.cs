@@ -17,38 +17,38 @@ namespace NoteLLM.MLNet.DataViews;
 /// </remarks>
 internal sealed class BatchedDataView : IDataView
 {
-    private readonly BatchedTransformerBase _transformer;
-    private readonly IDataView _source;
+    private readonly BatchedTransformerBase transformer;
+    private readonly IDataView source;
 
     public BatchedDataView(BatchedTransformerBase transformer, IDataView source)
     {
-        _transformer = transformer;
-        _source = source;
+        this.transformer = transformer;
+        this.source = source;
         Schema = transformer.GetOutputSchema(source.Schema);
     }
 
-    public bool CanShuffle => _source.CanShuffle;
+    public bool CanShuffle => source.CanShuffle;
 
     public DataViewSchema Schema { get; }
 
-    public long? GetRowCount() => _source.GetRowCount();
+    public long? GetRowCount() => source.GetRowCount();
 
     public DataViewRowCursor GetRowCursor(IEnumerable<DataViewSchema.Column> columnsNeeded, Random? rand = null)
     {
-        int inputCount = _source.Schema.Count;
+        int inputCount = source.Schema.Count;
         var needed = columnsNeeded.ToList();
-        var passThrough = needed.Where(c => c.Index < inputCount).Select(c => _source.Schema[c.Index]).ToList();
-        var activeOutputs = BatchedColumns.ActiveOutputs(_transformer, inputCount, needed);
+        var passThrough = needed.Where(c => c.Index < inputCount).Select(c => source.Schema[c.Index]).ToList();
+        var activeOutputs = BatchedColumns.ActiveOutputs(transformer, inputCount, needed);
 
         // Both cursors must see the rows in the same order: give them equal random sources.
         int? seed = rand?.Next();
-        var main = _source.GetRowCursor(passThrough, seed is int s1 ? new Random(s1) : null);
+        var main = source.GetRowCursor(passThrough, seed is int s1 ? new Random(s1) : null);
         if (!activeOutputs.Contains(true))
-            return new BatchedCursor(this, main, null, activeOutputs, _transformer);
+            return new BatchedCursor(this, main, null, activeOutputs, transformer);
 
-        var inputColumns = _transformer.InputColumns.Select(c => c.Check(_source.Schema));
-        var lookAhead = _source.GetRowCursor(inputColumns, seed is int s2 ? new Random(s2) : null);
-        return new BatchedCursor(this, main, lookAhead, activeOutputs, _transformer);
+        var inputColumns = transformer.InputColumns.Select(c => c.Check(source.Schema));
+        var lookAhead = source.GetRowCursor(inputColumns, seed is int s2 ? new Random(s2) : null);
+        return new BatchedCursor(this, main, lookAhead, activeOutputs, transformer);
     }
 
     /// <summary>Returns a single cursor: the batched computation already uses every core, and batching needs
@@ -58,57 +58,57 @@ internal sealed class BatchedDataView : IDataView
 
     private sealed class BatchedCursor : DataViewRowCursor
     {
-        private readonly BatchedDataView _view;
-        private readonly DataViewRowCursor _main;
-        private readonly DataViewRowCursor? _lookAhead;
-        private readonly BatchedColumns _columns;
-        private readonly RowBatch? _batch;
-        private readonly Action<int>? _readLookAheadRow;
-        private readonly ValueGetter<DataViewRowId> _mainId;
-        private readonly ValueGetter<DataViewRowId>? _lookAheadId;
-        private readonly DataViewRowId[] _batchIds;
-        private bool _disposed;
+        private readonly BatchedDataView view;
+        private readonly DataViewRowCursor main;
+        private readonly DataViewRowCursor? lookAhead;
+        private readonly BatchedColumns columns;
+        private readonly RowBatch? batch;
+        private readonly Action<int>? readLookAheadRow;
+        private readonly ValueGetter<DataViewRowId> mainId;
+        private readonly ValueGetter<DataViewRowId>? lookAheadId;
+        private readonly DataViewRowId[] batchIds;
+        private bool disposed;
 
         public BatchedCursor(BatchedDataView view, DataViewRowCursor main, DataViewRowCursor? lookAhead,
             bool[] activeOutputs, BatchedTransformerBase transformer)
         {
-            _view = view;
-            _main = main;
-            _lookAhead = lookAhead;
-            _columns = new BatchedColumns(transformer, main, activeOutputs, transformer.BatchSize, "cursor");
-            _mainId = main.GetIdGetter();
-            _batchIds = Array.Empty<DataViewRowId>();
+            this.view = view;
+            this.main = main;
+            this.lookAhead = lookAhead;
+            columns = new BatchedColumns(transformer, main, activeOutputs, transformer.BatchSize, "cursor");
+            mainId = main.GetIdGetter();
+            batchIds = Array.Empty<DataViewRowId>();
             if (lookAhead != null)
             {
                 // GetRowCursor opens a look-ahead cursor exactly when an output is active, that is when there is a batch.
-                _batch = _columns.Batch!;
-                _readLookAheadRow = _batch.Input.CreateRowReader(lookAhead);
-                _lookAheadId = lookAhead.GetIdGetter();
-                _batchIds = new DataViewRowId[_batch.Capacity];
+                batch = columns.Batch!;
+                readLookAheadRow = batch.Input.CreateRowReader(lookAhead);
+                lookAheadId = lookAhead.GetIdGetter();
+                batchIds = new DataViewRowId[batch.Capacity];
             }
         }
 
-        public override DataViewSchema Schema => _view.Schema;
+        public override DataViewSchema Schema => view.Schema;
 
-        public override long Position => _main.Position;
+        public override long Position => main.Position;
 
-        public override long Batch => _main.Batch;
+        public override long Batch => main.Batch;
 
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _main.GetIdGetter();
+        public override ValueGetter<DataViewRowId> GetIdGetter() => main.GetIdGetter();
 
-        public override bool IsColumnActive(DataViewSchema.Column column) => _columns.IsColumnActive(column);
+        public override bool IsColumnActive(DataViewSchema.Column column) => columns.IsColumnActive(column);
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _columns.GetGetter<TValue>(column, CurrentBatchRow);
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => columns.GetGetter<TValue>(column, CurrentBatchRow);
 
-        public override bool MoveNext() => _main.MoveNext();
+        public override bool MoveNext() => main.MoveNext();
 
         /// <summary>Makes sure the batch holding the current row is computed; returns the row's index in it.</summary>
         private int CurrentBatchRow()
         {
-            long position = _main.Position;
+            long position = main.Position;
             if (position < 0)
                 throw new InvalidOperationException("The cursor is not on a row: call MoveNext first.");
-            int row = _batch!.GetRow(position);
+            int row = batch!.GetRow(position);
             if (row < 0)
             {
                 ComputeBatchAt(position);
@@ -116,8 +116,8 @@ internal sealed class BatchedDataView : IDataView
             }
 
             DataViewRowId id = default;
-            _mainId(ref id);
-            if (!id.Equals(_batchIds[row]))
+            mainId(ref id);
+            if (!id.Equals(batchIds[row]))
                 throw new InvalidOperationException(
                     "The input view returned its rows in a different order on a second cursor, so batched outputs " +
                     "cannot be matched to rows. Cache the input (mlContext.Data.Cache) before this transform.");
@@ -126,7 +126,7 @@ internal sealed class BatchedDataView : IDataView
 
         private void ComputeBatchAt(long position)
         {
-            var lookAhead = _lookAhead!;
+            var lookAhead = this.lookAhead!;
             // Rows the consumer skipped without reading outputs are skipped here too, without computing.
             while (lookAhead.Position < position - 1)
             {
@@ -134,17 +134,17 @@ internal sealed class BatchedDataView : IDataView
                     throw RowCountMismatch();
             }
             int count = 0;
-            while (count < _batch!.Capacity && lookAhead.MoveNext())
+            while (count < batch!.Capacity && lookAhead.MoveNext())
             {
                 if (count == 0 && lookAhead.Position != position)
                     throw RowCountMismatch();
-                _readLookAheadRow!(count);
-                _lookAheadId!(ref _batchIds[count]);
+                readLookAheadRow!(count);
+                lookAheadId!(ref batchIds[count]);
                 count++;
             }
             if (count == 0)
                 throw RowCountMismatch();
-            _batch.Compute(position, count);
+            batch.Compute(position, count);
         }
 
         private static InvalidOperationException RowCountMismatch() => new(
@@ -153,14 +153,14 @@ internal sealed class BatchedDataView : IDataView
 
         protected override void Dispose(bool disposing)
         {
-            if (_disposed)
+            if (disposed)
                 return;
             if (disposing)
             {
-                _main.Dispose();
-                _lookAhead?.Dispose();
+                main.Dispose();
+                lookAhead?.Dispose();
             }
-            _disposed = true;
+            disposed = true;
             base.Dispose(disposing);
         }
     }

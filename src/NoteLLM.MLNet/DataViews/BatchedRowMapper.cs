@@ -10,11 +10,11 @@ namespace NoteLLM.MLNet.DataViews;
 /// </summary>
 internal sealed class BatchedRowMapper : IRowToRowMapper
 {
-    private readonly BatchedTransformerBase _transformer;
+    private readonly BatchedTransformerBase transformer;
 
     public BatchedRowMapper(BatchedTransformerBase transformer, DataViewSchema inputSchema)
     {
-        _transformer = transformer;
+        this.transformer = transformer;
         InputSchema = inputSchema;
         OutputSchema = transformer.GetOutputSchema(inputSchema);
     }
@@ -31,7 +31,7 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
             if (column.Index < InputSchema.Count)
                 dependencies.Add(column.Index);
             else
-                dependencies.UnionWith(_transformer.InputColumns.Select(c => c.Check(InputSchema).Index));
+                dependencies.UnionWith(transformer.InputColumns.Select(c => c.Check(InputSchema).Index));
         }
         return dependencies.Order().Select(i => InputSchema[i]).ToList();
     }
@@ -40,43 +40,43 @@ internal sealed class BatchedRowMapper : IRowToRowMapper
     {
         if (input.Schema != InputSchema)
             throw new ArgumentException("The row's schema is not the schema this mapper was created for.", nameof(input));
-        return new BatchedRow(this, input, BatchedColumns.ActiveOutputs(_transformer, InputSchema.Count, activeColumns));
+        return new BatchedRow(this, input, BatchedColumns.ActiveOutputs(transformer, InputSchema.Count, activeColumns));
     }
 
     private sealed class BatchedRow : DataViewRow
     {
-        private readonly BatchedRowMapper _mapper;
-        private readonly DataViewRow _input;
-        private readonly BatchedColumns _columns;
-        private readonly Action<int>? _readInputRow;
+        private readonly BatchedRowMapper mapper;
+        private readonly DataViewRow input;
+        private readonly BatchedColumns columns;
+        private readonly Action<int>? readInputRow;
 
         public BatchedRow(BatchedRowMapper mapper, DataViewRow input, bool[] activeOutputs)
         {
-            _mapper = mapper;
-            _input = input;
-            _columns = new BatchedColumns(mapper._transformer, input, activeOutputs, capacity: 1, "row");
-            _readInputRow = _columns.Batch?.Input.CreateRowReader(input);
+            this.mapper = mapper;
+            this.input = input;
+            columns = new BatchedColumns(mapper.transformer, input, activeOutputs, capacity: 1, "row");
+            readInputRow = columns.Batch?.Input.CreateRowReader(input);
         }
 
-        public override DataViewSchema Schema => _mapper.OutputSchema;
+        public override DataViewSchema Schema => mapper.OutputSchema;
 
-        public override long Position => _input.Position;
+        public override long Position => input.Position;
 
-        public override long Batch => _input.Batch;
+        public override long Batch => input.Batch;
 
-        public override ValueGetter<DataViewRowId> GetIdGetter() => _input.GetIdGetter();
+        public override ValueGetter<DataViewRowId> GetIdGetter() => input.GetIdGetter();
 
-        public override bool IsColumnActive(DataViewSchema.Column column) => _columns.IsColumnActive(column);
+        public override bool IsColumnActive(DataViewSchema.Column column) => columns.IsColumnActive(column);
 
-        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => _columns.GetGetter<TValue>(column, CurrentBatchRow);
+        public override ValueGetter<TValue> GetGetter<TValue>(DataViewSchema.Column column) => columns.GetGetter<TValue>(column, CurrentBatchRow);
 
         private int CurrentBatchRow()
         {
-            long position = _input.Position;
-            var batch = _columns.Batch!;
+            long position = input.Position;
+            var batch = columns.Batch!;
             if (batch.GetRow(position) < 0)
             {
-                _readInputRow!(0);
+                readInputRow!(0);
                 batch.Compute(position, 1);
             }
             return 0;

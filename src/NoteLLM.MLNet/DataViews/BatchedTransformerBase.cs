@@ -22,9 +22,9 @@ namespace NoteLLM.MLNet.DataViews;
 public abstract class BatchedTransformerBase : ITransformer, IDisposable
 {
     // Computing and saving hold the read side; Dispose holds the write side, so it never releases state in use.
-    private readonly ReaderWriterLockSlim _lifetimeLock = new(LockRecursionPolicy.SupportsRecursion);
-    private readonly object _computeLock = new();
-    private volatile bool _disposed;
+    private readonly ReaderWriterLockSlim lifetimeLock = new(LockRecursionPolicy.SupportsRecursion);
+    private readonly object computeLock = new();
+    private volatile bool disposed;
 
     /// <summary>Creates the transformer, registering a host named <paramref name="name"/> for logging and errors.</summary>
     protected BatchedTransformerBase(IHostEnvironment env, string name)
@@ -102,7 +102,7 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
     void ICanSaveModel.Save(ModelSaveContext ctx)
     {
         ArgumentNullException.ThrowIfNull(ctx);
-        _lifetimeLock.EnterReadLock();
+        lifetimeLock.EnterReadLock();
         try
         {
             ThrowIfDisposed();
@@ -110,40 +110,40 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
         }
         finally
         {
-            _lifetimeLock.ExitReadLock();
+            lifetimeLock.ExitReadLock();
         }
     }
 
     /// <summary>Runs <see cref="ComputeBatch"/>, one call at a time.</summary>
     internal void RunBatch(BatchInput input, BatchOutput output)
     {
-        _lifetimeLock.EnterReadLock();
+        lifetimeLock.EnterReadLock();
         try
         {
             ThrowIfDisposed();
-            lock (_computeLock)
+            lock (computeLock)
                 ComputeBatch(input, output);
         }
         finally
         {
-            _lifetimeLock.ExitReadLock();
+            lifetimeLock.ExitReadLock();
         }
     }
 
     /// <summary>Releases the transformer's resources; afterwards it can no longer transform or be saved.</summary>
     public void Dispose()
     {
-        _lifetimeLock.EnterWriteLock();
+        lifetimeLock.EnterWriteLock();
         try
         {
-            if (_disposed)
+            if (disposed)
                 return;
-            _disposed = true;
+            disposed = true;
             ReleaseResources();
         }
         finally
         {
-            _lifetimeLock.ExitWriteLock();
+            lifetimeLock.ExitWriteLock();
         }
         GC.SuppressFinalize(this);
     }
@@ -151,7 +151,7 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
     /// <summary>Throws <see cref="ObjectDisposedException"/> if the transformer was disposed.</summary>
     protected void ThrowIfDisposed()
     {
-        if (_disposed)
+        if (disposed)
             throw new ObjectDisposedException(GetType().Name,
                 $"This {GetType().Name} was disposed, so it can no longer transform data or be saved. " +
                 "PredictionEngine (which owns its transformer unless created with PredictionEngineOptions.OwnsTransformer = false) " +

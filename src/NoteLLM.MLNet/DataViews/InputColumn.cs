@@ -24,7 +24,7 @@ public sealed class InputColumn
     /// named: comma, semicolon, newline.</summary>
     public static IReadOnlyList<char> DefaultListSeparators { get; } = new[] { ',', ';', '\n' };
 
-    private readonly char[] _separators;
+    private readonly char[] separators;
 
     private InputColumn(string name, InputColumnKind kind, char[] separators)
     {
@@ -32,7 +32,7 @@ public sealed class InputColumn
             throw new ArgumentException("An input column needs a name.", nameof(name));
         Name = name;
         Kind = kind;
-        _separators = separators;
+        this.separators = separators;
     }
 
     /// <summary>A text column.</summary>
@@ -51,7 +51,7 @@ public sealed class InputColumn
     public InputColumnKind Kind { get; }
 
     /// <summary>For <see cref="InputColumnKind.TextList"/>: the characters that separate items in a single text value.</summary>
-    public IReadOnlyList<char> ListSeparators => _separators;
+    public IReadOnlyList<char> ListSeparators => separators;
 
     /// <summary>What the column must hold, in words (used in error messages).</summary>
     public string Expected => Kind == InputColumnKind.Text ? "Text" : "a vector of Text or Text";
@@ -114,7 +114,7 @@ public sealed class InputColumn
             return () =>
             {
                 getter(ref value);
-                return SplitList(value.Span, _separators);
+                return SplitList(value.Span, separators);
             };
         }
 

@@ -12,16 +12,16 @@ namespace NoteLLM.MLNet.DataViews;
 /// </summary>
 public sealed class ModelReader
 {
-    private readonly ModelLoadContext _ctx;
-    private readonly BinaryReader _reader;
-    private readonly string _where;
+    private readonly ModelLoadContext ctx;
+    private readonly BinaryReader reader;
+    private readonly string where;
 
     internal ModelReader(ModelLoadContext ctx, byte[] section, uint version, string where)
     {
-        _ctx = ctx;
-        _reader = new BinaryReader(new MemoryStream(section, writable: false), Encoding.UTF8);
+        this.ctx = ctx;
+        reader = new BinaryReader(new MemoryStream(section, writable: false), Encoding.UTF8);
         Version = version;
-        _where = where;
+        this.where = where;
     }
 
     /// <summary>The format version the model was written with (see <see cref="ModelFormat.Version"/>).</summary>
@@ -50,13 +50,13 @@ public sealed class ModelReader
         long length = ReadInt64();
         byte[] expectedHash = Read(r => r.ReadBytes(SHA256.HashSizeInBytes));
         if (recorded != path)
-            throw new InvalidDataException($"The loader asked for file '{path}' but the entry {_where} records '{recorded}' next: the loader does not match how the model was saved.");
+            throw new InvalidDataException($"The loader asked for file '{path}' but the entry {where} records '{recorded}' next: the loader does not match how the model was saved.");
 
         T result = default!;
         bool found, extracted = false;
         try
         {
-            found = _ctx.TryLoadBinaryStream(path, binaryReader =>
+            found = ctx.TryLoadBinaryStream(path, binaryReader =>
             {
                 extracted = true;
                 var stream = binaryReader.BaseStream;
@@ -68,9 +68,9 @@ public sealed class ModelReader
                 }
                 stream.Position = 0;
                 if (stream.Length != length)
-                    throw new InvalidDataException($"File '{path}' in the entry {_where} has {stream.Length} bytes but {length} were saved: the model file is truncated or corrupted.");
+                    throw new InvalidDataException($"File '{path}' in the entry {where} has {stream.Length} bytes but {length} were saved: the model file is truncated or corrupted.");
                 if (!SHA256.HashData(stream).AsSpan().SequenceEqual(expectedHash))
-                    throw new InvalidDataException($"File '{path}' in the entry {_where} is corrupted (SHA-256 mismatch).");
+                    throw new InvalidDataException($"File '{path}' in the entry {where} is corrupted (SHA-256 mismatch).");
                 stream.Position = 0;
                 result = read(stream);
             });
@@ -79,14 +79,14 @@ public sealed class ModelReader
         {
             // Raised by the zip library while extracting the entry. Not chained: ML.NET wraps a loader's exception
             // several times, and GetBaseException() should be this message, which already carries the cause.
-            throw new InvalidDataException($"File '{path}' in the entry {_where} could not be extracted: the model file is corrupted ({ex.GetType().Name}: {ex.Message}).");
+            throw new InvalidDataException($"File '{path}' in the entry {where} could not be extracted: the model file is corrupted ({ex.GetType().Name}: {ex.Message}).");
         }
         catch (EndOfStreamException ex)
         {
-            throw new InvalidDataException($"The loader read past the end of file '{path}' in the entry {_where}: it does not match how the model was saved ({ex.Message}).");
+            throw new InvalidDataException($"The loader read past the end of file '{path}' in the entry {where}: it does not match how the model was saved ({ex.Message}).");
         }
         if (!found)
-            throw new InvalidDataException($"File '{path}' is missing from the entry {_where}: the model file is truncated or corrupted.");
+            throw new InvalidDataException($"File '{path}' is missing from the entry {where}: the model file is truncated or corrupted.");
         return result;
     }
 
@@ -100,20 +100,20 @@ public sealed class ModelReader
     /// <summary>Checks that the loader read the whole settings section.</summary>
     internal void CheckFullyRead()
     {
-        long left = _reader.BaseStream.Length - _reader.BaseStream.Position;
+        long left = reader.BaseStream.Length - reader.BaseStream.Position;
         if (left != 0)
-            throw new InvalidDataException($"The loader left {left} bytes of the entry {_where} unread: it does not match how the model was saved.");
+            throw new InvalidDataException($"The loader left {left} bytes of the entry {where} unread: it does not match how the model was saved.");
     }
 
     private T Read<T>(Func<BinaryReader, T> read)
     {
         try
         {
-            return read(_reader);
+            return read(reader);
         }
         catch (EndOfStreamException)
         {
-            throw new InvalidDataException($"The loader read past the end of the entry {_where}: it does not match how the model was saved.");
+            throw new InvalidDataException($"The loader read past the end of the entry {where}: it does not match how the model was saved.");
         }
     }
 }

@@ -13,16 +13,16 @@ namespace NoteLLM.MLNet.DataViews;
 /// </summary>
 public sealed class ModelWriter
 {
-    private readonly ModelSaveContext _ctx;
-    private readonly MemoryStream _section = new();
-    private readonly BinaryWriter _writer;
-    private readonly HashSet<string> _files = new(StringComparer.OrdinalIgnoreCase);
-    private bool _completed;
+    private readonly ModelSaveContext ctx;
+    private readonly MemoryStream section = new();
+    private readonly BinaryWriter writer;
+    private readonly HashSet<string> files = new(StringComparer.OrdinalIgnoreCase);
+    private bool completed;
 
     internal ModelWriter(ModelSaveContext ctx)
     {
-        _ctx = ctx;
-        _writer = new BinaryWriter(_section, Encoding.UTF8, leaveOpen: true);
+        this.ctx = ctx;
+        writer = new BinaryWriter(section, Encoding.UTF8, leaveOpen: true);
     }
 
     /// <summary>Writes an <see cref="int"/>.</summary>
@@ -45,11 +45,11 @@ public sealed class ModelWriter
     {
         CheckPath(path);
         ArgumentNullException.ThrowIfNull(write);
-        if (!_files.Add(path))
+        if (!files.Add(path))
             throw new ArgumentException($"The file '{path}' was already written.", nameof(path));
         long length = 0;
         byte[] hash = Array.Empty<byte>();
-        _ctx.SaveBinaryStream(path, binaryWriter =>
+        ctx.SaveBinaryStream(path, binaryWriter =>
         {
             binaryWriter.Flush();
             using var sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -75,17 +75,17 @@ public sealed class ModelWriter
     /// <summary>Writes the settings section and its hash to the entry's main stream.</summary>
     internal void Complete()
     {
-        _writer.Flush();
-        _completed = true;
-        var main = _ctx.Writer;
-        main.Write(_section.Length);
-        main.Write(_section.GetBuffer(), 0, (int)_section.Length);
-        main.Write(SHA256.HashData(_section.GetBuffer().AsSpan(0, (int)_section.Length)));
+        writer.Flush();
+        completed = true;
+        var main = ctx.Writer;
+        main.Write(section.Length);
+        main.Write(section.GetBuffer(), 0, (int)section.Length);
+        main.Write(SHA256.HashData(section.GetBuffer().AsSpan(0, (int)section.Length)));
     }
 
-    private BinaryWriter Writer => _completed
+    private BinaryWriter Writer => completed
         ? throw new InvalidOperationException("The model was already saved; write only inside the save callback.")
-        : _writer;
+        : writer;
 
     /// <summary>Checks that <paramref name="path"/> is a relative '/'-separated path without '.' or '..' segments.</summary>
     internal static void CheckPath(string path)

@@ -6,17 +6,17 @@ namespace NoteLLM.MLNet.DataViews;
 /// </summary>
 internal sealed class RowBatch
 {
-    private readonly BatchedTransformerBase _transformer;
-    private readonly bool[] _requested;
-    private readonly bool[] _computed;
+    private readonly BatchedTransformerBase transformer;
+    private readonly bool[] requested;
+    private readonly bool[] computed;
 
     public RowBatch(BatchedTransformerBase transformer, int capacity)
     {
-        _transformer = transformer;
+        this.transformer = transformer;
         Input = new BatchInput(transformer.InputColumns, capacity);
         Output = new BatchOutput(transformer.OutputColumns, capacity);
-        _requested = new bool[transformer.OutputColumns.Count];
-        _computed = new bool[transformer.OutputColumns.Count];
+        requested = new bool[transformer.OutputColumns.Count];
+        computed = new bool[transformer.OutputColumns.Count];
     }
 
     public BatchInput Input { get; }
@@ -29,7 +29,7 @@ internal sealed class RowBatch
     public int Capacity => Input.Capacity;
 
     /// <summary>Marks output column <paramref name="column"/> as read by the owner.</summary>
-    public void Request(int column) => _requested[column] = true;
+    public void Request(int column) => requested[column] = true;
 
     /// <summary>Returns the index in the batch of the row at <paramref name="position"/>, or -1 when the batch does
     /// not hold it. Recomputes the batch first if a newly requested column is missing from it.</summary>
@@ -37,7 +37,7 @@ internal sealed class RowBatch
     {
         if (FirstPosition < 0 || position < FirstPosition || position >= FirstPosition + Input.Count)
             return -1;
-        if (!_requested.AsSpan().SequenceEqual(_computed))
+        if (!requested.AsSpan().SequenceEqual(computed))
             Compute();
         return (int)(position - FirstPosition);
     }
@@ -55,9 +55,9 @@ internal sealed class RowBatch
 
     private void Compute()
     {
-        Array.Clear(_computed);
-        Output.Reset(Input.Count, _requested);
-        _transformer.RunBatch(Input, Output);
-        _requested.CopyTo(_computed, 0);
+        Array.Clear(computed);
+        Output.Reset(Input.Count, requested);
+        transformer.RunBatch(Input, Output);
+        requested.CopyTo(computed, 0);
     }
 }

@@ -103,12 +103,12 @@ public static class I2IRecall
         return cutoffs.Select(k => ranks.Count == 0 ? 0.0 : ranks.Count(r => r <= Math.Min(k, corpusSize)) / (double)ranks.Count).ToArray();
     }
 
-    static int RowOf(Dictionary<string, int> rowOf, string id, int pair, string role) =>
+    private static int RowOf(Dictionary<string, int> rowOf, string id, int pair, string role) =>
         rowOf.TryGetValue(id, out int row)
             ? row
             : throw new ArgumentException($"kept test pair {pair}: the {role} note '{id}' is not among the test notes (no embedding)");
 
-    static Tensor Stack(IReadOnlyList<float[]> embeddings, int[] rows, int dimensions)
+    private static Tensor Stack(IReadOnlyList<float[]> embeddings, int[] rows, int dimensions)
     {
         var flat = new float[(long)rows.Length * dimensions];
         for (int i = 0; i < rows.Length; i++)

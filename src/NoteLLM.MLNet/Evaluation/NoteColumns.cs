@@ -92,7 +92,7 @@ internal sealed class NoteColumns
     }
 
     // Both columns of a ground-truth/generated pair, or null when either is absent (that metric is skipped).
-    static (DataViewSchema.Column Truth, DataViewSchema.Column Generated)? Optional(DataViewSchema schema, string truth, string generated, DataViewType type)
+    private static (DataViewSchema.Column Truth, DataViewSchema.Column Generated)? Optional(DataViewSchema schema, string truth, string generated, DataViewType type)
     {
         var truthColumn = schema.GetColumnOrNull(truth);
         var generatedColumn = schema.GetColumnOrNull(generated);
@@ -104,7 +104,7 @@ internal sealed class NoteColumns
     }
 
     // Text vectors may be of known or unknown size.
-    static bool Compatible(DataViewType actual, DataViewType expected) =>
+    private static bool Compatible(DataViewType actual, DataViewType expected) =>
         expected is VectorDataViewType { ItemType: var item }
             ? actual is VectorDataViewType v && v.ItemType.Equals(item)
             : actual.Equals(expected);

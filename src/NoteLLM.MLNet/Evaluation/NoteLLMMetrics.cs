@@ -152,14 +152,14 @@ public sealed class NoteLLMMetrics
     /// <inheritdoc/>
     public override string ToString() => ToTable();
 
-    static void RecallRow(StringBuilder text, string name, RecallMetrics metrics)
+    private static void RecallRow(StringBuilder text, string name, RecallMetrics metrics)
     {
         text.Append(CultureInfo.InvariantCulture, $"| {name} ({metrics.QueryCount}) |");
         foreach (double r in metrics.Recall) text.Append(CultureInfo.InvariantCulture, $" {Percent(r)} |");
         text.AppendLine(CultureInfo.InvariantCulture, $" {Percent(metrics.Average)} |");
     }
 
-    static string Percent(double share) => (100 * share).ToString("F2", CultureInfo.InvariantCulture);
+    private static string Percent(double share) => (100 * share).ToString("F2", CultureInfo.InvariantCulture);
 
-    static string Short(int k) => k >= 1000 && k % 1000 == 0 ? $"{k / 1000}k" : k.ToString(CultureInfo.InvariantCulture);
+    private static string Short(int k) => k >= 1000 && k % 1000 == 0 ? $"{k / 1000}k" : k.ToString(CultureInfo.InvariantCulture);
 }

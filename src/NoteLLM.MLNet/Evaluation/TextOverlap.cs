@@ -80,7 +80,7 @@ public static class TextOverlap
         return F1(lcs[hypothesis.Count], hypothesis.Count, reference.Count);
     }
 
-    static double F1(int overlap, int hypothesisCount, int referenceCount)
+    private static double F1(int overlap, int hypothesisCount, int referenceCount)
     {
         if (overlap == 0 || hypothesisCount == 0 || referenceCount == 0) return 0;
         double precision = (double)overlap / hypothesisCount, recall = (double)overlap / referenceCount;
@@ -88,7 +88,7 @@ public static class TextOverlap
     }
 
     // Hypothesis n-grams that also occur in the reference, each counted at most as often as the reference has it.
-    static (int Matches, int HypothesisNgrams) ClippedMatches(IReadOnlyList<string> reference, IReadOnlyList<string> hypothesis, int n)
+    private static (int Matches, int HypothesisNgrams) ClippedMatches(IReadOnlyList<string> reference, IReadOnlyList<string> hypothesis, int n)
     {
         var referenceCounts = Ngrams(reference, n);
         int matches = 0, total = 0;
@@ -100,7 +100,7 @@ public static class TextOverlap
         return (matches, total);
     }
 
-    static Dictionary<string, int> Ngrams(IReadOnlyList<string> tokens, int n)
+    private static Dictionary<string, int> Ngrams(IReadOnlyList<string> tokens, int n)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int i = 0; i + n <= tokens.Count; i++)

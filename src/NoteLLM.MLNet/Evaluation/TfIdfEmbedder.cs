@@ -28,18 +28,18 @@ public sealed class TfIdfEmbedderOptions
 /// </summary>
 public sealed class TfIdfEmbedder
 {
-    sealed class Row
+    private sealed class Row
     {
         public string Text { get; set; } = "";
     }
 
-    sealed class Features
+    private sealed class Features
     {
         public float[] Embedding { get; set; } = Array.Empty<float>();
     }
 
-    readonly MLContext _context;
-    readonly ITransformer _featurizer;
+    private readonly MLContext context;
+    private readonly ITransformer featurizer;
 
     /// <summary>Learns the vocabulary and document frequencies from <paramref name="fitTexts"/>.</summary>
     public TfIdfEmbedder(MLContext context, IEnumerable<string> fitTexts, TfIdfEmbedderOptions? options = null)
@@ -49,7 +49,7 @@ public sealed class TfIdfEmbedder
         options ??= new TfIdfEmbedderOptions();
         if (options.MaximumTerms < 1) throw new ArgumentOutOfRangeException(nameof(options), options.MaximumTerms, "MaximumTerms must be at least 1");
         if (options.NgramLength < 1) throw new ArgumentOutOfRangeException(nameof(options), options.NgramLength, "NgramLength must be at least 1");
-        _context = context;
+        this.context = context;
         var featurizing = new TextFeaturizingEstimator.Options
         {
             CaseMode = TextNormalizingEstimator.CaseMode.Lower,
@@ -68,7 +68,7 @@ public sealed class TfIdfEmbedder
             Norm = TextFeaturizingEstimator.NormFunction.L2,
         };
         var data = context.Data.LoadFromEnumerable(fitTexts.Select(t => new Row { Text = t ?? "" }));
-        _featurizer = context.Transforms.Text.FeaturizeText(nameof(Features.Embedding), featurizing, nameof(Row.Text)).Fit(data);
+        featurizer = context.Transforms.Text.FeaturizeText(nameof(Features.Embedding), featurizing, nameof(Row.Text)).Fit(data);
     }
 
     /// <summary>
@@ -78,8 +78,8 @@ public sealed class TfIdfEmbedder
     public IReadOnlyList<(string Id, float[] Embedding)> Embed(IReadOnlyList<(string Id, string Text)> notes)
     {
         ArgumentNullException.ThrowIfNull(notes);
-        var data = _context.Data.LoadFromEnumerable(notes.Select(n => new Row { Text = n.Text ?? "" }));
-        var transformed = _featurizer.Transform(data);
+        var data = context.Data.LoadFromEnumerable(notes.Select(n => new Row { Text = n.Text ?? "" }));
+        var transformed = featurizer.Transform(data);
         var column = transformed.Schema[nameof(Features.Embedding)];
         using var cursor = transformed.GetRowCursor(new[] { column });
         var getter = cursor.GetGetter<VBuffer<float>>(column);

@@ -149,7 +149,10 @@ public sealed record RopeScaling(string Type, double Factor, double LowFreqFacto
 
     internal JsonObject ToJson() => new()
     {
-        ["rope_type"] = Type, ["factor"] = Factor, ["low_freq_factor"] = LowFreqFactor,
-        ["high_freq_factor"] = HighFreqFactor, ["original_max_position_embeddings"] = OriginalMaxPositionEmbeddings,
+        ["rope_type"] = Type,
+        ["factor"] = Factor,
+        ["low_freq_factor"] = LowFreqFactor,
+        ["high_freq_factor"] = HighFreqFactor,
+        ["original_max_position_embeddings"] = OriginalMaxPositionEmbeddings,
     };
 }

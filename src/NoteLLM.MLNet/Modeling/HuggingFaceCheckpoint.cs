@@ -229,7 +229,9 @@ public static class HuggingFaceCheckpoint
 
     private static long ElementSize(ScalarType t) => t switch
     {
-        ScalarType.Float32 => 4, ScalarType.Float16 or ScalarType.BFloat16 => 2, ScalarType.Float64 => 8,
+        ScalarType.Float32 => 4,
+        ScalarType.Float16 or ScalarType.BFloat16 => 2,
+        ScalarType.Float64 => 8,
         _ => throw new NotSupportedException($"Cannot save tensors of dtype {t} in a checkpoint."),
     };
 }

@@ -32,21 +32,21 @@ public sealed class CoOccurrenceMiningResult
 /// </remarks>
 public sealed class CoOccurrencePairMiner
 {
-    readonly MLContext _mlContext;
-    readonly CoOccurrencePairMinerOptions _options;
+    private readonly MLContext mlContext;
+    private readonly CoOccurrencePairMinerOptions options;
 
     /// <summary>Creates a miner.</summary>
     public CoOccurrencePairMiner(MLContext mlContext, CoOccurrencePairMinerOptions? options = null)
     {
-        _mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
-        _options = options ?? new CoOccurrencePairMinerOptions();
-        _options.Validate();
+        this.mlContext = mlContext ?? throw new ArgumentNullException(nameof(mlContext));
+        this.options = options ?? new CoOccurrencePairMinerOptions();
+        this.options.Validate();
     }
 
     /// <summary>Mines pairs from typed events.</summary>
     public CoOccurrenceMiningResult Mine(IEnumerable<BehaviorEvent> events)
     {
-        var accumulator = new TransitionAccumulator(_options);
+        var accumulator = new TransitionAccumulator(options);
         foreach (var e in events)
             accumulator.Add(e.UserId, e.NoteId, e.Timestamp.Ticks, e.EventKind);
         return Finish(accumulator);
@@ -56,18 +56,18 @@ public sealed class CoOccurrencePairMiner
     /// <exception cref="ArgumentException">A column is missing or has a type the miner cannot read.</exception>
     public CoOccurrenceMiningResult Mine(IDataView events)
     {
-        if (_options.TargetEventKind is not null && _options.EventKindColumnName is null)
+        if (options.TargetEventKind is not null && options.EventKindColumnName is null)
             throw new ArgumentException(
                 $"{nameof(CoOccurrencePairMinerOptions.TargetEventKind)} needs {nameof(CoOccurrencePairMinerOptions.EventKindColumnName)} to read event kinds from an IDataView.");
         var schema = events.Schema;
-        var user = TextColumn(schema, _options.UserIdColumnName);
-        var note = TextColumn(schema, _options.NoteIdColumnName);
-        var time = Column(schema, _options.TimestampColumnName);
-        var kind = _options.EventKindColumnName is { } kindName ? TextColumn(schema, kindName) : (DataViewSchema.Column?)null;
+        var user = TextColumn(schema, options.UserIdColumnName);
+        var note = TextColumn(schema, options.NoteIdColumnName);
+        var time = Column(schema, options.TimestampColumnName);
+        var kind = options.EventKindColumnName is { } kindName ? TextColumn(schema, kindName) : (DataViewSchema.Column?)null;
 
         var columns = new List<DataViewSchema.Column> { user, note, time };
         if (kind is { } k) columns.Add(k);
-        var accumulator = new TransitionAccumulator(_options);
+        var accumulator = new TransitionAccumulator(options);
         using var cursor = events.GetRowCursor(columns);
         var userGetter = cursor.GetGetter<ReadOnlyMemory<char>>(user);
         var noteGetter = cursor.GetGetter<ReadOnlyMemory<char>>(note);
@@ -84,17 +84,17 @@ public sealed class CoOccurrencePairMiner
         return Finish(accumulator);
     }
 
-    CoOccurrenceMiningResult Finish(TransitionAccumulator accumulator)
+    private CoOccurrenceMiningResult Finish(TransitionAccumulator accumulator)
     {
         var (pairs, report) = accumulator.Finish();
-        return new CoOccurrenceMiningResult { Pairs = _mlContext.Data.LoadFromEnumerable(pairs), Report = report };
+        return new CoOccurrenceMiningResult { Pairs = mlContext.Data.LoadFromEnumerable(pairs), Report = report };
     }
 
-    static DataViewSchema.Column Column(DataViewSchema schema, string name) =>
+    private static DataViewSchema.Column Column(DataViewSchema schema, string name) =>
         schema.GetColumnOrNull(name) ?? throw new ArgumentException(
             $"The events have no column '{name}' (columns: {string.Join(", ", schema.Select(c => c.Name))}).");
 
-    static DataViewSchema.Column TextColumn(DataViewSchema schema, string name)
+    private static DataViewSchema.Column TextColumn(DataViewSchema schema, string name)
     {
         var column = Column(schema, name);
         if (column.Type is not TextDataViewType)
@@ -103,45 +103,45 @@ public sealed class CoOccurrencePairMiner
     }
 
     /// <summary>A getter returning the event time in ticks, or null when it is missing or unparseable.</summary>
-    static Func<long?> TicksGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
+    private static Func<long?> TicksGetter(DataViewRowCursor cursor, DataViewSchema.Column column)
     {
         switch (column.Type.RawType)
         {
             case Type t when t == typeof(DateTime):
-            {
-                var get = cursor.GetGetter<DateTime>(column);
-                DateTime value = default;
-                return () => { get(ref value); return value.Ticks; };
-            }
+                {
+                    var get = cursor.GetGetter<DateTime>(column);
+                    DateTime value = default;
+                    return () => { get(ref value); return value.Ticks; };
+                }
             case Type t when t == typeof(DateTimeOffset):
-            {
-                var get = cursor.GetGetter<DateTimeOffset>(column);
-                DateTimeOffset value = default;
-                return () => { get(ref value); return value.UtcTicks; };
-            }
+                {
+                    var get = cursor.GetGetter<DateTimeOffset>(column);
+                    DateTimeOffset value = default;
+                    return () => { get(ref value); return value.UtcTicks; };
+                }
             case Type t when t == typeof(long):
-            {
-                var get = cursor.GetGetter<long>(column);
-                long value = 0;
-                long maxSeconds = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond;
-                return () =>
                 {
-                    get(ref value);
-                    return value < -DateTime.UnixEpoch.Ticks / TimeSpan.TicksPerSecond || value > maxSeconds
-                        ? null : DateTime.UnixEpoch.Ticks + value * TimeSpan.TicksPerSecond;
-                };
-            }
+                    var get = cursor.GetGetter<long>(column);
+                    long value = 0;
+                    long maxSeconds = (DateTime.MaxValue.Ticks - DateTime.UnixEpoch.Ticks) / TimeSpan.TicksPerSecond;
+                    return () =>
+                    {
+                        get(ref value);
+                        return value < -DateTime.UnixEpoch.Ticks / TimeSpan.TicksPerSecond || value > maxSeconds
+                            ? null : DateTime.UnixEpoch.Ticks + value * TimeSpan.TicksPerSecond;
+                    };
+                }
             case Type t when t == typeof(ReadOnlyMemory<char>):
-            {
-                var get = cursor.GetGetter<ReadOnlyMemory<char>>(column);
-                ReadOnlyMemory<char> value = default;
-                return () =>
                 {
-                    get(ref value);
-                    return DateTimeOffset.TryParse(value.Span, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
-                        ? parsed.UtcTicks : null;
-                };
-            }
+                    var get = cursor.GetGetter<ReadOnlyMemory<char>>(column);
+                    ReadOnlyMemory<char> value = default;
+                    return () =>
+                    {
+                        get(ref value);
+                        return DateTimeOffset.TryParse(value.Span, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
+                            ? parsed.UtcTicks : null;
+                    };
+                }
             default:
                 throw new ArgumentException(
                     $"Column '{column.Name}' must be DateTime, DateTimeOffset, text or Int64 Unix seconds; it is {column.Type}.");
@@ -149,134 +149,134 @@ public sealed class CoOccurrencePairMiner
     }
 
     /// <summary>The streaming state: one user's session at a time and the global transition table.</summary>
-    sealed class TransitionAccumulator(CoOccurrencePairMinerOptions options)
+    private sealed class TransitionAccumulator(CoOccurrencePairMinerOptions options)
     {
-        struct Transition
+        private struct Transition
         {
             public double Score;   // sum of 1/N_u
             public int Users;      // distinct sessions that made it
         }
 
-        readonly CoOccurrenceMiningReport _report = new();
-        readonly Dictionary<string, int> _noteIndex = new(StringComparer.Ordinal);
-        readonly List<string> _noteNames = [];
-        readonly Dictionary<long, Transition> _transitions = new(TransitionKeyComparer.Instance);
-        readonly HashSet<ulong> _usersSeen = [];
-        readonly long _windowTicks = options.Window?.Ticks ?? 0;
-        readonly long _maxGapTicks = options.MaxTransitionGap?.Ticks ?? long.MaxValue;
+        private readonly CoOccurrenceMiningReport report = new();
+        private readonly Dictionary<string, int> noteIndex = new(StringComparer.Ordinal);
+        private readonly List<string> noteNames = [];
+        private readonly Dictionary<long, Transition> transitions = new(TransitionKeyComparer.Instance);
+        private readonly HashSet<ulong> usersSeen = [];
+        private readonly long windowTicks = options.Window?.Ticks ?? 0;
+        private readonly long maxGapTicks = options.MaxTransitionGap?.Ticks ?? long.MaxValue;
 
         // The current session: (user, window).
-        string? _user;
-        long _window;
-        long _lastTicks;
-        int _lastNote = -1;
-        string? _lastKind;
-        int _sessionEvents;
-        readonly HashSet<int> _sessionNotes = [];
-        readonly HashSet<long> _sessionTransitions = new(TransitionKeyComparer.Instance);
-        readonly (int Note, long Ticks)[] _lookBack = new (int, long)[options.MaxLookBack];
-        int _lookBackCount, _lookBackNext;
+        private string? user;
+        private long window;
+        private long lastTicks;
+        private int lastNote = -1;
+        private string? lastKind;
+        private int sessionEvents;
+        private readonly HashSet<int> sessionNotes = [];
+        private readonly HashSet<long> sessionTransitions = new(TransitionKeyComparer.Instance);
+        private readonly (int Note, long Ticks)[] lookBack = new (int, long)[options.MaxLookBack];
+        private int lookBackCount, lookBackNext;
 
         public void Add(ReadOnlySpan<char> user, ReadOnlySpan<char> note, long? ticks, ReadOnlySpan<char> kind)
         {
-            _report.EventsRead++;
-            if (user.IsEmpty) { _report.NullOrEmptyUserIds++; return; }
-            if (note.IsEmpty) { _report.NullOrEmptyNoteIds++; return; }
-            if (ticks is not { } t) { _report.UnparseableTimestamps++; return; }
+            report.EventsRead++;
+            if (user.IsEmpty) { report.NullOrEmptyUserIds++; return; }
+            if (note.IsEmpty) { report.NullOrEmptyNoteIds++; return; }
+            if (ticks is not { } t) { report.UnparseableTimestamps++; return; }
 
-            long window = _windowTicks == 0 ? 0 : FloorDivide(t - DateTime.UnixEpoch.Ticks, _windowTicks);
-            if (_user is null || !user.SequenceEqual(_user))
+            long window = windowTicks == 0 ? 0 : FloorDivide(t - DateTime.UnixEpoch.Ticks, windowTicks);
+            if (this.user is null || !user.SequenceEqual(this.user))
             {
                 EndSession();
-                _user = user.ToString();
-                if (!_usersSeen.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(user)))) _report.NonContiguousUsers++;
-                _window = window;
+                this.user = user.ToString();
+                if (!usersSeen.Add(XxHash3.HashToUInt64(MemoryMarshal.AsBytes(user)))) report.NonContiguousUsers++;
+                this.window = window;
             }
-            else if (t < _lastTicks) { _report.OutOfOrderEvents++; return; }
-            else if (window != _window) { EndSession(); _window = window; }
+            else if (t < lastTicks) { report.OutOfOrderEvents++; return; }
+            else if (window != this.window) { EndSession(); this.window = window; }
 
             int noteIndex = Intern(note);
-            if (_sessionEvents > 0 && t == _lastTicks && noteIndex == _lastNote && kind.SequenceEqual(_lastKind))
+            if (sessionEvents > 0 && t == lastTicks && noteIndex == lastNote && kind.SequenceEqual(lastKind))
             {
-                _report.DuplicateEvents++;
+                report.DuplicateEvents++;
                 return;
             }
-            _report.EventsUsed++;
-            _sessionEvents++;
-            _sessionNotes.Add(noteIndex);
+            report.EventsUsed++;
+            sessionEvents++;
+            sessionNotes.Add(noteIndex);
 
             bool isTarget = options.TargetEventKind is null || kind.SequenceEqual(options.TargetEventKind);
             if (isTarget)
-                for (int i = 0; i < _lookBackCount; i++)
+                for (int i = 0; i < lookBackCount; i++)
                 {
-                    var (source, sourceTicks) = _lookBack[(_lookBackNext - 1 - i + _lookBack.Length) % _lookBack.Length];
-                    if (t - sourceTicks > _maxGapTicks) break;   // older entries are further away still
-                    if (source != noteIndex) _sessionTransitions.Add(Key(source, noteIndex));
+                    var (source, sourceTicks) = lookBack[(lookBackNext - 1 - i + lookBack.Length) % lookBack.Length];
+                    if (t - sourceTicks > maxGapTicks) break;   // older entries are further away still
+                    if (source != noteIndex) sessionTransitions.Add(Key(source, noteIndex));
                 }
-            _lookBack[_lookBackNext] = (noteIndex, t);
-            _lookBackNext = (_lookBackNext + 1) % _lookBack.Length;
-            _lookBackCount = Math.Min(_lookBackCount + 1, _lookBack.Length);
-            _lastTicks = t;
-            _lastNote = noteIndex;
-            if (!kind.SequenceEqual(_lastKind)) _lastKind = kind.ToString();
+            lookBack[lookBackNext] = (noteIndex, t);
+            lookBackNext = (lookBackNext + 1) % lookBack.Length;
+            lookBackCount = Math.Min(lookBackCount + 1, lookBack.Length);
+            lastTicks = t;
+            lastNote = noteIndex;
+            if (!kind.SequenceEqual(lastKind)) lastKind = kind.ToString();
         }
 
         public void Add(string? user, string? note, long ticks, string? kind) =>
             Add(user.AsSpan(), note.AsSpan(), ticks, kind.AsSpan());
 
-        static long FloorDivide(long x, long y) => x / y - (x % y < 0 ? 1 : 0);
+        private static long FloorDivide(long x, long y) => x / y - (x % y < 0 ? 1 : 0);
 
-        long Key(int a, int b) => options.Symmetric && a > b ? Pack(b, a) : Pack(a, b);
-        static long Pack(int a, int b) => ((long)a << 32) | (uint)b;
+        private long Key(int a, int b) => options.Symmetric && a > b ? Pack(b, a) : Pack(a, b);
+        private static long Pack(int a, int b) => ((long)a << 32) | (uint)b;
 
-        int Intern(ReadOnlySpan<char> note)
+        private int Intern(ReadOnlySpan<char> note)
         {
             // A consecutive repeat of the same note (common in logs) skips the string allocation.
-            if (_lastNote >= 0 && note.SequenceEqual(_noteNames[_lastNote])) return _lastNote;
+            if (lastNote >= 0 && note.SequenceEqual(noteNames[lastNote])) return lastNote;
             var name = note.ToString();
-            ref int index = ref CollectionsMarshal.GetValueRefOrAddDefault(_noteIndex, name, out bool exists);
+            ref int index = ref CollectionsMarshal.GetValueRefOrAddDefault(noteIndex, name, out bool exists);
             if (!exists)
             {
-                index = _noteNames.Count;
-                _noteNames.Add(name);
+                index = noteNames.Count;
+                noteNames.Add(name);
             }
             return index;
         }
 
         /// <summary>Adds the session's transitions with weight 1/N_u (paper section 3.3) and resets it.</summary>
-        void EndSession()
+        private void EndSession()
         {
-            if (_sessionEvents > 0)
+            if (sessionEvents > 0)
             {
-                _report.Users++;
-                if (_sessionEvents == 1) _report.SingleEventUsers++;
-                double weight = 1.0 / _sessionNotes.Count;
-                foreach (long key in _sessionTransitions)
+                report.Users++;
+                if (sessionEvents == 1) report.SingleEventUsers++;
+                double weight = 1.0 / sessionNotes.Count;
+                foreach (long key in sessionTransitions)
                 {
-                    ref var transition = ref CollectionsMarshal.GetValueRefOrAddDefault(_transitions, key, out _);
+                    ref var transition = ref CollectionsMarshal.GetValueRefOrAddDefault(transitions, key, out _);
                     transition.Score += weight;
                     transition.Users++;
                 }
             }
-            _sessionEvents = 0;
-            _sessionNotes.Clear();
-            _sessionTransitions.Clear();
-            _lookBackCount = _lookBackNext = 0;
-            _lastNote = -1;
-            _lastKind = null;
+            sessionEvents = 0;
+            sessionNotes.Clear();
+            sessionTransitions.Clear();
+            lookBackCount = lookBackNext = 0;
+            lastNote = -1;
+            lastKind = null;
         }
 
         public (List<RelatedNotePair> Pairs, CoOccurrenceMiningReport Report) Finish()
         {
             EndSession();
-            _report.DistinctNotes = _noteNames.Count;
-            _report.DistinctTransitions = _transitions.Count;
+            report.DistinctNotes = noteNames.Count;
+            report.DistinctTransitions = transitions.Count;
 
             // Directed candidates grouped by note A with a counting sort (a symmetric relation is a candidate in
             // both notes' lists), then each note's list sorted: best score first, ties by related id (ordinal).
-            int notes = _noteNames.Count;
+            int notes = noteNames.Count;
             var start = new int[notes + 1];
-            foreach (long key in _transitions.Keys)
+            foreach (long key in transitions.Keys)
             {
                 start[(int)(key >> 32) + 1]++;
                 if (options.Symmetric) start[(int)key + 1]++;
@@ -284,16 +284,16 @@ public sealed class CoOccurrencePairMiner
             for (int i = 0; i < notes; i++) start[i + 1] += start[i];
             var candidates = new Candidate[start[notes]];
             var next = start[..notes];
-            foreach (var (key, transition) in _transitions)
+            foreach (var (key, transition) in transitions)
             {
                 int a = (int)(key >> 32), b = (int)key;
                 candidates[next[a]++] = new Candidate(b, transition.Score, transition.Users);
                 if (options.Symmetric) candidates[next[b]++] = new Candidate(a, transition.Score, transition.Users);
             }
-            _transitions.Clear();
-            _transitions.TrimExcess();
+            transitions.Clear();
+            transitions.TrimExcess();
             var byName = Enumerable.Range(0, notes).ToArray();
-            Array.Sort(byName, (x, y) => string.CompareOrdinal(_noteNames[x], _noteNames[y]));
+            Array.Sort(byName, (x, y) => string.CompareOrdinal(noteNames[x], noteNames[y]));
             var rank = new int[notes];
             for (int i = 0; i < notes; i++) rank[byName[i]] = i;
             var order = new CandidateOrder(rank);
@@ -306,26 +306,26 @@ public sealed class CoOccurrencePairMiner
                 int kept = 0;
                 foreach (var c in list)
                 {
-                    if (c.Users < options.MinUsers) _report.PairsBelowMinUsers++;
-                    else if (c.Score > options.UpperBound) _report.PairsAboveUpperBound++;
-                    else if (c.Score < options.LowerBound) _report.PairsBelowLowerBound++;
-                    else if (kept == options.TopK) _report.PairsBeyondTopK++;
+                    if (c.Users < options.MinUsers) report.PairsBelowMinUsers++;
+                    else if (c.Score > options.UpperBound) report.PairsAboveUpperBound++;
+                    else if (c.Score < options.LowerBound) report.PairsBelowLowerBound++;
+                    else if (kept == options.TopK) report.PairsBeyondTopK++;
                     else
                     {
                         kept++;
-                        pairs.Add(new RelatedNotePair { NoteId = _noteNames[a], RelatedNoteId = _noteNames[c.B], Score = (float)c.Score });
+                        pairs.Add(new RelatedNotePair { NoteId = noteNames[a], RelatedNoteId = noteNames[c.B], Score = (float)c.Score });
                     }
                 }
             }
-            _report.PairsOutput = pairs.Count;
-            return (pairs, _report);
+            report.PairsOutput = pairs.Count;
+            return (pairs, report);
         }
     }
 
     /// <summary>A related note B of some note A with the transition's score and number of users.</summary>
-    readonly record struct Candidate(int B, double Score, int Users);
+    private readonly record struct Candidate(int B, double Score, int Users);
 
-    readonly struct CandidateOrder(int[] rank) : IComparer<Candidate>
+    private readonly struct CandidateOrder(int[] rank) : IComparer<Candidate>
     {
         public int Compare(Candidate x, Candidate y) =>
             x.Score != y.Score ? y.Score.CompareTo(x.Score) : rank[x.B].CompareTo(rank[y.B]);
@@ -335,7 +335,7 @@ public sealed class CoOccurrencePairMiner
     /// Hashes a packed (A, B) key well: <see cref="long.GetHashCode"/> is A xor B, which collides for every pair of
     /// nearby note indexes and makes the tables quadratic.
     /// </summary>
-    sealed class TransitionKeyComparer : IEqualityComparer<long>
+    private sealed class TransitionKeyComparer : IEqualityComparer<long>
     {
         public static readonly TransitionKeyComparer Instance = new();
         public bool Equals(long x, long y) => x == y;

@@ -15,12 +15,12 @@ namespace NoteLLM.MLNet.Retrieval;
 /// </remarks>
 internal sealed unsafe partial class HnswGraph : IDisposable
 {
-    const string Library = "libusearch_c";
-    const int MetricInnerProduct = 2; // usearch_metric_ip_k
-    const int ScalarFloat32 = 1;      // usearch_scalar_f32_k
+    private const string Library = "libusearch_c";
+    private const int MetricInnerProduct = 2; // usearch_metric_ip_k
+    private const int ScalarFloat32 = 1;      // usearch_scalar_f32_k
 
-    readonly GraphHandle _handle;
-    readonly int _dimensions;
+    private readonly GraphHandle handle;
+    private readonly int dimensions;
 
     public HnswGraph(int dimensions, int connectivity, int expansionAdd, int expansionSearch)
     {
@@ -36,8 +36,8 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         nint error = 0;
         var handle = usearch_init(&options, &error);
         Check(error, "create the HNSW graph");
-        _handle = new GraphHandle(handle);
-        _dimensions = dimensions;
+        this.handle = new GraphHandle(handle);
+        this.dimensions = dimensions;
     }
 
     /// <summary>
@@ -91,14 +91,14 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     public static void Skip(Stream source) => source.Seek(ReadLength(source), SeekOrigin.Current);
 
     // The length prefix SaveTo writes before the graph's bytes.
-    static long ReadLength(Stream source)
+    private static long ReadLength(Stream source)
     {
         Span<byte> prefix = stackalloc byte[sizeof(long)];
         source.ReadExactly(prefix);
         return BinaryPrimitives.ReadInt64LittleEndian(prefix);
     }
 
-    static string TemporaryGraphFile() => Path.Combine(Path.GetTempPath(), $"notellm-graph-{Guid.NewGuid():N}.usearch");
+    private static string TemporaryGraphFile() => Path.Combine(Path.GetTempPath(), $"notellm-graph-{Guid.NewGuid():N}.usearch");
 
     /// <summary>
     /// Writes the graph to <paramref name="destination"/>: its length in bytes (8, little-endian), then USearch's own
@@ -196,11 +196,11 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         Check(error, $"rename vector {from} to {to}");
     }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose() => handle.Dispose();
 
-    nint Handle => _handle.IsClosed ? throw new ObjectDisposedException(nameof(HnswGraph)) : _handle.DangerousGetHandle();
+    private nint Handle => handle.IsClosed ? throw new ObjectDisposedException(nameof(HnswGraph)) : handle.DangerousGetHandle();
 
-    nuint Call(delegate*<nint, nint*, nuint> function, string what)
+    private nuint Call(delegate*<nint, nint*, nuint> function, string what)
     {
         nint error = 0;
         nuint result = function(Handle, &error);
@@ -208,20 +208,20 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         return result;
     }
 
-    void CheckLength(int length)
+    private void CheckLength(int length)
     {
-        if (length != _dimensions) throw new ArgumentException($"the graph holds {_dimensions}-dimensional vectors, not {length}-dimensional ones");
+        if (length != dimensions) throw new ArgumentException($"the graph holds {dimensions}-dimensional vectors, not {length}-dimensional ones");
     }
 
     // USearch reports a failure by pointing error at a static message and leaves it alone on success, so callers start it at 0.
-    static void Check(nint error, string what)
+    private static void Check(nint error, string what)
     {
         if (error != 0) throw new InvalidOperationException($"USearch could not {what}: {Marshal.PtrToStringUTF8(error)}");
     }
 
     // usearch_init_options_t of c/usearch.h.
     [StructLayout(LayoutKind.Sequential)]
-    struct InitOptions
+    private struct InitOptions
     {
         public int MetricKind;
         public nint Metric; // custom metric callback; unused
@@ -230,7 +230,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         public byte Multi; // C bool: several vectors per key; unused
     }
 
-    sealed class GraphHandle(nint handle) : SafeHandle(handle, ownsHandle: true)
+    private sealed class GraphHandle(nint handle) : SafeHandle(handle, ownsHandle: true)
     {
         public override bool IsInvalid => handle == 0;
 

@@ -10,8 +10,8 @@ public sealed partial class NoteIndex
     // File layout (little-endian): magic, format version, dimensions, count, the ids, the embedding rows, then
     // (version 2) whether an HNSW graph follows and the graph (HnswGraph.SaveTo), then a CRC-64 of every preceding
     // byte so truncated or damaged files are refused. Version 1 files (no graph) are still read.
-    static readonly byte[] Magic = "NOTEIDX\0"u8.ToArray();
-    const int FormatVersion = 2;
+    private static readonly byte[] Magic = "NOTEIDX\0"u8.ToArray();
+    private const int FormatVersion = 2;
 
     /// <summary>
     /// Saves the index to <paramref name="path"/>: written to a temporary file beside it, flushed to disk, then moved
@@ -30,15 +30,15 @@ public sealed partial class NoteIndex
                 writer.Write(FormatVersion);
                 writer.Write(Dimensions);
                 writer.Write(Count);
-                foreach (string id in _ids) writer.Write(id);
-                for (int row = 0; row < Count; row += _blockSize)
+                foreach (string id in ids) writer.Write(id);
+                for (int row = 0; row < Count; row += blockSize)
                 {
-                    int rows = Math.Min(_blockSize, Count - row);
-                    writer.Write(MemoryMarshal.AsBytes(_blocks[row / _blockSize].AsSpan(0, rows * Dimensions)));
+                    int rows = Math.Min(blockSize, Count - row);
+                    writer.Write(MemoryMarshal.AsBytes(blocks[row / blockSize].AsSpan(0, rows * Dimensions)));
                 }
-                writer.Write(_graph is not null);
+                writer.Write(graph is not null);
                 writer.Flush();
-                _graph?.SaveTo(writer.BaseStream);
+                graph?.SaveTo(writer.BaseStream);
             }
             file.Write(crc.GetCurrentHash());
         });
@@ -78,8 +78,8 @@ public sealed partial class NoteIndex
         for (int row = 0; row < count; row++)
         {
             string id = reader.ReadString();
-            if (!index._rowOf.TryAdd(id, row)) throw new InvalidDataException($"'{path}' lists note id '{id}' twice");
-            index._ids.Add(id);
+            if (!index.rowOf.TryAdd(id, row)) throw new InvalidDataException($"'{path}' lists note id '{id}' twice");
+            index.ids.Add(id);
         }
         for (int row = 0; row < count; row++)
         {
@@ -93,18 +93,18 @@ public sealed partial class NoteIndex
             {
                 var stored = HnswGraph.LoadFrom(file, dimensions, options.ExpansionAdd, options.ExpansionSearch);
                 // A graph built with another number of links per node is rebuilt below with the requested one.
-                if (stored.Connectivity == options.Connectivity) index._graph = stored;
+                if (stored.Connectivity == options.Connectivity) index.graph = stored;
                 else stored.Dispose();
-                if (index._graph is not null && index._graph.Count != count)
-                    throw new InvalidDataException($"'{path}' stores an HNSW graph of {index._graph.Count} notes for its {count} notes");
+                if (index.graph is not null && index.graph.Count != count)
+                    throw new InvalidDataException($"'{path}' stores an HNSW graph of {index.graph.Count} notes for its {count} notes");
             }
             else if (hasGraph) HnswGraph.Skip(file);
             if (file.Position != file.Length - sizeof(ulong))
                 throw new InvalidDataException($"'{path}' has {file.Length - sizeof(ulong) - file.Position} unexpected bytes after its {count} embeddings");
             index.Options.Mode = options.Mode;
-            if (options.Mode == NoteSearchMode.Approximate && index._graph is null)
+            if (options.Mode == NoteSearchMode.Approximate && index.graph is null)
             {
-                index._graph = index.NewGraph();
+                index.graph = index.NewGraph();
                 index.AddToGraph(0, count);
             }
             return index;
@@ -116,7 +116,7 @@ public sealed partial class NoteIndex
         }
     }
 
-    static void VerifyChecksum(string path)
+    private static void VerifyChecksum(string path)
     {
         using var file = File.OpenRead(path);
         const int checksumLength = 8;

@@ -1,6 +1,6 @@
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using TorchSharp;
 using static TorchSharp.torch;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace NoteLLM.MLNet.Retrieval;
 
@@ -17,11 +17,11 @@ namespace NoteLLM.MLNet.Retrieval;
 /// </remarks>
 public sealed partial class NoteIndex : IDisposable
 {
-    readonly List<float[]> _blocks = new();
-    readonly List<string> _ids = new();
-    readonly Dictionary<string, int> _rowOf = new(StringComparer.Ordinal);
-    readonly int _blockSize; // fixed at construction: rows are addressed by it even if Options is changed later
-    HnswGraph? _graph; // HNSW keys are row numbers; kept equal to _rowOf's rows through Remove's Rename.
+    private readonly List<float[]> blocks = new();
+    private readonly List<string> ids = new();
+    private readonly Dictionary<string, int> rowOf = new(StringComparer.Ordinal);
+    private readonly int blockSize; // fixed at construction: rows are addressed by it even if Options is changed later
+    private HnswGraph? graph; // HNSW keys are row numbers; kept equal to _rowOf's rows through Remove's Rename.
 
     /// <summary>Creates an empty index for embeddings of <paramref name="dimensions"/> floats.</summary>
     public NoteIndex(int dimensions, NoteIndexOptions? options = null)
@@ -30,8 +30,8 @@ public sealed partial class NoteIndex : IDisposable
         Options = options ?? new NoteIndexOptions();
         Options.Validate();
         Dimensions = dimensions;
-        _blockSize = Options.BlockSize;
-        if (Options.Mode == NoteSearchMode.Approximate) _graph = NewGraph();
+        blockSize = Options.BlockSize;
+        if (Options.Mode == NoteSearchMode.Approximate) graph = NewGraph();
     }
 
     /// <summary>The options this index was created with.</summary>
@@ -41,13 +41,13 @@ public sealed partial class NoteIndex : IDisposable
     public int Dimensions { get; }
 
     /// <summary>Number of notes stored.</summary>
-    public int Count => _ids.Count;
+    public int Count => ids.Count;
 
     /// <summary>The stored note ids, in storage order (which changes when notes are removed).</summary>
-    public IReadOnlyList<string> Ids => _ids;
+    public IReadOnlyList<string> Ids => ids;
 
     /// <summary>Whether a note with this id is stored.</summary>
-    public bool Contains(string id) => _rowOf.ContainsKey(id);
+    public bool Contains(string id) => rowOf.ContainsKey(id);
 
     /// <summary>The stored (normalised) embedding of a note.</summary>
     public float[] GetEmbedding(string id) => Row(RowOf(id, nameof(id))).ToArray();
@@ -70,7 +70,7 @@ public sealed partial class NoteIndex : IDisposable
         for (int i = 0; i < ids.Count; i++)
         {
             string id = ids[i] ?? throw new ArgumentException($"id at position {i} is null", nameof(ids));
-            if (_rowOf.ContainsKey(id) || !batch.Add(id))
+            if (rowOf.ContainsKey(id) || !batch.Add(id))
                 throw new ArgumentException($"note id '{id}' (position {i}) is already in the index", nameof(ids));
             normalised[i] = Normalise(embeddings[i], $"embedding of note '{id}' (position {i})");
         }
@@ -81,40 +81,40 @@ public sealed partial class NoteIndex : IDisposable
             int row = first + i;
             EnsureRow(row);
             normalised[i].CopyTo(Row(row));
-            _ids.Add(ids[i]);
-            _rowOf.Add(ids[i], row);
+            this.ids.Add(ids[i]);
+            rowOf.Add(ids[i], row);
         }
-        if (_graph is not null) AddToGraph(first, normalised.Length);
+        if (graph is not null) AddToGraph(first, normalised.Length);
     }
 
     // Inserts rows [first, first + count) into the HNSW graph, one at a time: concurrent inserts into USearch 2.26.6
     // left some vectors unreachable (in 26 of 300 graphs of 200 vectors, and 1 to 8 of 20,000), so they are not used.
-    void AddToGraph(int first, int count)
+    private void AddToGraph(int first, int count)
     {
-        var graph = _graph!;
+        var graph = this.graph!;
         if (graph.Capacity < graph.Count + count) graph.Reserve(graph.Count + count);
         for (int row = first; row < first + count; row++) graph.Add((ulong)row, Row(row));
     }
 
-    int SearchThreadCount => Options.SearchThreads == 0 ? HnswGraph.MaxThreads : Math.Min(Options.SearchThreads, HnswGraph.MaxThreads);
+    private int SearchThreadCount => Options.SearchThreads == 0 ? HnswGraph.MaxThreads : Math.Min(Options.SearchThreads, HnswGraph.MaxThreads);
 
     /// <summary>Removes a note; returns false when the id is not stored.</summary>
     public bool Remove(string id)
     {
-        if (!_rowOf.TryGetValue(id, out int row)) return false;
+        if (!rowOf.TryGetValue(id, out int row)) return false;
         int last = Count - 1;
-        _graph?.Remove((ulong)row);
+        graph?.Remove((ulong)row);
         if (row != last)
         {
             // Move the last row into the hole so storage stays dense.
             Row(last).CopyTo(Row(row));
-            string moved = _ids[last];
-            _ids[row] = moved;
-            _rowOf[moved] = row;
-            _graph?.Rename((ulong)last, (ulong)row);
+            string moved = ids[last];
+            ids[row] = moved;
+            rowOf[moved] = row;
+            graph?.Rename((ulong)last, (ulong)row);
         }
-        _ids.RemoveAt(last);
-        _rowOf.Remove(id);
+        ids.RemoveAt(last);
+        rowOf.Remove(id);
         return true;
     }
 
@@ -143,7 +143,7 @@ public sealed partial class NoteIndex : IDisposable
             Array.Fill(results, Array.Empty<RelatedNote>());
             return results;
         }
-        var (rows, scores) = Options.Mode == NoteSearchMode.Exact || _graph is null
+        var (rows, scores) = Options.Mode == NoteSearchMode.Exact || graph is null
             ? ExactTopK(normalised, wanted)
             : ApproximateTopK(normalised, wanted);
         for (int q = 0; q < queries.Count; q++)
@@ -152,7 +152,7 @@ public sealed partial class NoteIndex : IDisposable
             var list = new List<RelatedNote>(k);
             for (int j = 0; j < rows[q].Length && list.Count < k; j++)
             {
-                string id = _ids[rows[q][j]];
+                string id = ids[rows[q][j]];
                 if (excluded is null || !string.Equals(id, excluded, StringComparison.Ordinal))
                     list.Add(new RelatedNote(id, scores[q][j]));
             }
@@ -175,12 +175,12 @@ public sealed partial class NoteIndex : IDisposable
     /// <inheritdoc/>
     public void Dispose()
     {
-        _graph?.Dispose();
-        _graph = null;
+        graph?.Dispose();
+        graph = null;
     }
 
     // Exact top-k: per query batch, one matrix product per corpus block, then a running top-k merge.
-    (int[][] Rows, float[][] Scores) ExactTopK(float[][] queries, int k)
+    private (int[][] Rows, float[][] Scores) ExactTopK(float[][] queries, int k)
     {
         var rows = new int[queries.Length][];
         var scores = new float[queries.Length][];
@@ -193,14 +193,14 @@ public sealed partial class NoteIndex : IDisposable
             for (int q = 0; q < n; q++) queries[start + q].CopyTo(flat, q * Dimensions);
             var queryMatrix = tensor(flat, new long[] { n, Dimensions });
             Tensor? bestScores = null, bestRows = null;
-            for (int b = 0; b * _blockSize < Count; b++)
+            for (int b = 0; b * blockSize < Count; b++)
             {
                 // Each block's score matrix is freed before the next block is scored; only the running top-k survives.
                 using var blockScope = NewDisposeScope();
-                int blockRows = Math.Min(_blockSize, Count - b * _blockSize);
-                var block = frombuffer(_blocks[b], ScalarType.Float32, (long)blockRows * Dimensions).view(blockRows, Dimensions);
+                int blockRows = Math.Min(blockSize, Count - b * blockSize);
+                var block = frombuffer(blocks[b], ScalarType.Float32, (long)blockRows * Dimensions).view(blockRows, Dimensions);
                 var (topScores, topRows) = queryMatrix.matmul(block.t()).topk(Math.Min(k, blockRows), dim: 1);
-                topRows = topRows.add_((long)b * _blockSize);
+                topRows = topRows.add_((long)b * blockSize);
                 if (bestScores is not null)
                 {
                     var allScores = cat(new[] { bestScores, topScores }, 1);
@@ -223,9 +223,9 @@ public sealed partial class NoteIndex : IDisposable
         return (rows, scores);
     }
 
-    (int[][] Rows, float[][] Scores) ApproximateTopK(float[][] queries, int k)
+    private (int[][] Rows, float[][] Scores) ApproximateTopK(float[][] queries, int k)
     {
-        var graph = _graph!;
+        var graph = this.graph!;
         if (graph.ExpansionSearch != Options.ExpansionSearch) graph.ExpansionSearch = Options.ExpansionSearch;
         var rows = new int[queries.Length][];
         var scores = new float[queries.Length][];
@@ -245,30 +245,30 @@ public sealed partial class NoteIndex : IDisposable
         return (rows, scores);
     }
 
-    HnswGraph NewGraph() => new(Dimensions, Options.Connectivity, Options.ExpansionAdd, Options.ExpansionSearch);
+    private HnswGraph NewGraph() => new(Dimensions, Options.Connectivity, Options.ExpansionAdd, Options.ExpansionSearch);
 
-    Span<float> Row(int row) =>
-        _blocks[row / _blockSize].AsSpan(row % _blockSize * Dimensions, Dimensions);
+    private Span<float> Row(int row) =>
+        blocks[row / blockSize].AsSpan(row % blockSize * Dimensions, Dimensions);
 
-    int RowOf(string id, string parameter) =>
-        _rowOf.TryGetValue(id ?? throw new ArgumentNullException(parameter), out int row)
+    private int RowOf(string id, string parameter) =>
+        rowOf.TryGetValue(id ?? throw new ArgumentNullException(parameter), out int row)
             ? row
             : throw new KeyNotFoundException($"note id '{id}' is not in the index");
 
     // Blocks grow by doubling up to BlockSize rows, so a small index does not hold a whole block.
-    void EnsureRow(int row)
+    private void EnsureRow(int row)
     {
-        int block = row / _blockSize, needed = (row % _blockSize + 1) * Dimensions;
-        if (block == _blocks.Count) _blocks.Add(new float[Math.Min(_blockSize, 1024) * Dimensions]);
-        var data = _blocks[block];
+        int block = row / blockSize, needed = (row % blockSize + 1) * Dimensions;
+        if (block == blocks.Count) blocks.Add(new float[Math.Min(blockSize, 1024) * Dimensions]);
+        var data = blocks[block];
         if (data.Length < needed)
         {
-            Array.Resize(ref data, Math.Min(_blockSize * Dimensions, Math.Max(needed, data.Length * 2)));
-            _blocks[block] = data;
+            Array.Resize(ref data, Math.Min(blockSize * Dimensions, Math.Max(needed, data.Length * 2)));
+            blocks[block] = data;
         }
     }
 
-    float[] Normalise(float[]? embedding, string what)
+    private float[] Normalise(float[]? embedding, string what)
     {
         if (embedding is null) throw new ArgumentException($"{what} is null");
         if (embedding.Length != Dimensions)

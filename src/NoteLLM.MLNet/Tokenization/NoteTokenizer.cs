@@ -121,70 +121,70 @@ public sealed class NoteTokenizer
         switch (kind)
         {
             case "gpt2":
-            {
-                // 50,257 tokens; <|endoftext|> (50256) is BOS, EOS and separator in GPT-2.
-                var specials = new Dictionary<string, int> { ["<|endoftext|>"] = 50256, [EmbToken] = 50257, [PadToken] = 50258 };
-                var t = TiktokenTokenizer.CreateForModel("gpt2", extraSpecialTokens: new Dictionary<string, int> { [EmbToken] = 50257, [PadToken] = 50258 });
-                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids), 50257, specials, eosId: 50256, bosId: null,
-                    encode: SplittingAtSpecialTokens(specials, text => t.EncodeToIds(text)));
-            }
+                {
+                    // 50,257 tokens; <|endoftext|> (50256) is BOS, EOS and separator in GPT-2.
+                    var specials = new Dictionary<string, int> { ["<|endoftext|>"] = 50256, [EmbToken] = 50257, [PadToken] = 50258 };
+                    var t = TiktokenTokenizer.CreateForModel("gpt2", extraSpecialTokens: new Dictionary<string, int> { [EmbToken] = 50257, [PadToken] = 50258 });
+                    return new NoteTokenizer(kind, files, t, ids => t.Decode(ids), 50257, specials, eosId: 50256, bosId: null,
+                        encode: SplittingAtSpecialTokens(specials, text => t.EncodeToIds(text)));
+                }
             case "sentencepiece":
-            {
-                // Probe the base model for its size and BOS/EOS, then build it again with the added tokens.
-                using var probe = new MemoryStream(files["tokenizer.model"]);
-                var baseTokenizer = LlamaTokenizer.Create(probe, addBeginOfSentence: false, addEndOfSentence: false);
-                int baseSize = baseTokenizer.Vocabulary.Count;
-                var specials = new Dictionary<string, int>(added)
                 {
-                    [baseTokenizer.BeginningOfSentenceToken] = baseTokenizer.BeginningOfSentenceId,
-                    [baseTokenizer.EndOfSentenceToken] = baseTokenizer.EndOfSentenceId,
-                };
-                AddNoteLLMTokens(specials, baseSize, baseTokenizer.Vocabulary);
-                var extra = specials.Where(kv => kv.Value >= baseSize || added.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
-                using var stream = new MemoryStream(files["tokenizer.model"]);
-                var t = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false, specialTokens: extra);
-                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids, considerSpecialTokens: false), baseSize, specials,
-                    eosId: baseTokenizer.EndOfSentenceId, bosId: baseTokenizer.BeginningOfSentenceId);
-            }
+                    // Probe the base model for its size and BOS/EOS, then build it again with the added tokens.
+                    using var probe = new MemoryStream(files["tokenizer.model"]);
+                    var baseTokenizer = LlamaTokenizer.Create(probe, addBeginOfSentence: false, addEndOfSentence: false);
+                    int baseSize = baseTokenizer.Vocabulary.Count;
+                    var specials = new Dictionary<string, int>(added)
+                    {
+                        [baseTokenizer.BeginningOfSentenceToken] = baseTokenizer.BeginningOfSentenceId,
+                        [baseTokenizer.EndOfSentenceToken] = baseTokenizer.EndOfSentenceId,
+                    };
+                    AddNoteLLMTokens(specials, baseSize, baseTokenizer.Vocabulary);
+                    var extra = specials.Where(kv => kv.Value >= baseSize || added.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+                    using var stream = new MemoryStream(files["tokenizer.model"]);
+                    var t = LlamaTokenizer.Create(stream, addBeginOfSentence: false, addEndOfSentence: false, specialTokens: extra);
+                    return new NoteTokenizer(kind, files, t, ids => t.Decode(ids, considerSpecialTokens: false), baseSize, specials,
+                        eosId: baseTokenizer.EndOfSentenceId, bosId: baseTokenizer.BeginningOfSentenceId);
+                }
             case "bpe":
-            {
-                var vocab = ReadVocabulary(files["vocab.json"]);
-                int baseSize = vocab.Values.Max() + 1;
-                var specials = new Dictionary<string, int>(added);
-                AddNoteLLMTokens(specials, Math.Max(baseSize, specials.Count > 0 ? specials.Values.Max() + 1 : 0), vocab);
-                string pattern = PreTokenizerPattern(files) ?? Gpt2Pattern;
-                var merges = System.Text.Encoding.UTF8.GetString(files["merges.txt"]).Split('\n')
-                    .Where(l => l.Length > 0 && !l.StartsWith("#version")).ToList();
-                var options = new BpeOptions(vocab)
                 {
-                    Merges = merges,
-                    ByteLevel = true,
-                    SpecialTokens = specials,
-                    PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials),
-                };
-                var t = BpeTokenizer.Create(options);
-                int eos = EosFromConfig(files, specials) ?? throw new InvalidDataException(
-                    "Cannot tell the end-of-sequence token of this BPE tokenizer: tokenizer_config.json has no 'eos_token' and no '<|endoftext|>' token exists.");
-                return new NoteTokenizer(kind, files, t, ids => t.Decode(ids, considerSpecialTokens: false), baseSize, specials, eos, bosId: null);
-            }
+                    var vocab = ReadVocabulary(files["vocab.json"]);
+                    int baseSize = vocab.Values.Max() + 1;
+                    var specials = new Dictionary<string, int>(added);
+                    AddNoteLLMTokens(specials, Math.Max(baseSize, specials.Count > 0 ? specials.Values.Max() + 1 : 0), vocab);
+                    string pattern = PreTokenizerPattern(files) ?? Gpt2Pattern;
+                    var merges = System.Text.Encoding.UTF8.GetString(files["merges.txt"]).Split('\n')
+                        .Where(l => l.Length > 0 && !l.StartsWith("#version")).ToList();
+                    var options = new BpeOptions(vocab)
+                    {
+                        Merges = merges,
+                        ByteLevel = true,
+                        SpecialTokens = specials,
+                        PreTokenizer = new RegexPreTokenizer(new Regex(pattern, RegexOptions.Compiled), specials),
+                    };
+                    var t = BpeTokenizer.Create(options);
+                    int eos = EosFromConfig(files, specials) ?? throw new InvalidDataException(
+                        "Cannot tell the end-of-sequence token of this BPE tokenizer: tokenizer_config.json has no 'eos_token' and no '<|endoftext|>' token exists.");
+                    return new NoteTokenizer(kind, files, t, ids => t.Decode(ids, considerSpecialTokens: false), baseSize, specials, eos, bosId: null);
+                }
             case "wordpiece":
-            {
-                // Uncased BERT WordPiece (the shipped sentence encoders); [CLS] is BOS, [SEP] ends the output, [PAD] pads.
-                var vocab = System.Text.Encoding.UTF8.GetString(files["vocab.txt"]).Split('\n').Select(l => l.TrimEnd('\r')).ToList();
-                if (vocab.Count > 0 && vocab[^1].Length == 0) vocab.RemoveAt(vocab.Count - 1);
-                var ids = new Dictionary<string, int>();
-                for (int i = 0; i < vocab.Count; i++) ids.TryAdd(vocab[i], i);
-                int Id(string token) => ids.TryGetValue(token, out int id) ? id
-                    : throw new InvalidDataException($"vocab.txt has no '{token}' token; expected a BERT WordPiece vocabulary.");
-                var specials = new Dictionary<string, int>();
-                foreach (string token in new[] { "[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]" }) specials[token] = Id(token);
-                specials[EmbToken] = vocab.Count;
-                // BertTokenizer takes special tokens from the vocabulary only: [EMB] becomes its last line
-                using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", vocab.Append(EmbToken)) + "\n"));
-                var t = BertTokenizer.Create(stream, new BertOptions { LowerCaseBeforeTokenization = true, SpecialTokens = specials });
-                return new NoteTokenizer(kind, files, t, ids => DecodeWordPieces(vocab, ids), vocab.Count, specials,
-                    eosId: specials["[SEP]"], bosId: specials["[CLS]"], encode: text => t.EncodeToIds(text, addSpecialTokens: false), padId: specials["[PAD]"]);
-            }
+                {
+                    // Uncased BERT WordPiece (the shipped sentence encoders); [CLS] is BOS, [SEP] ends the output, [PAD] pads.
+                    var vocab = System.Text.Encoding.UTF8.GetString(files["vocab.txt"]).Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+                    if (vocab.Count > 0 && vocab[^1].Length == 0) vocab.RemoveAt(vocab.Count - 1);
+                    var ids = new Dictionary<string, int>();
+                    for (int i = 0; i < vocab.Count; i++) ids.TryAdd(vocab[i], i);
+                    int Id(string token) => ids.TryGetValue(token, out int id) ? id
+                        : throw new InvalidDataException($"vocab.txt has no '{token}' token; expected a BERT WordPiece vocabulary.");
+                    var specials = new Dictionary<string, int>();
+                    foreach (string token in new[] { "[UNK]", "[CLS]", "[SEP]", "[PAD]", "[MASK]" }) specials[token] = Id(token);
+                    specials[EmbToken] = vocab.Count;
+                    // BertTokenizer takes special tokens from the vocabulary only: [EMB] becomes its last line
+                    using var stream = new MemoryStream(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", vocab.Append(EmbToken)) + "\n"));
+                    var t = BertTokenizer.Create(stream, new BertOptions { LowerCaseBeforeTokenization = true, SpecialTokens = specials });
+                    return new NoteTokenizer(kind, files, t, ids => DecodeWordPieces(vocab, ids), vocab.Count, specials,
+                        eosId: specials["[SEP]"], bosId: specials["[CLS]"], encode: text => t.EncodeToIds(text, addSpecialTokens: false), padId: specials["[PAD]"]);
+                }
             default:
                 throw new InvalidDataException($"Unknown tokenizer kind '{kind}'; expected gpt2, sentencepiece, bpe or wordpiece.");
         }

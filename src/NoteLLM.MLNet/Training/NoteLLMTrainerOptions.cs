@@ -95,15 +95,26 @@ public sealed record NoteLLMTrainerOptions
     /// </summary>
     public static NoteLLMTrainerOptions ForPretrainedEncoder => new()
     {
-        LearningRate = 2e-4, BatchSize = 32, GradientAccumulationSteps = 1, WarmupRatio = 0.1, Epochs = 1,
-        Alpha = 0.5, WeightDecay = 0.01, EmbeddingDimension = 384,
+        LearningRate = 2e-4,
+        BatchSize = 32,
+        GradientAccumulationSteps = 1,
+        WarmupRatio = 0.1,
+        Epochs = 1,
+        Alpha = 0.5,
+        WeightDecay = 0.01,
+        EmbeddingDimension = 384,
     };
 
     /// <summary>Values that train a small decoder from random weights on a CPU in minutes.</summary>
     public static NoteLLMTrainerOptions ForSmallModelFromScratch => new()
     {
-        LearningRate = 1e-3, BatchSize = 16, GradientAccumulationSteps = 1, WarmupRatio = 0.05, Epochs = 10,
-        Alpha = 0.5, WeightDecay = 0.01,
+        LearningRate = 1e-3,
+        BatchSize = 16,
+        GradientAccumulationSteps = 1,
+        WarmupRatio = 0.05,
+        Epochs = 10,
+        Alpha = 0.5,
+        WeightDecay = 0.01,
     };
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid option.</summary>

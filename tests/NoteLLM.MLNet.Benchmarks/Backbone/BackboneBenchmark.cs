@@ -13,12 +13,12 @@ namespace NoteLLM.MLNet.Benchmarks.Backbone;
 /// native heap to the OS every 10 steps (<see cref="NoteLLM.MLNet.Runtime.NativeHeap"/>), as the NoteLLM trainer does.
 /// Options: --steps N (training steps, default 200), --infer-steps N (default 50), --rounds N (default 1).
 /// </summary>
-sealed class BackboneBenchmark : IBenchmark
+internal sealed class BackboneBenchmark : IBenchmark
 {
     public string Name => "backbone";
     public string Description => "decoder train/inference tokens/s and peak RSS vs a bare TorchSharp model (d=256, 4 layers, ffn 688, vocab 8k, batch 8x128)";
 
-    const int Vocab = 8192, Dim = 256, Layers = 4, Ffn = 688, Heads = 8, Batch = 8, Seq = 128;
+    private const int Vocab = 8192, Dim = 256, Layers = 4, Ffn = 688, Heads = 8, Batch = 8, Seq = 128;
 
     public int Run(string[] args)
     {
@@ -53,13 +53,13 @@ sealed class BackboneBenchmark : IBenchmark
         return ok ? 0 : 1;
     }
 
-    sealed record Result(string Impl, string Dtype, double TrainTokensPerSecond, double InferTokensPerSecond, double PeakRssMiB, double RssAfterWarmupMiB, double RssEndMiB);
+    private sealed record Result(string Impl, string Dtype, double TrainTokensPerSecond, double InferTokensPerSecond, double PeakRssMiB, double RssAfterWarmupMiB, double RssEndMiB);
 
 
-    static Result RunChild(string impl, string dtype, int steps, int inferSteps) =>
+    private static Result RunChild(string impl, string dtype, int steps, int inferSteps) =>
         JsonSerializer.Deserialize<Result>(BenchmarkArgs.RunSelf("backbone", "--child", impl, dtype, steps.ToString(), inferSteps.ToString()))!;
 
-    static int Child(string impl, string dtypeName, int steps, int inferSteps)
+    private static int Child(string impl, string dtypeName, int steps, int inferSteps)
     {
         manual_seed(0);
         var dtype = dtypeName == "bf16" ? ScalarType.BFloat16 : ScalarType.Float32;
@@ -69,8 +69,13 @@ sealed class BackboneBenchmark : IBenchmark
         {
             var m = new LlamaForCausalLM(new DecoderConfig
             {
-                VocabSize = Vocab, HiddenSize = Dim, IntermediateSize = Ffn, NumHiddenLayers = Layers,
-                NumAttentionHeads = Heads, NumKeyValueHeads = Heads, MaxPositionEmbeddings = 512,
+                VocabSize = Vocab,
+                HiddenSize = Dim,
+                IntermediateSize = Ffn,
+                NumHiddenLayers = Layers,
+                NumAttentionHeads = Heads,
+                NumKeyValueHeads = Heads,
+                MaxPositionEmbeddings = 512,
             });
             m.InitializeWeights();
             module = m; hidden = ids => m.Forward(ids); logits = m.Logits;

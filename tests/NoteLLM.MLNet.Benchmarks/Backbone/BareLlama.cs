@@ -9,9 +9,9 @@ namespace NoteLLM.MLNet.Benchmarks.Backbone;
 /// way with stock TorchSharp modules (nn.Linear, causal sdpa, rotary tables built once), no options, no
 /// checkpoint names. The package must not be slower than this.
 /// </summary>
-sealed class BareLlama : nn.Module<Tensor, Tensor>
+internal sealed class BareLlama : nn.Module<Tensor, Tensor>
 {
-    sealed class Block : nn.Module<Tensor, Tensor>
+    private sealed class Block : nn.Module<Tensor, Tensor>
     {
         private readonly Linear q, k, v, o, gate, up, down;
         private readonly Parameter n1, n2;
@@ -27,9 +27,9 @@ sealed class BareLlama : nn.Module<Tensor, Tensor>
             RegisterComponents();
         }
 
-        static Tensor Norm(Tensor x, Tensor w) => w * (x * rsqrt(x.pow(2).mean([-1], keepdim: true) + 1e-6));
+        private static Tensor Norm(Tensor x, Tensor w) => w * (x * rsqrt(x.pow(2).mean([-1], keepdim: true) + 1e-6));
 
-        Tensor Rope(Tensor x)
+        private Tensor Rope(Tensor x)
         {
             long half = headDim / 2;
             return x * Cos! + cat([x.narrow(-1, half, half).neg(), x.narrow(-1, 0, half)], -1) * Sin!;

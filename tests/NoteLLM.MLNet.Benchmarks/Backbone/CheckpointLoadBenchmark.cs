@@ -10,7 +10,7 @@ namespace NoteLLM.MLNet.Benchmarks.Backbone;
 /// sharded bf16 checkpoint, then loads it (as f32 and as bf16) in fresh child processes and reports their peak RSS
 /// next to the size of the loaded weights. Option: --layers N (default 12).
 /// </summary>
-sealed class CheckpointLoadBenchmark : IBenchmark
+internal sealed class CheckpointLoadBenchmark : IBenchmark
 {
     public string Name => "checkpoint";
     public string Description => "peak RSS of loading a sharded ~220M-parameter HF checkpoint vs the weights' size";
@@ -46,7 +46,7 @@ sealed class CheckpointLoadBenchmark : IBenchmark
         finally { if (Directory.Exists(folder)) Directory.Delete(folder, true); }
     }
 
-    static int Child(string folder, string dtype)
+    private static int Child(string folder, string dtype)
     {
         using (ones(1)) { } // load the native library first so the baseline includes it
         long baseline = ProcessMemory.CurrentRss();

@@ -10,7 +10,7 @@ namespace NoteLLM.MLNet.Benchmarks.Backbone;
 /// depend on them) spends its time: forward without and with the prefix-LM mask, backward, AdamW.
 /// Options: --batch N (sequences, default 32), --tokens N (default 100), --steps N (timed steps, default 3), --fit-steps N (steps of the whole trainer and estimator, default 10).
 /// </summary>
-sealed class EncoderBenchmark : IBenchmark
+internal sealed class EncoderBenchmark : IBenchmark
 {
     public string Name => "encoder";
     public string Description => "BERT prefix-LM backbone (MiniLM shape): forward/backward/AdamW seconds per step and tokens/s";
@@ -66,7 +66,7 @@ sealed class EncoderBenchmark : IBenchmark
 
     // The same network, shapes and mask in PyTorch (bert_prefix_lm_peer.py, next to this file), run after ours so the
     // two never share the cores; prints the side-by-side table.
-    static void PyTorchPeer(int b, int t, int steps, Dictionary<string, double> ours)
+    private static void PyTorchPeer(int b, int t, int steps, Dictionary<string, double> ours)
     {
         string script = Path.Combine(AppContext.BaseDirectory, "Backbone", "bert_prefix_lm_peer.py");
         var start = new ProcessStartInfo("/usr/bin/python3", [script, b.ToString(), t.ToString(), steps.ToString()]) { RedirectStandardOutput = true, RedirectStandardError = true };

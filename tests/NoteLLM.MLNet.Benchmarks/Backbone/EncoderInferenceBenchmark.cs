@@ -17,7 +17,7 @@ namespace NoteLLM.MLNet.Benchmarks.Backbone;
 /// batches of 16 for both. The weights are the pretrained ones; speed does not depend on fine-tuning.
 /// Options: --notes N (test notes of the Debian subset, default 600), --note-tokens N (default 48).
 /// </summary>
-sealed class EncoderInferenceBenchmark : IBenchmark
+internal sealed class EncoderInferenceBenchmark : IBenchmark
 {
     public string Name => "encoder-inference";
     public string Description => "embedding notes/s: NoteLLM on the MiniLM backbone (f32, bf16) vs ONNX Runtime on the packaged MiniLM, same prompt texts";

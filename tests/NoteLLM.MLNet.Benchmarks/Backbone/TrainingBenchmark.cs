@@ -13,7 +13,7 @@ namespace NoteLLM.MLNet.Benchmarks.Backbone;
 /// with the GPT-2 tokenizer on this CPU, in float32 and in bfloat16 (float32 master weights), and RSS over a long run
 /// of a small model (memory must stay flat). Options: --steps N (throughput steps, default 40), --memory-steps N (default 1000).
 /// </summary>
-sealed class TrainingBenchmark : IBenchmark
+internal sealed class TrainingBenchmark : IBenchmark
 {
     public string Name => "training";
     public string Description => "GCL+CSFT training prompt tokens/s (d=256, 4 layers; float32 and bfloat16) and RSS over 1,000 steps of a small model";
@@ -68,7 +68,7 @@ sealed class TrainingBenchmark : IBenchmark
     }
 
 
-    sealed class Sampler(Action<TrainingProgress> action) : IProgress<TrainingProgress>
+    private sealed class Sampler(Action<TrainingProgress> action) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => action(value);
     }

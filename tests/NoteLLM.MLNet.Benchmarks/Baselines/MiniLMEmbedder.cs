@@ -10,14 +10,14 @@ namespace NoteLLM.MLNet.Benchmarks.Baselines;
 /// </summary>
 public sealed class MiniLMEmbedder : IDisposable
 {
-    readonly SentenceEncoder _encoder;
+    private readonly SentenceEncoder encoder;
 
     /// <param name="batchSize">Texts encoded per ONNX call. Default: 32.</param>
     public MiniLMEmbedder(int batchSize = 32)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize), batchSize, "must be at least 1");
         BatchSize = batchSize;
-        _encoder = new SentenceEncoder(new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount });
+        encoder = new SentenceEncoder(new SessionOptions { IntraOpNumThreads = Environment.ProcessorCount });
     }
 
     /// <summary>Texts encoded per ONNX call.</summary>
@@ -37,12 +37,12 @@ public sealed class MiniLMEmbedder : IDisposable
         for (int start = 0; start < notes.Count; start += BatchSize)
         {
             var batch = notes.Skip(start).Take(BatchSize).ToArray();
-            var vectors = _encoder.Encode(batch.Select(n => n.Text ?? "").ToArray());
+            var vectors = encoder.Encode(batch.Select(n => n.Text ?? "").ToArray());
             for (int i = 0; i < batch.Length; i++) result.Add((batch[i].Id, vectors[i]));
         }
         return result;
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _encoder.Dispose();
+    public void Dispose() => encoder.Dispose();
 }

@@ -16,32 +16,38 @@ namespace NoteLLM.MLNet.Benchmarks.Results;
 /// and every trained row gets the same budget (<see cref="ResultsSettings.Steps"/> steps of
 /// <see cref="ResultsSettings.BatchSize"/> pairs, note parts of <see cref="ResultsSettings.NoteTokens"/> word pieces).
 /// </summary>
-sealed record ResultRow(string Id, string Name, string Description, bool Seeded, Func<RowContext, RowRecord> Measure)
+internal sealed record ResultRow(string Id, string Name, string Description, bool Seeded, Func<RowContext, RowRecord> Measure)
 {
     /// <summary>The seeds this row is measured with.</summary>
     public IReadOnlyList<int> SeedsOf(ResultsSettings settings) => Seeded ? settings.Seeds : [settings.Seeds[0]];
 }
 
 /// <summary>What measuring a row needs: the data, the settings, the seed, and the record's common fields.</summary>
-sealed record RowContext(ResultsDataset Dataset, ResultsSettings Settings, int Seed, Func<RowRecord> NewRecord);
+internal sealed record RowContext(ResultsDataset Dataset, ResultsSettings Settings, int Seed, Func<RowRecord> NewRecord);
 
-static class ResultRows
+internal static class ResultRows
 {
     /// <summary>The prompt of the baselines that embed the note alone: <c>[CLS] title hashtags content [EMB]</c>.</summary>
-    static readonly NotePromptTemplates PlainNote = new()
+    private static readonly NotePromptTemplates PlainNote = new()
     {
-        CategoryInstruction = "", HashtagInstruction = "",
-        CategoryNote = "{title} {hashtags} {content}", HashtagNote = "{title} {content}",
-        Compression = NoteTokenizerEmb, CategoryGuidance = "", HashtagGuidance = "",
+        CategoryInstruction = "",
+        HashtagInstruction = "",
+        CategoryNote = "{title} {hashtags} {content}",
+        HashtagNote = "{title} {content}",
+        Compression = NoteTokenizerEmb,
+        CategoryGuidance = "",
+        HashtagGuidance = "",
     };
 
     /// <summary>PromptEOL (Jiang et al. 2023): <c>This sentence: "note" means in one word: "</c>, read at its last token.</summary>
-    static readonly NotePromptTemplates PromptEol = PlainNote with
+    private static readonly NotePromptTemplates PromptEol = PlainNote with
     {
-        CategoryInstruction = "This sentence: \"", HashtagInstruction = "This sentence: \"", Compression = "\" means in one word: \"" + NoteTokenizerEmb,
+        CategoryInstruction = "This sentence: \"",
+        HashtagInstruction = "This sentence: \"",
+        Compression = "\" means in one word: \"" + NoteTokenizerEmb,
     };
 
-    const string NoteTokenizerEmb = Tokenization.NoteTokenizer.EmbToken;
+    private const string NoteTokenizerEmb = Tokenization.NoteTokenizer.EmbToken;
 
     public static readonly IReadOnlyList<ResultRow> All =
     [
@@ -71,7 +77,7 @@ static class ResultRows
 
     public static ResultRow? Find(string id) => All.FirstOrDefault(r => r.Id == id);
 
-    static RowRecord TfIdf(RowContext c)
+    private static RowRecord TfIdf(RowContext c)
     {
         var watch = Stopwatch.StartNew();
         var tfIdf = new TfIdfEmbedder(new MLContext(seed: c.Seed), c.Dataset.TrainNotes.Select(ResultsDataset.BaselineText));
@@ -79,7 +85,7 @@ static class ResultRows
         return WithRecall(c.NewRecord() with { Size = $"{embeddings[0].Length:N0}-term vocabulary", EmbedSeconds = watch.Elapsed.TotalSeconds }, c.Dataset, embeddings);
     }
 
-    static RowRecord SentenceBertZeroShot(RowContext c)
+    private static RowRecord SentenceBertZeroShot(RowContext c)
     {
         var watch = Stopwatch.StartNew();
         using var encoder = new PretrainedEncoderEmbedder(PretrainedEncoder.MiniLM);
@@ -87,18 +93,18 @@ static class ResultRows
         return WithRecall(c.NewRecord() with { Size = "22.7M (pretrained)", EmbedSeconds = watch.Elapsed.TotalSeconds }, c.Dataset, embeddings);
     }
 
-    sealed class CategoryRow
+    private sealed class CategoryRow
     {
         public string Text { get; set; } = "";
         public string Category { get; set; } = "";
     }
 
-    sealed class CategoryPrediction
+    private sealed class CategoryPrediction
     {
         public string PredictedCategory { get; set; } = "";
     }
 
-    static RowRecord CategoryClassifier(RowContext c)
+    private static RowRecord CategoryClassifier(RowContext c)
     {
         var watch = Stopwatch.StartNew();
         var ml = new MLContext(seed: c.Seed);
@@ -119,7 +125,8 @@ static class ResultRows
         return c.NewRecord() with
         {
             Size = "linear, word and character n-gram features",
-            Category = CategoryRecord.Of(metrics), GenerationSeconds = watch.Elapsed.TotalSeconds,
+            Category = CategoryRecord.Of(metrics),
+            GenerationSeconds = watch.Elapsed.TotalSeconds,
             Training = new TrainingRecord(0, 0, 0, 0, 0, 0, "-", 0, trainSeconds, null, null, null),
         };
     }
@@ -129,13 +136,16 @@ static class ResultRows
     /// (null: NoteLLM's), trained with the shared budget changed by <paramref name="train"/> (null: not trained), then
     /// the test notes embedded and, for rows that learn to generate, categories and hashtags generated.
     /// </summary>
-    static RowRecord Trained(RowContext c, string name, NotePromptTemplates? templates, EmbeddingReadout? readout,
+    private static RowRecord Trained(RowContext c, string name, NotePromptTemplates? templates, EmbeddingReadout? readout,
         Func<NoteLLMTrainerOptions, NoteLLMTrainerOptions>? train, bool generates)
     {
         var s = c.Settings;
         var options = (train ?? (o => o))(NoteLLMTrainerOptions.ForPretrainedEncoder with
         {
-            BatchSize = s.BatchSize, MaxSteps = s.Steps, Seed = c.Seed, LogEverySteps = Math.Max(1, s.Steps / 10),
+            BatchSize = s.BatchSize,
+            MaxSteps = s.Steps,
+            Seed = c.Seed,
+            LogEverySteps = Math.Max(1, s.Steps / 10),
             // enough epochs that the step budget, not the data, ends training
             Epochs = (int)Math.Ceiling(s.Steps * (double)s.BatchSize / Math.Max(1, 0.9 * c.Dataset.TrainPairs.Count)) + 1,
         });
@@ -181,7 +191,7 @@ static class ResultRows
     }
 
     /// <summary>Embeddings in test-note order, computed in order of text length so a batch pads little.</summary>
-    static List<float[]> EmbedInLengthOrder(IReadOnlyList<NoteText> notes, NotePredictor predictor)
+    private static List<float[]> EmbedInLengthOrder(IReadOnlyList<NoteText> notes, NotePredictor predictor)
     {
         var order = Enumerable.Range(0, notes.Count).OrderBy(i => notes[i].Title.Length + notes[i].Content.Length + notes[i].Hashtags.Sum(h => h.Length)).ToArray();
         var embedded = predictor.Predict(order.Select(i => notes[i]).ToList(), NoteOutputs.Embedding);
@@ -190,7 +200,7 @@ static class ResultRows
         return result.ToList();
     }
 
-    sealed class EvaluatedNote
+    private sealed class EvaluatedNote
     {
         public string Id { get; set; } = "";
         public float[] Embedding { get; set; } = [];
@@ -198,20 +208,26 @@ static class ResultRows
     }
 
     /// <summary>The I2I recall (all queries and by exposure) and the random-pair cosine of <paramref name="embeddings"/> (test-note order).</summary>
-    static RowRecord WithRecall(RowRecord record, ResultsDataset dataset, IReadOnlyList<float[]> embeddings)
+    private static RowRecord WithRecall(RowRecord record, ResultsDataset dataset, IReadOnlyList<float[]> embeddings)
     {
         var ml = new MLContext();
         var notes = ml.Data.LoadFromEnumerable(dataset.TestNotes.Select((n, i) => new EvaluatedNote
         {
-            Id = n.Id, Embedding = embeddings[i], HighExposure = n.Exposure >= dataset.ExposureMedian,
+            Id = n.Id,
+            Embedding = embeddings[i],
+            HighExposure = n.Exposure >= dataset.ExposureMedian,
         }));
         var metrics = NoteLLMEvaluator.Evaluate(notes, dataset.TestPairs, new NoteLLMEvaluatorOptions
         {
-            HighExposureColumnName = nameof(EvaluatedNote.HighExposure), RecallCutoffs = ResultsReport.Cutoffs, AveragedCutoffs = ResultsReport.AveragedCutoffs,
+            HighExposureColumnName = nameof(EvaluatedNote.HighExposure),
+            RecallCutoffs = ResultsReport.Cutoffs,
+            AveragedCutoffs = ResultsReport.AveragedCutoffs,
         });
         return record with
         {
-            Recall = RecallRecord.Of(metrics.Recall), LowExposure = RecallRecord.Of(metrics.LowExposureRecall), HighExposure = RecallRecord.Of(metrics.HighExposureRecall),
+            Recall = RecallRecord.Of(metrics.Recall),
+            LowExposure = RecallRecord.Of(metrics.LowExposureRecall),
+            HighExposure = RecallRecord.Of(metrics.HighExposureRecall),
             RandomPairCosine = NoteLLMEvaluator.MeanRandomPairCosine(embeddings),
         };
     }

@@ -10,7 +10,7 @@ namespace NoteLLM.MLNet.Benchmarks.Results;
 /// takes minutes on 2 CPU cores, so each row is measured by its own invocation (<c>results row ID</c> or
 /// <c>results missing</c>) and recorded as JSON; <c>results assemble</c> writes docs/results.md from the records.
 /// </summary>
-sealed class ResultsBenchmark : IBenchmark
+internal sealed class ResultsBenchmark : IBenchmark
 {
     public string Name => "results";
     public string Description => "Table 2/3/4 on the Debian notes test split, one row per invocation (results row ID | missing), then results assemble writes docs/results.md";
@@ -65,8 +65,17 @@ sealed class ResultsBenchmark : IBenchmark
                 (row.Seeded ? $" --seeds {seed}" : "");
             var context = new RowContext(dataset, settings, seed, () => new RowRecord
             {
-                Id = row.Id, Seed = seed, Command = command, Commit = commit, Started = started, WallSeconds = 0, LoadAtStart = loadAtStart,
-                LoadAtEnd = "", Machine = RuntimeInformationText.Describe(), Budget = settings.Budget, Size = "",
+                Id = row.Id,
+                Seed = seed,
+                Command = command,
+                Commit = commit,
+                Started = started,
+                WallSeconds = 0,
+                LoadAtStart = loadAtStart,
+                LoadAtEnd = "",
+                Machine = RuntimeInformationText.Describe(),
+                Budget = settings.Budget,
+                Size = "",
             });
             Console.WriteLine($"=== {row.Name}, seed {seed}");
             var record = row.Measure(context) with { WallSeconds = wall.Elapsed.TotalSeconds, LoadAtEnd = LoadAverage() };
@@ -82,7 +91,7 @@ sealed class ResultsBenchmark : IBenchmark
     }
 
     /// <summary>The repository's commit, marked when the working tree has uncommitted changes (rows should be measured on a commit).</summary>
-    static string Commit(string root)
+    private static string Commit(string root)
     {
         string Git(string arguments)
         {
@@ -100,18 +109,18 @@ sealed class ResultsBenchmark : IBenchmark
         return Git("status --porcelain --untracked-files=no").Length > 0 ? head + " + uncommitted changes" : head;
     }
 
-    static string LoadAverage() =>
+    private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(" ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "n/a";
 
     /// <summary>The folder holding NoteLLM.MLNet.sln, searched upwards from the working directory (else the working directory).</summary>
-    static string RepositoryRoot()
+    private static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "NoteLLM.MLNet.sln"))) return dir.FullName;
         return Directory.GetCurrentDirectory();
     }
 
-    static void WriteAtomically(string path, string text)
+    private static void WriteAtomically(string path, string text)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         string temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");

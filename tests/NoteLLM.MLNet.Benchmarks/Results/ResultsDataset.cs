@@ -9,7 +9,7 @@ namespace NoteLLM.MLNet.Benchmarks.Results;
 /// note as the retrieval corpus, the test pairs, the exposure split and the sample of tagged test notes whose
 /// category and hashtags are generated.
 /// </summary>
-sealed class ResultsDataset
+internal sealed class ResultsDataset
 {
     public required string Directory { get; init; }
     public required IReadOnlyList<NoteRecord> TrainNotes { get; init; }
@@ -61,8 +61,15 @@ sealed class ResultsDataset
         var sample = Enumerable.Range(0, take).Select(i => tagged[(int)((long)i * tagged.Count / take)]).ToList();
         return new ResultsDataset
         {
-            Directory = directory, TrainNotes = train, TestNotes = test, TrainPairs = trainPairs, TrainPairsWithUnknownNote = unknown,
-            TestPairs = testPairs, ExposureMedian = median, GenerationSample = sample, TaggedTestNotes = tagged.Count,
+            Directory = directory,
+            TrainNotes = train,
+            TestNotes = test,
+            TrainPairs = trainPairs,
+            TrainPairsWithUnknownNote = unknown,
+            TestPairs = testPairs,
+            ExposureMedian = median,
+            GenerationSample = sample,
+            TaggedTestNotes = tagged.Count,
             LegalCategories = train.Select(n => n.Category).Where(c => c.Length > 0).ToHashSet(StringComparer.Ordinal),
         };
     }

@@ -8,7 +8,7 @@ namespace NoteLLM.MLNet.Benchmarks.Results;
 /// over several seeds show mean ± standard deviation; every row's command, commit, date and machine load is listed;
 /// the targets are checked against the numbers and said to be met or missed.
 /// </summary>
-sealed class ResultsReport(ResultsSettings settings, ResultsDataset dataset, IReadOnlyList<RowRecord> records)
+internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dataset, IReadOnlyList<RowRecord> records)
 {
     /// <summary>Recall cut-offs: the paper's, up to the test corpus (under 10k notes, so 100k would equal 10k).</summary>
     public static readonly int[] Cutoffs = [10, 100, 1_000, 10_000];
@@ -16,7 +16,7 @@ sealed class ResultsReport(ResultsSettings settings, ResultsDataset dataset, IRe
     public static readonly int[] AveragedCutoffs = [100, 1_000, 10_000];
 
     /// <summary>A row's records (one per seed) and their mean and standard deviation of a number.</summary>
-    sealed record Measured(ResultRow Row, IReadOnlyList<RowRecord> Records)
+    private sealed record Measured(ResultRow Row, IReadOnlyList<RowRecord> Records)
     {
         public string Cell(Func<RowRecord, double?> value)
         {
@@ -153,7 +153,7 @@ sealed class ResultsReport(ResultsSettings settings, ResultsDataset dataset, IRe
     }
 
     /// <summary>The targets NoteLLM is held to, each said to be met or missed with the measured numbers.</summary>
-    static void Targets(IReadOnlyList<Measured> rows, Action<string> line)
+    private static void Targets(IReadOnlyList<Measured> rows, Action<string> line)
     {
         Measured Row(string id) => rows.First(r => r.Row.Id == id);
         var noteLlm = Row("notellm");
@@ -182,9 +182,9 @@ sealed class ResultsReport(ResultsSettings settings, ResultsDataset dataset, IRe
         line("");
     }
 
-    static string Cosine(Measured m) => m.Mean(r => r.RandomPairCosine) is double c ? c.ToString("F3", CultureInfo.InvariantCulture) : "-";
+    private static string Cosine(Measured m) => m.Mean(r => r.RandomPairCosine) is double c ? c.ToString("F3", CultureInfo.InvariantCulture) : "-";
 
-    static string Minutes(double seconds) => TimeSpan.FromSeconds(seconds).ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture);
+    private static string Minutes(double seconds) => TimeSpan.FromSeconds(seconds).ToString(@"h\:mm\:ss", CultureInfo.InvariantCulture);
 
-    static string Short(int k) => k >= 1000 && k % 1000 == 0 ? $"{k / 1000}k" : k.ToString(CultureInfo.InvariantCulture);
+    private static string Short(int k) => k >= 1000 && k % 1000 == 0 ? $"{k / 1000}k" : k.ToString(CultureInfo.InvariantCulture);
 }

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
 /// <summary>What a <c>results</c> invocation does, and the budget every trained row shares, parsed from its options.</summary>
-sealed record ResultsSettings
+internal sealed record ResultsSettings
 {
     /// <summary>What to do: <c>row</c> (measure the rows named), <c>missing</c> (measure every row not yet recorded), <c>assemble</c> (write the tables), <c>list</c>.</summary>
     public string Verb { get; init; } = "list";

@@ -8,7 +8,7 @@ namespace NoteLLM.MLNet.Benchmarks.Results;
 /// One measured row of the results tables, as recorded by the invocation that measured it (a JSON file per row and
 /// seed), so rows measured in separate invocations are assembled into one report with how each was measured.
 /// </summary>
-sealed record RowRecord
+internal sealed record RowRecord
 {
     public required string Id { get; init; }
     public required int Seed { get; init; }
@@ -39,9 +39,11 @@ sealed record RowRecord
     /// <summary>The file name of a row's record: its id, with the seed for rows measured over several seeds.</summary>
     public static string FileName(string id, int? seed) => seed is null ? $"{id}.json" : $"{id}-seed{seed}.json";
 
-    static readonly JsonSerializerOptions Json = new()
+    private static readonly JsonSerializerOptions Json = new()
     {
-        WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
@@ -54,7 +56,7 @@ sealed record RowRecord
     }
 }
 
-sealed record RecallRecord(int Queries, int Corpus, int[] Cutoffs, double[] Recall, int[] AveragedCutoffs, double Average)
+internal sealed record RecallRecord(int Queries, int Corpus, int[] Cutoffs, double[] Recall, int[] AveragedCutoffs, double Average)
 {
     public static RecallRecord? Of(RecallMetrics? m) => m is null ? null
         : new(m.QueryCount, m.CorpusSize, m.Cutoffs.ToArray(), m.Recall.ToArray(), m.AveragedCutoffs.ToArray(), m.Average);
@@ -62,16 +64,16 @@ sealed record RecallRecord(int Queries, int Corpus, int[] Cutoffs, double[] Reca
     public double At(int k) => Recall[Array.IndexOf(Cutoffs, k)];
 }
 
-sealed record CategoryRecord(int Notes, double Accuracy, double IllegalRate)
+internal sealed record CategoryRecord(int Notes, double Accuracy, double IllegalRate)
 {
     public static CategoryRecord Of(CategoryMetrics m) => new(m.NoteCount, m.Accuracy, m.IllegalRate);
 }
 
-sealed record HashtagRecord(int Notes, double Bleu4, double Rouge1, double Rouge2, double RougeL)
+internal sealed record HashtagRecord(int Notes, double Bleu4, double Rouge1, double Rouge2, double RougeL)
 {
     public static HashtagRecord Of(HashtagMetrics m) => new(m.NoteCount, m.Bleu4, m.Rouge1F1, m.Rouge2F1, m.RougeLF1);
 }
 
 /// <summary>What a trained row was trained with and what it cost.</summary>
-sealed record TrainingRecord(int Steps, int BatchSize, double LearningRate, double Alpha, double ContrastiveWeight, double HashtagTaskRatio,
+internal sealed record TrainingRecord(int Steps, int BatchSize, double LearningRate, double Alpha, double ContrastiveWeight, double HashtagTaskRatio,
     string Readout, long PairsSeen, double WallSeconds, double? LastLoss, double? BestValidationLoss, int? BestValidationStep);

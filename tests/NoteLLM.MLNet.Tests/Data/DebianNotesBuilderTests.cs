@@ -11,9 +11,9 @@ namespace NoteLLM.MLNet.Tests.Data;
 /// </summary>
 public class DebianNotesBuilderTests
 {
-    static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Data", "Fixtures", name);
+    private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Data", "Fixtures", name);
 
-    static DebianDataset BuildFixture() =>
+    private static DebianDataset BuildFixture() =>
         DebianNotesBuilder.Build(ControlFile.Read(Fixture("Packages")), ControlFile.Read(Fixture("Translation-en.xz")));
 
     [Fact]
@@ -24,11 +24,26 @@ public class DebianNotesBuilderTests
         // Split by source package: aide and aide-common (source aide) share theirs, as do 0ad-data and 0ad-data-common.
         Assert.Equal(new Dictionary<string, string>
         {
-            ["0ad"] = "train", ["0ad-data"] = "train", ["0ad-data-common"] = "train", ["abook"] = "test",
-            ["aespipe"] = "test", ["age"] = "test", ["aide"] = "test", ["aide-common"] = "test", ["bsd-mailx"] = "test",
-            ["bzip2"] = "train", ["figlet"] = "train", ["gzip"] = "train", ["less"] = "train", ["linux-doc"] = "train",
-            ["mutt"] = "train", ["ncompress"] = "train", ["sharutils"] = "test", ["sharutils-doc"] = "test",
-            ["tar"] = "train", ["xz-utils"] = "train",
+            ["0ad"] = "train",
+            ["0ad-data"] = "train",
+            ["0ad-data-common"] = "train",
+            ["abook"] = "test",
+            ["aespipe"] = "test",
+            ["age"] = "test",
+            ["aide"] = "test",
+            ["aide-common"] = "test",
+            ["bsd-mailx"] = "test",
+            ["bzip2"] = "train",
+            ["figlet"] = "train",
+            ["gzip"] = "train",
+            ["less"] = "train",
+            ["linux-doc"] = "train",
+            ["mutt"] = "train",
+            ["ncompress"] = "train",
+            ["sharutils"] = "test",
+            ["sharutils-doc"] = "test",
+            ["tar"] = "train",
+            ["xz-utils"] = "train",
         }, splits);
         // tar-scripts is untagged and in train: left out; age is untagged and in test: kept for the test corpus.
         Assert.Equal(1, dataset.Counts["untagged train packages left out"]);

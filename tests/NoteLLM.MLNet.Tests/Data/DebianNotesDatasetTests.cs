@@ -5,7 +5,7 @@ namespace NoteLLM.MLNet.Tests.Data;
 /// <summary>The committed dataset (data/debian-notes and its quick-start subset) matches its README.</summary>
 public class DebianNotesDatasetTests
 {
-    static string RepositoryPath(params string[] parts)
+    private static string RepositoryPath(params string[] parts)
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory != null; directory = directory.Parent)
             if (File.Exists(Path.Combine(directory.FullName, "NoteLLM.MLNet.sln")))

@@ -6,14 +6,14 @@ namespace NoteLLM.MLNet.Tests.Data;
 
 public sealed class NoteFilesTests : IDisposable
 {
-    readonly DirectoryInfo _directory = Directory.CreateTempSubdirectory("note-files-");
-    readonly MLContext _ml = new(seed: 1);
+    private readonly DirectoryInfo directory = Directory.CreateTempSubdirectory("note-files-");
+    private readonly MLContext ml = new(seed: 1);
 
-    public void Dispose() => _directory.Delete(recursive: true);
+    public void Dispose() => directory.Delete(recursive: true);
 
-    string PathOf(string name) => Path.Combine(_directory.FullName, name);
+    private string PathOf(string name) => Path.Combine(directory.FullName, name);
 
-    static readonly NoteRecord[] Notes =
+    private static readonly NoteRecord[] Notes =
     [
         new() { Id = "a", Title = "Vim", Content = "An editor.\nWith \"quotes\", commas and ünïcode.", Hashtags = ["use::editing", "works-with::text"], Category = "editors", Exposure = 58, Split = "train" },
         new() { Id = "b", Title = "Emacs", Content = "Another editor.", Hashtags = [], Category = "editors", Exposure = 3, Split = "test" },
@@ -28,20 +28,20 @@ public sealed class NoteFilesTests : IDisposable
         NotesJsonlFile.Write(PathOf(name), Notes);
         var read = NotesJsonlFile.Read(PathOf(name)).ToList();
         Assert.Equal(Notes.Select(Describe), read.Select(Describe));
-        Assert.Single(_directory.GetFiles());   // no temporary file left behind
+        Assert.Single(directory.GetFiles());   // no temporary file left behind
     }
 
-    static string Describe(NoteRecord n) => $"{n.Id}|{n.Title}|{n.Content}|{string.Join(";", n.Hashtags)}|{n.Category}|{n.Exposure}|{n.Split}";
+    private static string Describe(NoteRecord n) => $"{n.Id}|{n.Title}|{n.Content}|{string.Join(";", n.Hashtags)}|{n.Category}|{n.Exposure}|{n.Split}";
 
     [Fact]
     public void NotesLoadAsAnIDataViewWithTheSharedColumnTypes()
     {
         NotesJsonlFile.Write(PathOf("notes.jsonl"), Notes);
-        var view = NotesJsonlFile.Load(_ml, PathOf("notes.jsonl"));
+        var view = NotesJsonlFile.Load(ml, PathOf("notes.jsonl"));
         Assert.Equal(TextDataViewType.Instance, view.Schema["Id"].Type);
         var hashtags = Assert.IsType<VectorDataViewType>(view.Schema["Hashtags"].Type);
         Assert.Equal(TextDataViewType.Instance, hashtags.ItemType);
-        Assert.Equal(3, _ml.Data.CreateEnumerable<NoteRecord>(view, false).Count());
+        Assert.Equal(3, ml.Data.CreateEnumerable<NoteRecord>(view, false).Count());
     }
 
     [Theory]
@@ -87,7 +87,7 @@ public sealed class NoteFilesTests : IDisposable
         Assert.StartsWith($"{PathOf("bad.csv")} {expected}", error.Message);
     }
 
-    static readonly RelatedNotePair[] Pairs =
+    private static readonly RelatedNotePair[] Pairs =
     [
         new() { NoteId = "a", RelatedNoteId = "b" },
         new() { NoteId = "a", RelatedNoteId = "zz" },
@@ -97,10 +97,10 @@ public sealed class NoteFilesTests : IDisposable
     [Fact]
     public void JoinBuildsFitRowsAndCountsUnknownNotes()
     {
-        var result = RelatedPairJoin.Join(_ml, _ml.Data.LoadFromEnumerable(Notes), _ml.Data.LoadFromEnumerable(Pairs));
+        var result = RelatedPairJoin.Join(ml, ml.Data.LoadFromEnumerable(Notes), ml.Data.LoadFromEnumerable(Pairs));
         Assert.Equal((3, 2, 1), (result.PairsRead, result.PairsJoined, result.PairsWithUnknownNote));
         Assert.Equal(["zz"], result.UnknownNoteIdExamples);
-        var rows = _ml.Data.CreateEnumerable<RelatedPairRow>(result.Rows, false).ToList();
+        var rows = ml.Data.CreateEnumerable<RelatedPairRow>(result.Rows, false).ToList();
         Assert.Equal(("a", "Vim", "b", "Emacs"), (rows[0].Id, rows[0].Title, rows[0].RelatedId, rows[0].RelatedTitle));
         Assert.Equal(["use::editing", "works-with::text"], rows[0].Hashtags);
         Assert.Equal(("editors", "editors"), (rows[0].Category, rows[0].RelatedCategory));
@@ -113,12 +113,12 @@ public sealed class NoteFilesTests : IDisposable
     [Fact]
     public void JoinCanRefuseUnknownNotesAndDuplicateIds()
     {
-        var unknown = Assert.Throws<InvalidDataException>(() => RelatedPairJoin.Join(_ml, Notes, Pairs, UnknownNoteHandling.Throw));
+        var unknown = Assert.Throws<InvalidDataException>(() => RelatedPairJoin.Join(ml, Notes, Pairs, UnknownNoteHandling.Throw));
         Assert.Equal("Pair 2 (a -> zz) names note 'zz', which is not among the notes.", unknown.Message);
-        var duplicate = Assert.Throws<InvalidDataException>(() => RelatedPairJoin.Join(_ml, [.. Notes, Notes[0]], Pairs));
+        var duplicate = Assert.Throws<InvalidDataException>(() => RelatedPairJoin.Join(ml, [.. Notes, Notes[0]], Pairs));
         Assert.Contains("'a' appears more than once", duplicate.Message);
         var missing = Assert.Throws<ArgumentException>(() =>
-            RelatedPairJoin.Join(_ml, _ml.Data.LoadFromEnumerable(Pairs), _ml.Data.LoadFromEnumerable(Pairs)));
+            RelatedPairJoin.Join(ml, ml.Data.LoadFromEnumerable(Pairs), ml.Data.LoadFromEnumerable(Pairs)));
         Assert.StartsWith("The notes lack column(s) Id, Title, Content, Hashtags, Category", missing.Message);
     }
 }

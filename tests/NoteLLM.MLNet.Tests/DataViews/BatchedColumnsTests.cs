@@ -6,14 +6,14 @@ namespace NoteLLM.MLNet.Tests.DataViews;
 /// <summary>The columns a cursor of the batched view and a row of the row mapper serve (one shared implementation).</summary>
 public class BatchedColumnsTests
 {
-    private readonly MLContext _mlContext = new(seed: 1);
+    private readonly MLContext mlContext = new(seed: 1);
 
     [Fact]
     public void CursorAndRowServeTheSameOutputsAndRefuseInactiveOutputColumnsAlike()
     {
         var notes = TestNotes.Create(3);
-        var data = _mlContext.Data.LoadFromEnumerable(notes);
-        var model = new HashedNgramEstimator(_mlContext, new HashedNgramOptions { BatchSize = 2 }).Fit(data);
+        var data = mlContext.Data.LoadFromEnumerable(notes);
+        var model = new HashedNgramEstimator(mlContext, new HashedNgramOptions { BatchSize = 2 }).Fit(data);
         var transformed = model.Transform(data);
         var schema = transformed.Schema;
 

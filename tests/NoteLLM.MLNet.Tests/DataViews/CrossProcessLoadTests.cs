@@ -9,24 +9,24 @@ namespace NoteLLM.MLNet.Tests.DataViews;
 /// </summary>
 public sealed class CrossProcessLoadTests : IDisposable
 {
-    private readonly MLContext _mlContext = new(seed: 1);
-    private readonly string _directory = Directory.CreateTempSubdirectory("mlnet-crossprocess-").FullName;
+    private readonly MLContext mlContext = new(seed: 1);
+    private readonly string directory = Directory.CreateTempSubdirectory("mlnet-crossprocess-").FullName;
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => Directory.Delete(directory, recursive: true);
 
     [Fact]
     public void AnotherProcessLoadsTheZipAndReproducesTheOutputs()
     {
         var notes = TestNotes.Create(20);
-        var data = _mlContext.Data.LoadFromEnumerable(notes);
-        var chain = _mlContext.Transforms.Text.NormalizeText("Title")
-            .Append(new HashedNgramEstimator(_mlContext, new HashedNgramOptions { BatchSize = 8 }))
-            .Append(_mlContext.Transforms.NormalizeLpNorm("Embedding"))
+        var data = mlContext.Data.LoadFromEnumerable(notes);
+        var chain = mlContext.Transforms.Text.NormalizeText("Title")
+            .Append(new HashedNgramEstimator(mlContext, new HashedNgramOptions { BatchSize = 8 }))
+            .Append(mlContext.Transforms.NormalizeLpNorm("Embedding"))
             .Fit(data);
-        var expected = TestNotes.Outputs(_mlContext, chain.Transform(data));
-        string modelPath = Path.Combine(_directory, "model.zip");
-        _mlContext.Model.Save(chain, data.Schema, modelPath);
-        string notesPath = Path.Combine(_directory, "notes.jsonl");
+        var expected = TestNotes.Outputs(mlContext, chain.Transform(data));
+        string modelPath = Path.Combine(directory, "model.zip");
+        mlContext.Model.Save(chain, data.Schema, modelPath);
+        string notesPath = Path.Combine(directory, "notes.jsonl");
         ModelLoadCheckRunner.WriteNotes(notesPath, notes);
 
         var (exitCode, stdout, stderr) = ModelLoadCheckRunner.Run(modelPath, notesPath);
@@ -45,9 +45,9 @@ public sealed class CrossProcessLoadTests : IDisposable
     [Fact]
     public void AnotherProcessReportsADamagedZip()
     {
-        string modelPath = Path.Combine(_directory, "damaged.zip");
+        string modelPath = Path.Combine(directory, "damaged.zip");
         File.WriteAllBytes(modelPath, new byte[] { 0x50, 0x4B, 0x03, 0x04, 1, 2, 3 });
-        string notesPath = Path.Combine(_directory, "notes.json");
+        string notesPath = Path.Combine(directory, "notes.json");
         File.WriteAllText(notesPath, "[{\"Id\":\"a\",\"Title\":\"t\",\"Content\":\"c\",\"Hashtags\":[],\"Category\":\"x\"}]");
         var (exitCode, _, stderr) = ModelLoadCheckRunner.Run(modelPath, notesPath);
         Assert.Equal(1, exitCode);

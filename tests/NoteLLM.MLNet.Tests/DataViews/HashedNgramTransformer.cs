@@ -22,28 +22,28 @@ public sealed class HashedNgramOptions
 /// <summary>"Fits" (draws) the weight matrix of a <see cref="HashedNgramTransformer"/>.</summary>
 public sealed class HashedNgramEstimator : IEstimator<HashedNgramTransformer>
 {
-    private readonly IHostEnvironment _env;
-    private readonly HashedNgramOptions _options;
+    private readonly IHostEnvironment env;
+    private readonly HashedNgramOptions options;
 
     public HashedNgramEstimator(IHostEnvironment env, HashedNgramOptions options)
     {
-        _env = env;
-        _options = options;
+        this.env = env;
+        this.options = options;
     }
 
     public HashedNgramTransformer Fit(IDataView input)
     {
-        foreach (var column in HashedNgramTransformer.Inputs(_options))
+        foreach (var column in HashedNgramTransformer.Inputs(options))
             column.Check(input.Schema);
-        var random = new Random(_options.Seed);
-        var weights = new float[_options.Buckets * _options.Dimension];
+        var random = new Random(options.Seed);
+        var weights = new float[options.Buckets * options.Dimension];
         for (int i = 0; i < weights.Length; i++)
             weights[i] = (float)(random.NextDouble() * 2 - 1);
-        return new HashedNgramTransformer(_env, _options, weights);
+        return new HashedNgramTransformer(env, options, weights);
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
-        OutputColumn.GetOutputSchema(inputSchema, HashedNgramTransformer.Inputs(_options), HashedNgramTransformer.Outputs(_options));
+        OutputColumn.GetOutputSchema(inputSchema, HashedNgramTransformer.Inputs(options), HashedNgramTransformer.Outputs(options));
 }
 
 /// <summary>
@@ -57,14 +57,14 @@ public sealed class HashedNgramTransformer : BatchedTransformerBase
 
     private static readonly ModelFormat ModelFormat = new("HASHNGRM", 0x00010001, 0x00010001, LoaderSignature, typeof(HashedNgramTransformer));
 
-    private readonly HashedNgramOptions _options;
-    private float[]? _weights;
+    private readonly HashedNgramOptions options;
+    private float[]? weights;
 
     internal HashedNgramTransformer(IHostEnvironment env, HashedNgramOptions options, float[] weights)
         : base(env, nameof(HashedNgramTransformer))
     {
-        _options = options;
-        _weights = weights;
+        this.options = options;
+        this.weights = weights;
         InputColumns = Inputs(options);
         OutputColumns = Outputs(options);
     }
@@ -73,7 +73,7 @@ public sealed class HashedNgramTransformer : BatchedTransformerBase
 
     public override IReadOnlyList<OutputColumn> OutputColumns { get; }
 
-    public override int BatchSize => _options.BatchSize;
+    public override int BatchSize => options.BatchSize;
 
     protected override ModelFormat Format => ModelFormat;
 
@@ -115,8 +115,8 @@ public sealed class HashedNgramTransformer : BatchedTransformerBase
     /// <summary>The outputs for one note, computed directly (the reference the batched outputs are checked against).</summary>
     public (float[] Embedding, string Category, string[] Hashtags) Compute(string title, string[] hashtags)
     {
-        var weights = _weights ?? throw new ObjectDisposedException(nameof(HashedNgramTransformer));
-        int dimension = _options.Dimension;
+        var weights = this.weights ?? throw new ObjectDisposedException(nameof(HashedNgramTransformer));
+        int dimension = options.Dimension;
         var tokens = new List<string>();
         string padded = $"^{title}$";
         for (int i = 0; i + 3 <= padded.Length; i++)
@@ -126,7 +126,7 @@ public sealed class HashedNgramTransformer : BatchedTransformerBase
         var embedding = new float[dimension];
         foreach (string token in tokens)
         {
-            int bucket = (int)(Fnv1a(token) % (uint)_options.Buckets);
+            int bucket = (int)(Fnv1a(token) % (uint)options.Buckets);
             for (int d = 0; d < dimension; d++)
                 embedding[d] += weights[bucket * dimension + d] / tokens.Count;
         }
@@ -138,21 +138,21 @@ public sealed class HashedNgramTransformer : BatchedTransformerBase
 
     protected override void SaveModel(ModelWriter writer)
     {
-        writer.Write(_options.TitleColumn);
-        writer.Write(_options.HashtagsColumn);
-        writer.Write(_options.EmbeddingColumn);
-        writer.Write(_options.CategoryColumn);
-        writer.Write(_options.GeneratedHashtagsColumn);
-        writer.Write(_options.Buckets);
-        writer.Write(_options.Dimension);
-        writer.Write(_options.BatchSize);
+        writer.Write(options.TitleColumn);
+        writer.Write(options.HashtagsColumn);
+        writer.Write(options.EmbeddingColumn);
+        writer.Write(options.CategoryColumn);
+        writer.Write(options.GeneratedHashtagsColumn);
+        writer.Write(options.Buckets);
+        writer.Write(options.Dimension);
+        writer.Write(options.BatchSize);
         writer.WriteFile("weights/embedding.bin", stream =>
         {
             using var binary = new BinaryWriter(stream);
-            foreach (float w in _weights!)
+            foreach (float w in weights!)
                 binary.Write(w);
         });
-        writer.WriteTextFile("config/about.txt", $"Hashed n-gram test transformer: {_options.Buckets} buckets x {_options.Dimension} dimensions.");
+        writer.WriteTextFile("config/about.txt", $"Hashed n-gram test transformer: {options.Buckets} buckets x {options.Dimension} dimensions.");
     }
 
     private static HashedNgramTransformer Create(IHostEnvironment env, ModelLoadContext ctx) =>
@@ -184,7 +184,7 @@ public sealed class HashedNgramTransformer : BatchedTransformerBase
         });
 
     /// <summary>Stands in for releasing native tensors: the weights are gone after disposal.</summary>
-    protected override void ReleaseResources() => _weights = null;
+    protected override void ReleaseResources() => weights = null;
 
     private static uint Fnv1a(string text)
     {

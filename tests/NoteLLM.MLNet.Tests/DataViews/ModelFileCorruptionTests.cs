@@ -6,33 +6,33 @@ namespace NoteLLM.MLNet.Tests.DataViews;
 /// <summary>Damaged model zips fail to load with an exception naming the damage, and never yield a model.</summary>
 public sealed class ModelFileCorruptionTests : IDisposable
 {
-    private readonly MLContext _mlContext = new(seed: 1);
-    private readonly string _directory = Directory.CreateTempSubdirectory("mlnet-corruption-").FullName;
-    private readonly string _modelPath;
+    private readonly MLContext mlContext = new(seed: 1);
+    private readonly string directory = Directory.CreateTempSubdirectory("mlnet-corruption-").FullName;
+    private readonly string modelPath;
 
     public ModelFileCorruptionTests()
     {
-        var data = _mlContext.Data.LoadFromEnumerable(TestNotes.Create(10));
-        var chain = _mlContext.Transforms.Text.NormalizeText("Title")
-            .Append(new HashedNgramEstimator(_mlContext, new HashedNgramOptions()))
+        var data = mlContext.Data.LoadFromEnumerable(TestNotes.Create(10));
+        var chain = mlContext.Transforms.Text.NormalizeText("Title")
+            .Append(new HashedNgramEstimator(mlContext, new HashedNgramOptions()))
             .Fit(data);
-        _modelPath = Path.Combine(_directory, "model.zip");
-        _mlContext.Model.Save(chain, data.Schema, _modelPath);
+        modelPath = Path.Combine(directory, "model.zip");
+        mlContext.Model.Save(chain, data.Schema, modelPath);
     }
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose() => Directory.Delete(directory, recursive: true);
 
     [Fact]
-    public void TheUndamagedModelLoads() => Assert.NotNull(_mlContext.Model.Load(_modelPath, out _));
+    public void TheUndamagedModelLoads() => Assert.NotNull(mlContext.Model.Load(modelPath, out _));
 
     [Fact]
     public void ATruncatedZipIsRejected()
     {
-        string path = Path.Combine(_directory, "truncated.zip");
-        byte[] bytes = File.ReadAllBytes(_modelPath);
+        string path = Path.Combine(directory, "truncated.zip");
+        byte[] bytes = File.ReadAllBytes(modelPath);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
         // Without its central directory the file is not a zip at all: ML.NET says so before any loader runs.
-        var error = Assert.Throws<FormatException>(() => _mlContext.Model.Load(path, out _));
+        var error = Assert.Throws<FormatException>(() => mlContext.Model.Load(path, out _));
         Assert.Equal("Failed to open a zip archive", error.Message);
         Assert.Contains("End of Central Directory record could not be found", Assert.IsType<InvalidDataException>(error.InnerException).Message);
     }
@@ -55,8 +55,8 @@ public sealed class ModelFileCorruptionTests : IDisposable
     public void DamagedCompressedBytesOfAFileAreNamed()
     {
         // Flip bytes inside the deflated data of the weights entry, as a bad disk or transfer would.
-        string path = Path.Combine(_directory, "bitrot.zip");
-        byte[] zip = File.ReadAllBytes(_modelPath);
+        string path = Path.Combine(directory, "bitrot.zip");
+        byte[] zip = File.ReadAllBytes(modelPath);
         byte[] name = System.Text.Encoding.UTF8.GetBytes(HashedNgramDirectory() + "/weights/embedding.bin");
         int nameAt = zip.AsSpan().IndexOf(name); // the local file header comes first
         int header = nameAt - 30;
@@ -71,8 +71,8 @@ public sealed class ModelFileCorruptionTests : IDisposable
     [Fact]
     public void AMissingFileIsNamed()
     {
-        string path = Path.Combine(_directory, "missing.zip");
-        File.Copy(_modelPath, path);
+        string path = Path.Combine(directory, "missing.zip");
+        File.Copy(modelPath, path);
         using (var zip = ZipFile.Open(path, ZipArchiveMode.Update))
             Entry(zip, "config/about.txt").Delete();
         AssertLoadFails(path, "File 'config/about.txt' is missing from the entry");
@@ -108,7 +108,7 @@ public sealed class ModelFileCorruptionTests : IDisposable
 
     private string HashedNgramDirectory()
     {
-        using var zip = ZipFile.OpenRead(_modelPath);
+        using var zip = ZipFile.OpenRead(modelPath);
         string weights = zip.Entries.Select(e => e.FullName.Replace('\\', '/')).Single(n => n.EndsWith("/weights/embedding.bin"));
         return weights[..^"/weights/embedding.bin".Length];
     }
@@ -119,7 +119,7 @@ public sealed class ModelFileCorruptionTests : IDisposable
         // ML.NET wraps a loader's exception twice per level ("Error during class instantiation", an
         // InvalidOperationException, then a TargetInvocationException); the cause, GetBaseException(), is the
         // loader's InvalidDataException.
-        var error = Assert.Throws<InvalidOperationException>(() => model = _mlContext.Model.Load(path, out _));
+        var error = Assert.Throws<InvalidOperationException>(() => model = mlContext.Model.Load(path, out _));
         Assert.Null(model);
         var cause = Assert.IsType<InvalidDataException>(error.GetBaseException());
         foreach (string part in expectedParts)
@@ -128,8 +128,8 @@ public sealed class ModelFileCorruptionTests : IDisposable
 
     private string Rewrite(string entrySuffix, Action<byte[]>? change, int? truncateTo = null)
     {
-        string path = Path.Combine(_directory, $"changed-{Guid.NewGuid():N}.zip");
-        File.Copy(_modelPath, path);
+        string path = Path.Combine(directory, $"changed-{Guid.NewGuid():N}.zip");
+        File.Copy(modelPath, path);
         using var zip = ZipFile.Open(path, ZipArchiveMode.Update);
         var entry = Entry(zip, entrySuffix);
         byte[] bytes;

@@ -12,7 +12,7 @@ namespace NoteLLM.MLNet.Tests.Docs;
 /// </summary>
 public class ReadmeExampleTests
 {
-    const int Pairs = 4;
+    private const int Pairs = 4;
 
     public sealed class Scored
     {
@@ -22,7 +22,7 @@ public class ReadmeExampleTests
         public string GeneratedCategory { get; set; } = "";
     }
 
-    static string Root()
+    private static string Root()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "NoteLLM.MLNet.sln"))) return dir.FullName;

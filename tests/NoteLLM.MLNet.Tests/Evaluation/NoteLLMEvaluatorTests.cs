@@ -6,7 +6,7 @@ namespace NoteLLM.MLNet.Tests.Evaluation;
 
 public class NoteLLMEvaluatorTests
 {
-    sealed class Note
+    private sealed class Note
     {
         public string Id { get; set; } = "";
         [VectorType(2)] public float[] Embedding { get; set; } = Array.Empty<float>();
@@ -17,20 +17,20 @@ public class NoteLLMEvaluatorTests
         public bool HighExposure { get; set; }
     }
 
-    sealed class Pair
+    private sealed class Pair
     {
         public string Id { get; set; } = "";
         public string RelatedId { get; set; } = "";
     }
 
     // Test pairs in order: (b,c), (a,f), (e,i) are dropped because a note of theirs was in an earlier kept pair.
-    static readonly (string, string)[] Pairs = { ("a", "b"), ("b", "c"), ("d", "e"), ("a", "f"), ("g", "h"), ("e", "i") };
+    private static readonly (string, string)[] Pairs = { ("a", "b"), ("b", "c"), ("d", "e"), ("a", "f"), ("g", "h"), ("e", "i") };
 
     // Queries a, d, g; corpus = b, c, e, f, h, i (test-note order). b and h have identical embeddings (a tie).
     //   a = (1,0):  scores b .6, c 1, e .8, f 0, h .6, i -1 -> truth b: c, e ahead; h ties but comes later -> rank 3
     //   d = (0,1):  scores b .8, c 0, e .6, f 1, h .8, i 0  -> truth e: f, b, h ahead -> rank 4
     //   g = (0,1):  same scores -> truth h: f ahead, b ties and comes earlier -> rank 3
-    static Note[] Notes() => new[]
+    private static Note[] Notes() => new[]
     {
         new Note { Id = "a", Embedding = new[] { 1f, 0f }, HighExposure = true },
         new Note { Id = "b", Embedding = new[] { 0.6f, 0.8f } },
@@ -132,7 +132,7 @@ public class NoteLLMEvaluatorTests
         Assert.Equal(1.0, metrics.Recall.Average);
     }
 
-    sealed class IdAndEmbedding
+    private sealed class IdAndEmbedding
     {
         public string Id { get; set; } = "";
         [VectorType(2)] public float[] Embedding { get; set; } = Array.Empty<float>();

@@ -4,16 +4,16 @@ namespace NoteLLM.MLNet.Tests.Evaluation;
 
 public class TextOverlapTests
 {
-    static string[] Words(string text) => text.Split(' ');
+    private static string[] Words(string text) => text.Split(' ');
 
     // NLTK's bleu_score documentation example (hypothesis1 / reference1); its docstring prints 0.4118... for
     // sentence_bleu([reference1], hypothesis1) with and without chencherry.method1 (every n-gram order matches).
     // Full-precision values below from NLTK 3.8 (Debian python3-nltk):
     //   sentence_bleu([r1], h1, smoothing_function=SmoothingFunction().method1) == 0.41180376356915777
     //   sentence_bleu([r1], h2, smoothing_function=SmoothingFunction().method1) == 0.03446151880350207
-    const string Reference1 = "It is a guide to action that ensures that the military will forever heed Party commands";
-    const string Hypothesis1 = "It is a guide to action which ensures that the military always obeys the commands of the party";
-    const string Hypothesis2 = "It is to insure the troops forever hearing the activity guidebook that party direct";
+    private const string Reference1 = "It is a guide to action that ensures that the military will forever heed Party commands";
+    private const string Hypothesis1 = "It is a guide to action which ensures that the military always obeys the commands of the party";
+    private const string Hypothesis2 = "It is to insure the troops forever hearing the activity guidebook that party direct";
 
     [Fact]
     public void Bleu4MatchesNltkWithChenCherryMethod1()

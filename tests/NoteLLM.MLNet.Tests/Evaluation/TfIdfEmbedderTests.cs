@@ -5,7 +5,7 @@ namespace NoteLLM.MLNet.Tests.Evaluation;
 
 public class TfIdfEmbedderTests
 {
-    static float Dot(float[] a, float[] b) => a.Zip(b, (x, y) => x * y).Sum();
+    private static float Dot(float[] a, float[] b) => a.Zip(b, (x, y) => x * y).Sum();
 
     [Fact]
     public void EmbeddingsAreUnitLengthAndRankSharedRareWordsHighest()

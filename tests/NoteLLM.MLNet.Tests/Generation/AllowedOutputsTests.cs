@@ -10,7 +10,10 @@ public class AllowedOutputsTests
     // members as token sequences: "net" = [10], "net::web" = [10, 11, 12], "news" = [13, 14], "x11" = [15]
     private static readonly Dictionary<string, int[]> Members = new()
     {
-        ["net"] = [10], ["net::web"] = [10, 11, 12], ["news"] = [13, 14], ["x11"] = [15],
+        ["net"] = [10],
+        ["net::web"] = [10, 11, 12],
+        ["news"] = [13, 14],
+        ["x11"] = [15],
     };
     private static AllowedOutputs Allowed(IEnumerable<string>? members = null) =>
         new(members ?? Members.Keys, m => Members[m]);

@@ -194,7 +194,9 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
 
     internal static NoteRow TenThousandHashtags => new()
     {
-        Id = "huge", Title = "huge", Content = "a note with ten thousand hashtags",
+        Id = "huge",
+        Title = "huge",
+        Content = "a note with ten thousand hashtags",
         Hashtags = Enumerable.Range(0, 10_000).Select(i => $"tag{i}").ToArray(),
     };
 

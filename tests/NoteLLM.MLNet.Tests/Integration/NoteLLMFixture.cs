@@ -51,8 +51,16 @@ public sealed class NoteLLMFixture : IDisposable
 
     public static List<PairRow> CreatePairs() => SyntheticNotes.Pairs(12).Select(p => new PairRow
     {
-        Id = p.FirstId!, Title = p.First.Title, Content = p.First.Content, Hashtags = p.First.Hashtags.ToArray(), Category = p.First.Category,
-        RelatedId = p.SecondId!, RelatedTitle = p.Second.Title, RelatedContent = p.Second.Content, RelatedHashtags = p.Second.Hashtags.ToArray(), RelatedCategory = p.Second.Category,
+        Id = p.FirstId!,
+        Title = p.First.Title,
+        Content = p.First.Content,
+        Hashtags = p.First.Hashtags.ToArray(),
+        Category = p.First.Category,
+        RelatedId = p.SecondId!,
+        RelatedTitle = p.Second.Title,
+        RelatedContent = p.Second.Content,
+        RelatedHashtags = p.Second.Hashtags.ToArray(),
+        RelatedCategory = p.Second.Category,
     }).ToList();
     public List<NoteRow> Notes => Pairs.SelectMany(p => new[]
     {

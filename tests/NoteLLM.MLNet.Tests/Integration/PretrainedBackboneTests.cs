@@ -1,10 +1,10 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Tests.DataViews;
 using NoteLLM.MLNet.Tests.TestSupport;
 using NoteLLM.MLNet.Training;
-using NoteLLM.MLNet.Prompting;
 
 namespace NoteLLM.MLNet.Tests.Integration;
 

@@ -6,14 +6,14 @@ namespace NoteLLM.MLNet.Tests.PairMining;
 
 public class CoOccurrencePairMinerTests
 {
-    static readonly DateTime T0 = new(2024, 1, 1, 12, 0, 0);
-    static readonly MLContext Ml = new(seed: 1);
+    private static readonly DateTime T0 = new(2024, 1, 1, 12, 0, 0);
+    private static readonly MLContext Ml = new(seed: 1);
 
     /// <summary>
     /// The hand-computed example. u1: A,B,C (N=3); u2: A,B (N=2); u3: A,C,A,B (N=3: A,B,C); u4: D (one event).
     /// With look-back 1: s(A->B) = 1/3 + 1/2 + 1/3 = 7/6 (3 users); s(B->C) = 1/3; s(A->C) = 1/3; s(C->A) = 1/3.
     /// </summary>
-    static IEnumerable<BehaviorEvent> Example() =>
+    private static IEnumerable<BehaviorEvent> Example() =>
     [
         new("u1", "A", T0), new("u1", "B", T0.AddMinutes(1)), new("u1", "C", T0.AddMinutes(2)),
         new("u2", "A", T0), new("u2", "B", T0.AddMinutes(5)),
@@ -21,7 +21,7 @@ public class CoOccurrencePairMinerTests
         new("u4", "D", T0),
     ];
 
-    static List<(string A, string B, double Score)> Mine(IEnumerable<BehaviorEvent> events, CoOccurrencePairMinerOptions options,
+    private static List<(string A, string B, double Score)> Mine(IEnumerable<BehaviorEvent> events, CoOccurrencePairMinerOptions options,
         out CoOccurrenceMiningReport report)
     {
         var result = new CoOccurrencePairMiner(Ml, options).Mine(events);
@@ -30,7 +30,7 @@ public class CoOccurrencePairMinerTests
             .Select(p => (p.NoteId, p.RelatedNoteId, (double)p.Score)).ToList();
     }
 
-    static void AssertPairs(IReadOnlyList<(string A, string B, double Score)> expected, IReadOnlyList<(string A, string B, double Score)> actual)
+    private static void AssertPairs(IReadOnlyList<(string A, string B, double Score)> expected, IReadOnlyList<(string A, string B, double Score)> actual)
     {
         Assert.Equal(expected.Select(p => (p.A, p.B)), actual.Select(p => (p.A, p.B)));
         for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i].Score, actual[i].Score, 1e-6);
@@ -169,7 +169,7 @@ public class CoOccurrencePairMinerTests
         Assert.Equal(4, report.EventsUsed);
     }
 
-    sealed class TextEvent
+    private sealed class TextEvent
     {
         public string User { get; set; } = "";
         public string Note { get; set; } = "";
@@ -188,7 +188,7 @@ public class CoOccurrencePairMinerTests
         Assert.Equal(1, result.Report.UnparseableTimestamps);
     }
 
-    sealed class KindEvent
+    private sealed class KindEvent
     {
         public string UserId { get; set; } = "";
         public string NoteId { get; set; } = "";
@@ -208,7 +208,9 @@ public class CoOccurrencePairMinerTests
         ];
         var options = new CoOccurrencePairMinerOptions
         {
-            EventKindColumnName = "Kind", TargetEventKind = "click", MaxTransitionGap = TimeSpan.FromMinutes(10),
+            EventKindColumnName = "Kind",
+            TargetEventKind = "click",
+            MaxTransitionGap = TimeSpan.FromMinutes(10),
         };
         var result = new CoOccurrencePairMiner(Ml, options).Mine(Ml.Data.LoadFromEnumerable(rows));
         var pair = Assert.Single(Ml.Data.CreateEnumerable<RelatedNotePair>(result.Pairs, false));

@@ -4,7 +4,7 @@ namespace NoteLLM.MLNet.Tests.Retrieval;
 
 public class NoteIndexTests
 {
-    static float[][] RandomUnitVectors(int count, int dimensions, int seed)
+    private static float[][] RandomUnitVectors(int count, int dimensions, int seed)
     {
         var random = new Random(seed);
         return Enumerable.Range(0, count).Select(_ =>
@@ -15,20 +15,20 @@ public class NoteIndexTests
         }).ToArray();
     }
 
-    static string[] Ids(int count) => Enumerable.Range(0, count).Select(i => $"note{i}").ToArray();
+    private static string[] Ids(int count) => Enumerable.Range(0, count).Select(i => $"note{i}").ToArray();
 
-    static float Dot(float[] a, float[] b) => a.Zip(b, (x, y) => x * y).Sum();
+    private static float Dot(float[] a, float[] b) => a.Zip(b, (x, y) => x * y).Sum();
 
     // Same ids in the same order; scores equal up to float rounding (the matrix product may pick another
     // kernel for differently aligned buffers, which changes the last bit).
-    static void AssertSameResults(IReadOnlyList<RelatedNote> expected, IReadOnlyList<RelatedNote> actual)
+    private static void AssertSameResults(IReadOnlyList<RelatedNote> expected, IReadOnlyList<RelatedNote> actual)
     {
         Assert.Equal(expected.Select(r => r.Id), actual.Select(r => r.Id));
         for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i].Score, actual[i].Score, 5);
     }
 
     // Small blocks and query batches so the block-by-block top-k merge and the batching are exercised.
-    static NoteIndexOptions SmallBlocks => new() { BlockSize = 64, QueryBatchSize = 7 };
+    private static NoteIndexOptions SmallBlocks => new() { BlockSize = 64, QueryBatchSize = 7 };
 
     [Fact]
     public void ExactSearchMatchesBruteForceAcrossBlocks()
@@ -321,5 +321,5 @@ public class NoteIndexTests
         finally { File.Delete(path); }
     }
 
-    static string TempPath() => Path.Combine(Path.GetTempPath(), $"noteindex-test-{Guid.NewGuid():N}.idx");
+    private static string TempPath() => Path.Combine(Path.GetTempPath(), $"noteindex-test-{Guid.NewGuid():N}.idx");
 }

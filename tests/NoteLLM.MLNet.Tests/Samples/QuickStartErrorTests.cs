@@ -5,9 +5,9 @@ namespace NoteLLM.MLNet.Tests.Samples;
 /// <summary>The mistakes a newcomer makes with the quick start end in one line saying what to do (exit code 1).</summary>
 public class QuickStartErrorTests
 {
-    static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
-    static string RunExpectingError(TempFolder dir, params string[] args) =>
+    private static string RunExpectingError(TempFolder dir, params string[] args) =>
         SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.QuickStart, dir.Path, Timeout, [.. args, "--output", dir.File("out")]));
 
     [Fact]

@@ -16,8 +16,8 @@ namespace NoteLLM.MLNet.Tests.Samples;
 /// </summary>
 public class QuickStartRunTests
 {
-    static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
-    static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+    private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     public sealed class Scored
     {
@@ -27,9 +27,9 @@ public class QuickStartRunTests
     }
 
     /// <summary>The cells of a table row as Spectre.Console draws it (Unicode or ASCII borders).</summary>
-    static string[] Cells(string line) => line.Split('│', '|').Select(c => c.Trim()).ToArray()[1..^1];
+    private static string[] Cells(string line) => line.Split('│', '|').Select(c => c.Trim()).ToArray()[1..^1];
 
-    static string[] RowStartingWith(string[] lines, string first) =>
+    private static string[] RowStartingWith(string[] lines, string first) =>
         lines.Where(l => l.TrimStart().StartsWith('│') || l.TrimStart().StartsWith('|')).Select(Cells)
             .FirstOrDefault(c => c.Length > 0 && c[0] == first) ?? throw new Xunit.Sdk.XunitException($"no table row '{first}' in:\n{string.Join('\n', lines)}");
 

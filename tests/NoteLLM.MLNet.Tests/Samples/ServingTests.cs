@@ -14,7 +14,7 @@ namespace NoteLLM.MLNet.Tests.Samples;
 /// </summary>
 public class ServingTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture>
 {
-    static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
     [Fact]
     public void ServesNotesFromTheSavedModelAndIndexLikeTheFittedModel()

@@ -8,22 +8,22 @@ public static class TinyModels
 {
     public static DecoderConfig Config(string modelType = "llama", int vocab = 97, int hidden = 32, int layers = 2,
         int heads = 4, int kvHeads = 2, bool tied = false) => new DecoderConfig
-    {
-        ModelType = modelType,
-        VocabSize = vocab,
-        HiddenSize = hidden,
-        IntermediateSize = hidden * 2 + 8,
-        NumHiddenLayers = layers,
-        NumAttentionHeads = heads,
-        NumKeyValueHeads = kvHeads,
-        MaxPositionEmbeddings = 256,
-        RmsNormEps = 1e-6,
-        RopeTheta = 10000,
-        TieWordEmbeddings = tied,
-        AttentionBias = modelType == "qwen2",
-        BosTokenId = 1,
-        EosTokenId = 2,
-    };
+        {
+            ModelType = modelType,
+            VocabSize = vocab,
+            HiddenSize = hidden,
+            IntermediateSize = hidden * 2 + 8,
+            NumHiddenLayers = layers,
+            NumAttentionHeads = heads,
+            NumKeyValueHeads = kvHeads,
+            MaxPositionEmbeddings = 256,
+            RmsNormEps = 1e-6,
+            RopeTheta = 10000,
+            TieWordEmbeddings = tied,
+            AttentionBias = modelType == "qwen2",
+            BosTokenId = 1,
+            EosTokenId = 2,
+        };
 
     /// <summary>A randomly initialised model (seeded); weights larger than HF's 0.02 so outputs differ clearly.</summary>
     public static LlamaForCausalLM Create(DecoderConfig config, int seed = 7)
@@ -43,8 +43,12 @@ public static class TinyModels
         manual_seed(seed);
         var model = new BertPrefixLM(new BertConfig
         {
-            VocabSize = vocab, HiddenSize = hidden, NumHiddenLayers = layers, NumAttentionHeads = heads,
-            IntermediateSize = hidden * 2 + 8, MaxPositionEmbeddings = 128,
+            VocabSize = vocab,
+            HiddenSize = hidden,
+            NumHiddenLayers = layers,
+            NumAttentionHeads = heads,
+            IntermediateSize = hidden * 2 + 8,
+            MaxPositionEmbeddings = 128,
         });
         using var _ = no_grad();
         foreach (var (name, p) in model.named_parameters())

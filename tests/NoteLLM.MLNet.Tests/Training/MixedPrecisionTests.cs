@@ -35,7 +35,13 @@ public class MixedPrecisionTests(ITestOutputHelper output)
     {
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
         {
-            EmbeddingDimension = 16, BatchSize = 8, MaxSteps = 1, LearningRate = 3e-6, WarmupRatio = 0, Decay = LearningRateDecay.Constant, ValidationFraction = 0,
+            EmbeddingDimension = 16,
+            BatchSize = 8,
+            MaxSteps = 1,
+            LearningRate = 3e-6,
+            WarmupRatio = 0,
+            Decay = LearningRateDecay.Constant,
+            ValidationFraction = 0,
         };
         using var f32 = TinyModel(ScalarType.Float32);
         var start = Float32Weights(f32);
@@ -79,7 +85,13 @@ public class MixedPrecisionTests(ITestOutputHelper output)
     {
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
         {
-            EmbeddingDimension = 16, BatchSize = 8, Epochs = 100, MaxSteps = 200, LearningRate = 2e-4, ValidationFraction = 0, LogEverySteps = 1,
+            EmbeddingDimension = 16,
+            BatchSize = 8,
+            Epochs = 100,
+            MaxSteps = 200,
+            LearningRate = 2e-4,
+            ValidationFraction = 0,
+            LogEverySteps = 1,
         };
         using var f32 = TinyModel(ScalarType.Float32);
         var expected = new NoteLLMTrainer(f32, options).Train(Pairs).History;

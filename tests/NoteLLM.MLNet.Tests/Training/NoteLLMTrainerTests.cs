@@ -43,7 +43,12 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
 
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
         {
-            EmbeddingDimension = 32, BatchSize = 8, Epochs = 60, LearningRate = 3e-3, ValidationFraction = 0, LogEverySteps = 20,
+            EmbeddingDimension = 32,
+            BatchSize = 8,
+            Epochs = 60,
+            LearningRate = 3e-3,
+            ValidationFraction = 0,
+            LogEverySteps = 20,
         };
         var result = new NoteLLMTrainer(model, options, output.WriteLine).Train(pairs);
         var predictions = predictor.Predict(notes, NoteOutputs.Embedding | NoteOutputs.Category);
@@ -65,8 +70,13 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         var pairs = SyntheticNotes.Pairs(12);
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
         {
-            EmbeddingDimension = 32, BatchSize = 4, GradientAccumulationSteps = 2, Epochs = 12, ValidationFraction = 0.2,
-            ValidateEverySteps = 3, CheckpointEverySteps = 4,
+            EmbeddingDimension = 32,
+            BatchSize = 4,
+            GradientAccumulationSteps = 2,
+            Epochs = 12,
+            ValidationFraction = 0.2,
+            ValidateEverySteps = 3,
+            CheckpointEverySteps = 4,
         };
 
         using var uninterrupted = TinyModel(dtype: dtype);
@@ -99,7 +109,13 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         using var dir = new TempFolder();
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
         {
-            EmbeddingDimension = 32, BatchSize = 4, Epochs = 3, ValidationFraction = 0, CheckpointDirectory = dir.Path, CheckpointEverySteps = 100, LogEverySteps = 1,
+            EmbeddingDimension = 32,
+            BatchSize = 4,
+            Epochs = 3,
+            ValidationFraction = 0,
+            CheckpointDirectory = dir.Path,
+            CheckpointEverySteps = 100,
+            LogEverySteps = 1,
         };
         using var model = TinyModel();
         using var cancel = new CancellationTokenSource();
@@ -118,7 +134,13 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         // validation (which keeps the best weights in the folder) comes before the first checkpoint
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with
         {
-            EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0.25, ValidateEverySteps = 1, CheckpointEverySteps = 100, CheckpointDirectory = folder,
+            EmbeddingDimension = 32,
+            BatchSize = 4,
+            Epochs = 1,
+            ValidationFraction = 0.25,
+            ValidateEverySteps = 1,
+            CheckpointEverySteps = 100,
+            CheckpointDirectory = folder,
         };
         using var model = TinyModel();
         new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(12));
