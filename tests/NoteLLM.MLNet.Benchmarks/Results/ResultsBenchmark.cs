@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
@@ -90,7 +91,10 @@ internal sealed class ResultsBenchmark : IBenchmark
         return 0;
     }
 
-    /// <summary>The repository's commit, marked when the working tree has uncommitted changes (rows should be measured on a commit).</summary>
+    /// <summary>
+    /// The commit the benchmark was built from (the SDK's source revision in the informational version), and the
+    /// repository's state at run time when it differs: rows should be measured by a build of a clean commit.
+    /// </summary>
     private static string Commit(string root)
     {
         string Git(string arguments)
@@ -104,9 +108,12 @@ internal sealed class ResultsBenchmark : IBenchmark
             }
             catch (System.ComponentModel.Win32Exception) { return ""; }
         }
-        string head = Git("rev-parse --short HEAD");
-        if (head.Length == 0) return "unknown";
-        return Git("status --porcelain --untracked-files=no").Length > 0 ? head + " + uncommitted changes" : head;
+        string version = typeof(ResultsBenchmark).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "";
+        int plus = version.IndexOf('+');
+        string built = plus >= 0 && version.Length - plus > 7 ? version.Substring(plus + 1, 7) : "unknown";
+        string head = Git("rev-parse --short=7 HEAD");
+        bool dirty = Git("status --porcelain --untracked-files=no").Length > 0;
+        return head == built && !dirty ? built : $"built from {built}; repository at {(head.Length > 0 ? head : "unknown")}{(dirty ? " + uncommitted changes" : "")} when run";
     }
 
     private static string LoadAverage() =>
