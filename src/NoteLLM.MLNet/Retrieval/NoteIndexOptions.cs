@@ -35,8 +35,8 @@ public sealed class NoteIndexOptions
     /// <summary>
     /// HNSW candidate list size while searching (ef): higher gives higher recall at lower queries/s; a change takes
     /// effect at the next search, without rebuilding the graph. Default: 64 (USearch's own). How recall and speed trade
-    /// off depends on the data: see docs/benchmarks.md (Retrieval) for curves on 1M vectors, where structured vectors
-    /// reach recall@10 0.98 at ef 64 but isotropic random ones need ef in the thousands, and then exact search is faster.
+    /// off depends on the data (vectors with low intrinsic dimension, as real embeddings, need far smaller ef than
+    /// isotropic random ones): docs/benchmarks.md (Retrieval) has the measured curves.
     /// </summary>
     public int ExpansionSearch { get; set; } = 64;
 

@@ -5,7 +5,7 @@ using NoteLLM.MLNet;
 using NoteLLM.MLNet.Data;
 using NoteLLM.MLNet.Training;
 
-internal static class ReadmeExample
+public static class ReadmeExample
 {
     public static ITransformer Run(string data = "data/debian-notes-subset")
     {
