@@ -209,6 +209,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
                 MaxSteps = settings.Steps ?? training.MaxSteps,
                 Epochs = settings.Epochs ?? training.Epochs,
                 LearningRate = settings.LearningRate ?? training.LearningRate,
+                PretrainedLearningRateShare = settings.PretrainedLearningRateShare ?? training.PretrainedLearningRateShare,
                 LogEverySteps = 1,
             },
             MaxNewTokens = 16,

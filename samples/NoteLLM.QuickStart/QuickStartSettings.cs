@@ -28,6 +28,10 @@ public sealed class QuickStartSettings : CommandSettings
     [Description("Peak learning rate (default: the backbone's preset).")]
     public double? LearningRate { get; init; }
 
+    [CommandOption("--pretrained-lr-share <X>")]
+    [Description("Learning rate of the backbone's pretrained weights as a share of the peak rate; the parts NoteLLM adds train at the full rate (default: the preset's, 1).")]
+    public double? PretrainedLearningRateShare { get; init; }
+
     [CommandOption("--seed <N>")]
     [Description("Seed of the training run (data order, prompt variants, new weights; default 1).")]
     [DefaultValue(1)]
@@ -68,6 +72,7 @@ public sealed class QuickStartSettings : CommandSettings
         Backbone is not ("minilm" or "arctic" or "scratch") ? ValidationResult.Error("--backbone must be minilm, arctic or scratch.")
         : Steps is < 1 ? ValidationResult.Error("--steps must be at least 1.")
         : LearningRate is <= 0 ? ValidationResult.Error("--learning-rate must be positive.")
+        : PretrainedLearningRateShare is <= 0 ? ValidationResult.Error("--pretrained-lr-share must be positive.")
         : Readout is not (null or "token-before-emb" or "emb-token" or "mean" or "first") ? ValidationResult.Error("--readout must be token-before-emb, emb-token, mean or first.")
         : Batch is < 2 ? ValidationResult.Error("--batch must be at least 2 (the contrastive loss needs in-batch negatives).")
         : Epochs is < 1 ? ValidationResult.Error("--epochs must be at least 1.")

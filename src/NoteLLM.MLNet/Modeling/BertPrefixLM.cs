@@ -327,6 +327,8 @@ public sealed class BertPrefixLM : LanguageBackbone
     }
 
     public override string ModelType => "bert";
+    /// <summary>The output bias and, when present, the masked-LM transform: the sentence encoders ship neither.</summary>
+    public override IEnumerable<Parameter> AddedParameters => transform is null ? [output_bias] : [.. transform.parameters(), output_bias];
     public override int HiddenSize => Config.HiddenSize;
     public override int VocabularySize => Config.VocabSize;
     public override bool BidirectionalPrompt => true;

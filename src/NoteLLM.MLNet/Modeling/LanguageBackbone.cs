@@ -79,6 +79,11 @@ public abstract class LanguageBackbone : nn.Module
     /// <summary>Grows every per-token weight to <paramref name="vocabularySize"/> rows (<see cref="GrowRows"/>) and the config with it.</summary>
     private protected abstract void GrowVocabulary(int vocabularySize);
 
+    /// <summary>
+    /// The parameters NoteLLM adds to the pretrained architecture, which no checkpoint provides (none by default).
+    /// </summary>
+    public virtual IEnumerable<Parameter> AddedParameters => [];
+
     /// <summary>The architecture as a Hugging Face <c>config.json</c>.</summary>
     public abstract string ToHuggingFaceJson();
 

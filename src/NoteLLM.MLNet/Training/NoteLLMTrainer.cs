@@ -63,7 +63,7 @@ public sealed class NoteLLMTrainer
         if (options.LoraRank > 0) AddLora(network);
         var trainable = network.parameters().Where(p => p.requires_grad).ToList();
         using var masters = new MasterWeights(trainable); // float32 weights and optimizer state whatever the network's precision
-        var optimizer = optim.AdamW(masters.Parameters, lr: options.LearningRate, weight_decay: options.WeightDecay);
+        var (optimizer, learningRateShares) = Optimizer(network, trainable, masters);
         var tau = masters.InFloat32(network.Tau);
 
         var plan = new MicroBatchPlan(train, options);
@@ -103,7 +103,7 @@ public sealed class NoteLLMTrainer
                 throw;
             }
             double lr = LearningRateSchedule.At(step, totalSteps, options.LearningRate, options.WarmupRatio, options.Decay);
-            foreach (var group in optimizer.ParamGroups) group.LearningRate = lr;
+            foreach (var (group, share) in optimizer.ParamGroups.Zip(learningRateShares)) group.LearningRate = lr * share;
             optimizer.zero_grad();
 
             var (firstMicro, micros) = plan.MicroBatchesOf(step);
@@ -282,6 +282,23 @@ public sealed class NoteLLMTrainer
             throw new ArgumentException($"LoraTargets [{string.Join(", ", options.LoraTargets)}] match no projection of the decoder; use names such as q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj (LLaMA family) or query, key, value, dense (BERT).");
         network.Backbone.TokenEmbedding.weight!.requires_grad = true; // so [EMB] and other added tokens learn
         log($"LoRA rank {options.LoraRank} on {adapted} projections; base weights frozen except token embeddings");
+    }
+
+    // AdamW over the float32 masters: one group at the full rate, or, with PretrainedLearningRateShare below 1, the
+    // backbone's pretrained weights in a group of their own at that share of it
+    private (AdamW Optimizer, double[] Shares) Optimizer(NoteLLMNetwork network, List<Parameter> trainable, MasterWeights masters)
+    {
+        if (options.PretrainedLearningRateShare == 1.0)
+            return (optim.AdamW(masters.Parameters, lr: options.LearningRate, weight_decay: options.WeightDecay), [1.0]);
+        var added = network.Backbone.AddedParameters.Select(p => p.Handle).ToHashSet();
+        var pretrained = network.Backbone.parameters().Select(p => p.Handle).Where(h => !added.Contains(h)).ToHashSet();
+        var groups = trainable.Select((p, i) => (Pretrained: pretrained.Contains(p.Handle), Master: masters.Parameters[i])).ToList();
+        var optimizer = optim.AdamW(
+            [
+                new AdamW.ParamGroup(groups.Where(g => g.Pretrained).Select(g => g.Master), lr: options.LearningRate * options.PretrainedLearningRateShare, weight_decay: options.WeightDecay),
+                new AdamW.ParamGroup(groups.Where(g => !g.Pretrained).Select(g => g.Master), lr: options.LearningRate, weight_decay: options.WeightDecay),
+            ], lr: options.LearningRate, weight_decay: options.WeightDecay);
+        return (optimizer, [options.PretrainedLearningRateShare, 1.0]);
     }
 
     private string Fingerprint(List<NotePair> train, List<NotePair> heldOut)

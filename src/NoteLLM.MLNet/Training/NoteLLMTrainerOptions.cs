@@ -47,6 +47,13 @@ public sealed record NoteLLMTrainerOptions
     public int? MaxSteps { get; init; }
     /// <summary>Peak learning rate of AdamW (default 3e-6, the paper's for full fine-tuning of a 7B model).</summary>
     public double LearningRate { get; init; } = 3e-6;
+    /// <summary>
+    /// Learning rate of the backbone's pretrained weights as a share of <see cref="LearningRate"/> (default 1). The parts
+    /// NoteLLM adds to the backbone (the [EMB] projection, tau, an encoder's masked-LM transform and output bias)
+    /// always train at <see cref="LearningRate"/>: a share below 1 lets the new parts learn fast while the pretrained
+    /// weights move as little as a usual fine-tune moves them (discriminative fine-tuning, Howard and Ruder 2018).
+    /// </summary>
+    public double PretrainedLearningRateShare { get; init; } = 1.0;
     /// <summary>AdamW decoupled weight decay (default 0.001).</summary>
     public double WeightDecay { get; init; } = 0.001;
     /// <summary>Share of the steps with a linear warm-up from 0 (default 0.1).</summary>
@@ -133,6 +140,7 @@ public sealed record NoteLLMTrainerOptions
         Require(Epochs >= 1, nameof(Epochs), ">= 1");
         Require(MaxSteps is null or > 0, nameof(MaxSteps), "null or a positive count");
         Require(LearningRate > 0, nameof(LearningRate), "a positive rate");
+        Require(PretrainedLearningRateShare > 0, nameof(PretrainedLearningRateShare), "a positive share of LearningRate");
         Require(WeightDecay >= 0, nameof(WeightDecay), ">= 0");
         Require(WarmupRatio is >= 0 and < 1, nameof(WarmupRatio), "a share in [0, 1)");
         Require(MaxGradientNorm >= 0, nameof(MaxGradientNorm), ">= 0");
