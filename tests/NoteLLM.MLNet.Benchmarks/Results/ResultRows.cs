@@ -149,6 +149,7 @@ internal static class ResultRows
             MaxSteps = s.Steps,
             Seed = c.Seed,
             LogEverySteps = Math.Max(1, s.Steps / 10),
+            PretrainedLearningRateShare = s.PretrainedLearningRateShare,
             // enough epochs that the step budget, not the data, ends training
             Epochs = (int)Math.Ceiling(s.Steps * (double)s.BatchSize / Math.Max(1, 0.9 * c.Dataset.TrainPairs.Count)) + 1,
         });

@@ -19,6 +19,8 @@ internal sealed record ResultsSettings
     public int NoteTokens { get; init; } = 48;
     /// <summary>Seeds of the rows measured over several seeds; a single-seed row uses the first. --seeds 1,2,3.</summary>
     public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3];
+    /// <summary>Learning rate of the encoder's pretrained weights as a share of the preset's (1: the preset). --pretrained-lr-share X.</summary>
+    public double PretrainedLearningRateShare { get; init; } = 1.0;
     /// <summary>Tagged test notes whose category and hashtags are generated. --gen-notes N.</summary>
     public int GenerationNotes { get; init; } = 300;
     /// <summary>Where each measured row is recorded as JSON. --rows-dir DIR.</summary>
@@ -28,10 +30,11 @@ internal sealed record ResultsSettings
 
     public const string Usage =
         "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (100), --batch N (16), " +
-        "--note-tokens N (48), --seeds 1,2,3, --gen-notes N (300), --rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
+        "--note-tokens N (48), --pretrained-lr-share X (1), --seeds 1,2,3, --gen-notes N (300), --rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
 
     /// <summary>The options that set the measurement (not where files go), recorded with every row so rows measured differently are told apart.</summary>
-    public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}";
+    public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}" +
+        (PretrainedLearningRateShare == 1.0 ? "" : $" --pretrained-lr-share {PretrainedLearningRateShare.ToString(CultureInfo.InvariantCulture)}");
 
     /// <exception cref="ArgumentException">An unknown verb or option, a missing value, or a value out of range; the message names it.</exception>
     public static ResultsSettings Parse(string[] args)
@@ -69,6 +72,11 @@ internal sealed record ResultsSettings
                         ? seed : throw new ArgumentException($"option --seeds expects integers separated by commas, got '{args[i]}'")).ToArray(),
                 },
                 "--gen-notes" => s with { GenerationNotes = Int() },
+                "--pretrained-lr-share" => s with
+                {
+                    PretrainedLearningRateShare = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double share) && share > 0
+                        ? share : throw new ArgumentException($"option --pretrained-lr-share expects a positive number, got '{args[i]}'"),
+                },
                 "--rows-dir" => s with { RowsDirectory = Value() },
                 "--output" => s with { Output = Value() },
                 _ => throw new ArgumentException($"unknown option '{name}' ({Usage})"),
