@@ -16,6 +16,10 @@ public sealed class NoteLLMNetwork : nn.Module
     private readonly DecoderLinear embedding_projection;
     private readonly Parameter tau;
 
+    /// <param name="backbone">the language model whose hidden states are read</param>
+    /// <param name="embeddingDimension">size of the note embedding after the projection</param>
+    /// <param name="initialTau">starting value of the learnable log-scale of the contrastive similarities</param>
+    /// <param name="readout">which hidden states make the note embedding</param>
     /// <param name="pretrainedBackbone">the backbone's read-out already means something: start the projection orthonormal</param>
     public NoteLLMNetwork(LanguageBackbone backbone, int embeddingDimension, double initialTau = 3.0,
         EmbeddingReadout readout = EmbeddingReadout.TokenBeforeEmb, bool pretrainedBackbone = false) : base(nameof(NoteLLMNetwork))

@@ -36,7 +36,7 @@ public sealed class NoteLLMTrainer
 
     /// <summary>
     /// Called before every step; throws <see cref="OperationCanceledException"/> to stop training, as
-    /// <paramref name="cancellation"/> does. The estimator passes ML.NET's <c>host.CheckAlive</c>, which throws once
+    /// the cancellation token of <see cref="Train"/> does. The estimator passes ML.NET's <c>host.CheckAlive</c>, which throws once
     /// <c>mlContext.CancelExecution()</c> was called (as ML.NET's own TorchSharp trainers check it every step).
     /// </summary>
     internal Action? CheckAlive { get; init; }
