@@ -81,7 +81,7 @@ internal sealed class ResultsBenchmark : IBenchmark
             Console.WriteLine($"=== {row.Name}, seed {seed}");
             var record = row.Measure(context) with { WallSeconds = wall.Elapsed.TotalSeconds, LoadAtEnd = LoadAverage() };
             Directory.CreateDirectory(rowsDirectory);
-            string path = Path.Combine(rowsDirectory, RowRecord.FileName(row.Id, row.Seeded ? seed : null));
+            string path = Path.Combine(rowsDirectory, RowRecord.FileName(row.Id, row.Seeded ? seed : null, settings.PretrainedLearningRateShare));
             WriteAtomically(path, record.ToJson());
             Console.WriteLine($"{row.Name}, seed {seed}: avg recall {100 * record.Recall?.Average:F2}, R@100 {100 * record.Recall?.At(100):F2}, " +
                 $"random-pair cosine {record.RandomPairCosine:F3}, category {100 * record.Category?.Accuracy:F2} (free {100 * record.FreeCategory?.Accuracy:F2}, " +

@@ -36,8 +36,14 @@ internal sealed record RowRecord
     public TrainingRecord? Training { get; init; }
     public IReadOnlyList<string> Examples { get; init; } = [];
 
-    /// <summary>The file name of a row's record: its id, with the seed for rows measured over several seeds.</summary>
-    public static string FileName(string id, int? seed) => seed is null ? $"{id}.json" : $"{id}-seed{seed}.json";
+    /// <summary>
+    /// The file name of a row's record: its id, with the seed for rows measured over several seeds and the learning-rate
+    /// share when it is not the preset's, so a variant never overwrites the row the tables use.
+    /// </summary>
+    public static string FileName(string id, int? seed, double pretrainedLearningRateShare = 1.0) =>
+        id + (seed is null ? "" : $"-seed{seed}")
+        + (pretrainedLearningRateShare == 1.0 ? "" : $"-pretrained-lr-share-{pretrainedLearningRateShare.ToString(System.Globalization.CultureInfo.InvariantCulture)}")
+        + ".json";
 
     private static readonly JsonSerializerOptions Json = new()
     {
