@@ -39,7 +39,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
 
     public string ToMarkdown()
     {
-        var rows = ResultRows.All.Select(r => new Measured(r, records.Where(x => x.Id == r.Id).OrderBy(x => x.Seed).ToList())).ToList();
+        var rows = ResultRows.All.Select(r => new Measured(r, records.Where(x => x.Id == r.Id && x.Budget == settings.Budget).OrderBy(x => x.Seed).ToList())).ToList();
         var present = rows.Where(r => r.Records.Count > 0).ToList();
         var embedding = present.Where(r => r.Records[0].Recall is not null).ToList();
         var md = new StringBuilder();
