@@ -285,13 +285,15 @@ public sealed class NoteLLMTrainer
     }
 
     // AdamW over the float32 masters: one group at the full rate, or, with PretrainedLearningRateShare below 1, the
-    // backbone's pretrained weights in a group of their own at that share of it
+    // backbone's pretrained weights and the [EMB] projection (it starts as a rotation of the pretrained read-out, so a fast
+    // projection would skew the encoder's geometry as much as fast encoder weights) in a group of their own at that share
     private (AdamW Optimizer, double[] Shares) Optimizer(NoteLLMNetwork network, List<Parameter> trainable, MasterWeights masters)
     {
         if (options.PretrainedLearningRateShare == 1.0)
             return (optim.AdamW(masters.Parameters, lr: options.LearningRate, weight_decay: options.WeightDecay), [1.0]);
         var added = network.Backbone.AddedParameters.Select(p => p.Handle).ToHashSet();
-        var pretrained = network.Backbone.parameters().Select(p => p.Handle).Where(h => !added.Contains(h)).ToHashSet();
+        var pretrained = network.Backbone.parameters().Select(p => p.Handle).Where(h => !added.Contains(h))
+            .Append(network.EmbeddingProjection.Weight.Handle).ToHashSet();
         var groups = trainable.Select((p, i) => (Pretrained: pretrained.Contains(p.Handle), Master: masters.Parameters[i])).ToList();
         var optimizer = optim.AdamW(
             [

@@ -48,10 +48,11 @@ public sealed record NoteLLMTrainerOptions
     /// <summary>Peak learning rate of AdamW (default 3e-6, the paper's for full fine-tuning of a 7B model).</summary>
     public double LearningRate { get; init; } = 3e-6;
     /// <summary>
-    /// Learning rate of the backbone's pretrained weights as a share of <see cref="LearningRate"/> (default 1). The parts
-    /// NoteLLM adds to the backbone (the [EMB] projection, tau, an encoder's masked-LM transform and output bias)
-    /// always train at <see cref="LearningRate"/>: a share below 1 lets the new parts learn fast while the pretrained
-    /// weights move as little as a usual fine-tune moves them (discriminative fine-tuning, Howard and Ruder 2018).
+    /// Learning rate of the backbone's pretrained weights, and of the [EMB] projection that starts as a rotation of their
+    /// read-out, as a share of <see cref="LearningRate"/> (default 1). The parts NoteLLM adds fresh (tau, an encoder's
+    /// masked-LM transform and output bias) always train at <see cref="LearningRate"/>: a share below 1 lets the new parts
+    /// learn fast while the pretrained weights move as little as a usual fine-tune moves them (discriminative
+    /// fine-tuning, Howard and Ruder 2018).
     /// </summary>
     public double PretrainedLearningRateShare { get; init; } = 1.0;
     /// <summary>AdamW decoupled weight decay (default 0.001).</summary>

@@ -148,7 +148,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void APretrainedShareScalesTheBackbonesStepAndNotTheAddedParts()
+    public void APretrainedShareScalesTheBackboneAndProjectionStepsAndNotTheFreshParts()
     {
         var pairs = SyntheticNotes.Pairs(8);
         // one AdamW step at the peak rate, no clipping or decay: AdamW's first step moves every weight by about the rate
@@ -162,19 +162,20 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
             WeightDecay = 0,
             MaxGradientNorm = 0,
         };
-        (float Backbone, float Projection) LargestStep(double share)
+        (float Backbone, float Projection, float Tau) LargestStep(double share)
         {
             using var model = TinyModel();
             var before = model.Network.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
             new NoteLLMTrainer(model, options with { PretrainedLearningRateShare = share }).Train(pairs);
             float Largest(string prefix) => model.Network.named_parameters().Where(p => p.name.StartsWith(prefix, StringComparison.Ordinal))
                 .Max(p => (p.parameter - before[p.name]).abs().max().item<float>());
-            return (Largest("decoder."), Largest("embedding_projection."));
+            return (Largest("decoder."), Largest("embedding_projection."), Largest("tau"));
         }
         var full = LargestStep(1.0);
         var tenth = LargestStep(0.1);
         Assert.Equal(0.1, tenth.Backbone / full.Backbone, 3);
-        Assert.Equal(full.Projection, tenth.Projection, 1e-9);
+        Assert.Equal(0.1, tenth.Projection / full.Projection, 3);
+        Assert.Equal(full.Tau, tenth.Tau, 1e-9);
     }
 
     [Fact]
