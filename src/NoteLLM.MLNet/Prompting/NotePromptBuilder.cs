@@ -30,7 +30,11 @@ public sealed record NotePromptLimits
     public int MaxTitleCharacters { get; init; } = 64;
     /// <summary>Content characters kept (default 320; the authors' code: 80 Chinese characters).</summary>
     public int MaxContentCharacters { get; init; } = 320;
-    /// <summary>Tokens of the input-note part at most (default 140, as in the authors' code): the content is shortened first, then hashtags are dropped from the last, then the title is shortened.</summary>
+    /// <summary>
+    /// Tokens of the input-note part at most (default 140, as in the authors' code). A longer note keeps its title; its
+    /// hashtags, dropped from the last, take at most half of the room beside the title unless the content needs less;
+    /// the content is shortened to the rest; a title longer than the whole budget is shortened last.
+    /// </summary>
     public int MaxNoteTokens { get; init; } = 140;
     /// <summary>Hashtags a prompt shows or trains on, the note's first ones (default 10: the authors' code keeps at most 10 per note).</summary>
     public int MaxHashtags { get; init; } = 10;
@@ -83,16 +87,19 @@ public sealed class NotePromptBuilder
         bool tokenCut = Tokens(title, shown, content) > max;
         if (tokenCut)
         {
+            // hashtags take what the content leaves of the room beside the title, but never more than half of it: a note
+            // with many hashtags (a Debian package has up to 30 debtags) would otherwise spend its whole budget on them
+            // and show no content at all
+            int frame = Tokens(title, 0, "");
+            int room = max - frame;
+            int hashtagRoom = Math.Max(room / 2, room - tokenizer.Encode(content).Count);
+            // the hashtags that fit, counted up so a huge one is tokenized once
+            int fit = 0;
+            while (fit < shown && Tokens(title, fit + 1, "") - frame <= hashtagRoom) fit++;
+            shown = fit;
             int contentBudget = max - Tokens(title, shown, "");
             content = contentBudget > 0 ? content[..tokenizer.CharactersWithin(content, contentBudget)] : "";
-            if (contentBudget <= 0)
-            {
-                // the hashtags that fit beside the whole title, counted up so a huge one is tokenized once
-                int fit = 0;
-                while (fit < shown && Tokens(title, fit + 1, "") <= max) fit++;
-                shown = fit;
-                if (Tokens(title, shown, "") > max) title = title[..tokenizer.CharactersWithin(title, max - Tokens("", shown, ""))];
-            }
+            if (Tokens(title, shown, "") > max) title = title[..tokenizer.CharactersWithin(title, max - Tokens("", shown, ""))];
         }
 
         string j = task.HashtagCount.ToString();

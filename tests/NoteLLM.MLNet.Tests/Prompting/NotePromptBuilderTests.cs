@@ -81,6 +81,26 @@ public class NotePromptBuilderTests
         Assert.InRange(tokens, 50, 61); // the content was cut to the token budget (token boundaries may shift by one)
     }
 
+    [Fact]
+    public void ManyHashtagsTakeAtMostHalfTheRoomBesideTheTitleAndTheContentTheRest()
+    {
+        var note = NoteText.Of("vim", string.Join(" ", Enumerable.Repeat("word", 100)), Enumerable.Range(0, 10).Select(i => $"works-with::format{i}"));
+        var builder = new NotePromptBuilder(Tokenizer, limits: new NotePromptLimits { MaxNoteTokens = 60 });
+        var (text, truncated) = builder.PromptText(note, PromptTask.Category);
+        Assert.True(truncated);
+        string Field(string name, string next) => text[(text.IndexOf($"'{name}': ", StringComparison.Ordinal) + name.Length + 4)..text.IndexOf(next, StringComparison.Ordinal)];
+        int room = 60 - Tokenizer.Encode("{'title': vim, 'topic': , 'content': }").Count;
+        int hashtagTokens = Tokenizer.Encode(Field("topic", ", 'content'")).Count, contentTokens = Tokenizer.Encode(Field("content", "}")).Count;
+        Assert.InRange(hashtagTokens, room / 2 - 8, room / 2); // whole hashtags only, one of them is about 7 tokens
+        Assert.InRange(contentTokens, room - hashtagTokens - 2, room - hashtagTokens + 1);
+
+        // short content leaves its room to the hashtags
+        var (shortText, _) = builder.PromptText(note with { Content = "Vi IMproved" }, PromptTask.Category);
+        static int Shown(string prompt) => prompt.Split("works-with::").Length - 1;
+        Assert.Contains("'content': Vi IMproved}", shortText);
+        Assert.True(Shown(shortText) > Shown(text), shortText);
+    }
+
     // Every variant of the prompt keeps [EMB] once, right after EmbeddingPosition, and ends with its output guidance.
     private static void AssertCompletePrompts(NotePromptBuilder builder, NoteText note)
     {
