@@ -114,7 +114,7 @@ public sealed class NoteLLMTrainer
                 for (int micro = firstMicro; micro < firstMicro + micros; micro++)
                 {
                     var csft = CsftBatch.Build(model, plan.PairsOf(micro), options, new Random(Mix(options.Seed, micro)), device);
-                    if (plan.EpochOf(micro) == 0) { dataReport.TruncatedPrompts += csft.Truncated; dataReport.PromptsWithoutGenerationTarget += csft.WithoutTarget; }
+                    if (plan.EpochOf(micro) == 0) { dataReport.PromptsBuilt += csft.Notes; dataReport.TruncatedPrompts += csft.Truncated; dataReport.PromptsWithoutGenerationTarget += csft.WithoutTarget; }
                     notesSeen += csft.Notes; tokensSeen += csft.RealTokens;
                     csfts.Add(csft);
                 }

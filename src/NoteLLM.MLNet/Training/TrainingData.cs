@@ -22,6 +22,8 @@ public sealed class TrainingDataReport
     public int NotesWithoutCategory { get; internal set; }
     /// <summary>Distinct kept notes without hashtags: they never take the hashtag task.</summary>
     public int NotesWithoutHashtags { get; internal set; }
+    /// <summary>Prompts built in the first epoch (counted while training; 0 before it starts).</summary>
+    public int PromptsBuilt { get; internal set; }
     /// <summary>Prompts whose title, content, hashtags or note tokens were cut to the limits (counted while training).</summary>
     public int TruncatedPrompts { get; internal set; }
     /// <summary>Prompts trained for the embedding only because the note lacked what its task generates.</summary>
@@ -29,7 +31,8 @@ public sealed class TrainingDataReport
 
     public override string ToString() =>
         $"pairs in {PairsIn}, kept {PairsKept}; dropped: self {SelfPairs}, duplicate {DuplicatePairs}, empty note {PairsWithEmptyNote}, unknown note {PairsWithUnknownNote}; " +
-        $"notes without category {NotesWithoutCategory}, without hashtags {NotesWithoutHashtags}; prompts truncated {TruncatedPrompts}, without generation target {PromptsWithoutGenerationTarget}";
+        $"notes without category {NotesWithoutCategory}, without hashtags {NotesWithoutHashtags}" +
+        (PromptsBuilt == 0 ? "" : $"; prompts built {PromptsBuilt}: truncated {TruncatedPrompts}, without generation target {PromptsWithoutGenerationTarget}");
 }
 
 /// <summary>Cleans related-note pairs before training; every case is counted in a <see cref="TrainingDataReport"/>, nothing throws.</summary>
