@@ -137,8 +137,17 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
         var other = records.Where(r => !settings.Measured(r)).ToList();
         if (other.Count > 0)
         {
+            // variants tried beside the report's budget (another learning rate, for instance): shown, never mixed into the tables
+            string Percent(double? x) => x is double v ? (100 * v).ToString("F2", CultureInfo.InvariantCulture) : "-";
             Line();
-            Line($"Recorded with another budget, not in the tables: {string.Join(", ", other.Select(r => $"{r.Id} seed {r.Seed} (`{r.Budget}`)"))}.");
+            Line("## Rows recorded with another budget (not in the tables above)");
+            Line();
+            Line("| row | seed | budget | commit | R@100 | avg | random-pair cosine | Acc | free Acc | ROUGE-L |");
+            Line("|---|---:|---|---|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in other.OrderBy(r => r.Id, StringComparer.Ordinal).ThenBy(r => r.Budget, StringComparer.Ordinal).ThenBy(r => r.Seed))
+                Line($"| {ResultRows.All.FirstOrDefault(x => x.Id == r.Id)?.Name ?? r.Id} | {r.Seed} | `{r.Budget}` | {r.Commit} | {Percent(r.Recall?.At(100))} | " +
+                     $"{Percent(r.Recall?.Average)} | {r.RandomPairCosine?.ToString("F3", CultureInfo.InvariantCulture) ?? "-"} | {Percent(r.Category?.Accuracy)} | " +
+                     $"{Percent(r.FreeCategory?.Accuracy)} | {Percent(r.Hashtags?.RougeL)} |");
         }
         var examples = present.Where(m => m.Records[0].Examples.Count > 0).ToList();
         if (examples.Count > 0)

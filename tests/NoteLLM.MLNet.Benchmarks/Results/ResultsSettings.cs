@@ -64,7 +64,16 @@ internal sealed record ResultsSettings
 
     /// <summary>Whether <paramref name="record"/> was measured with this budget (an untrained row: with this evaluation budget).</summary>
     public bool Measured(RowRecord record) =>
-        record.Budget == Budget || (record.Training is null && EvaluationPart(record.Budget) == EvaluationBudget);
+        WithLearningRates(record.Budget) == Budget || (!Trains(record) && EvaluationPart(record.Budget) == EvaluationBudget);
+
+    // untrained rows, and the ML.NET classifier, which trains no network
+    private static bool Trains(RowRecord record) => record.Training is { Steps: > 0 };
+
+    // Records written before the budget spelled out the learning rates were all trained at 2e-4 with every weight at the
+    // full rate, the only recipe of the pretrained encoder until then.
+    private static string WithLearningRates(string budget) =>
+        budget + (budget.Contains("--lr ", StringComparison.Ordinal) ? "" : " --lr 0.0002")
+               + (budget.Contains("--pretrained-lr-share ", StringComparison.Ordinal) ? "" : " --pretrained-lr-share 1");
 
     private static string EvaluationPart(string budget)
     {
