@@ -63,6 +63,7 @@ public sealed class ModelFormat
     {
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(write);
+        MLNetVersion.Check();
         ctx.CheckAtModel();
         ctx.SetVersionInfo(VersionInfo);
         var writer = new ModelWriter(ctx);
@@ -76,11 +77,14 @@ public sealed class ModelFormat
     /// </summary>
     /// <exception cref="InvalidDataException">The entry is not this format, has an unsupported version, or is truncated
     /// or corrupted; or <paramref name="read"/> did not read exactly what was saved.</exception>
+    /// <exception cref="InvalidOperationException">The Microsoft.ML version at run time is not the one this library was
+    /// built against.</exception>
     public T Load<T>(IHostEnvironment env, ModelLoadContext ctx, Func<ModelReader, T> read)
     {
         ArgumentNullException.ThrowIfNull(env);
         ArgumentNullException.ThrowIfNull(ctx);
         ArgumentNullException.ThrowIfNull(read);
+        MLNetVersion.Check();
         string where = $"'{ctx.Directory ?? "(root)"}' of the model zip";
         try
         {

@@ -21,9 +21,10 @@ public static class ReadmeExample
             Training = NoteLLMTrainerOptions.ForPretrainedEncoder with { MaxSteps = 100 },
         }).Fit(pairRows);
 
-        IDataView scored = model.Transform(ml.Data.LoadFromEnumerable(notes)); // + Embedding, GeneratedHashtags, GeneratedCategory
-        ml.Model.Save(model, pairRows.Schema, "notellm.zip");                 // weights, tokenizer, config travel inside
-        return model;                                                          // Model.Load("notellm.zip", out _) reads it back
+        IDataView noteRows = ml.Data.LoadFromEnumerable(notes);
+        IDataView scored = model.Transform(noteRows);           // + Embedding, GeneratedHashtags, GeneratedCategory
+        ml.Model.Save(model, noteRows.Schema, "notellm.zip");   // the schema of the notes it takes; weights, tokenizer, config inside
+        return model;                                           // Model.Load("notellm.zip", out _) reads it back
     }
 }
 #endregion

@@ -61,7 +61,9 @@ public class ReadmeExampleTests
         var ml = new MLContext();
         var loaded = ml.Model.Load(zip, out var inputSchema);
         using var __ = loaded as IDisposable;
-        Assert.NotNull(inputSchema.GetColumnOrNull("RelatedTitle")); // the pair rows' schema, saved with the model
+        // the notes' schema was saved with the model (the input it takes), not the pair rows' it was fitted on
+        Assert.NotNull(inputSchema.GetColumnOrNull("Title"));
+        Assert.Null(inputSchema.GetColumnOrNull("RelatedTitle"));
 
         var input = ml.Data.LoadFromEnumerable(notes);
         var inMemory = ml.Data.CreateEnumerable<Scored>(model.Transform(input), reuseRowObject: false).ToList();

@@ -10,7 +10,8 @@ namespace NoteLLM.MLNet.Tests.Samples;
 
 /// <summary>
 /// The serving sample loads a model zip and note index written the quick start's way in its own process and gives
-/// the same outputs as the fitted transformer; its newcomer errors are one line each.
+/// the same outputs as the fitted transformer; its newcomer errors are one line each; --help succeeds and bad arguments
+/// fail with a message.
 /// </summary>
 public class ServingTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture>
 {
@@ -88,5 +89,29 @@ public class ServingTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture
         File.WriteAllText(dir.File("indexed-notes.jsonl"), "");
         string line = SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.Serving, dir.Path, Timeout, "--model", "model.zip", "--notes", "missing.jsonl"));
         Assert.Contains("missing.jsonl", line);
+    }
+
+    [Fact]
+    public void HelpListsTheOptionsAndSucceeds()
+    {
+        using var dir = new TempFolder();
+        var (exit, stdout, stderr) = SampleApp.Run(SampleApp.Serving, dir.Path, Timeout, "--help");
+        Assert.True(exit == 0, $"exit {exit}: {stderr}");
+        foreach (string option in new[] { "--model", "--title", "--content", "--notes", "--top", "--json" })
+            Assert.Contains(option, stdout);
+    }
+
+    [Theory]
+    [InlineData("Unknown option 'bogus'", "--bogus")]
+    [InlineData("--top must be at least 1", "--title", "vim", "--top", "0")]
+    [InlineData("Give one note (--title/--content) or a notes file (--notes)")]
+    [InlineData("Give one note (--title/--content) or a notes file (--notes)", "--title", "vim", "--notes", "notes.jsonl")]
+    public void BadArgumentsFailWithAMessage(string message, params string[] args)
+    {
+        using var dir = new TempFolder();
+        var (exit, stdout, stderr) = SampleApp.Run(SampleApp.Serving, dir.Path, Timeout, args);
+        Assert.True(exit != 0, $"exit 0 for {string.Join(' ', args)}: {stdout}");
+        Assert.Contains(message, stdout + stderr);
+        Assert.DoesNotContain("No model file", stdout + stderr); // refused before any work
     }
 }
