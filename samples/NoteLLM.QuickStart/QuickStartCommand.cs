@@ -155,6 +155,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         AnsiConsole.MarkupLine($"Saved to [blue]{Markup.Escape(output)}[/]: {ModelFile}, {IndexFile} + {IndexNotesFile} ({index.Count:N0} notes), " +
             $"{ExamplesFile}, {LossChartFile}, {RecallChartFile}");
         AnsiConsole.MarkupLine($"Serve it: [grey]dotnet run -c Release --project samples/NoteLLM.Serving -- --model {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), modelPath))} --notes {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Combine(output, ExamplesFile)))}[/]");
+        AnsiConsole.MarkupLine($"Or on the web: [grey]dotnet run -c Release --project samples/NoteLLM.Web -- --model {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), modelPath))}[/] (then open http://localhost:5000)");
     }
 
     /// <summary>

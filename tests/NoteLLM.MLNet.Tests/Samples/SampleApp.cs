@@ -8,7 +8,7 @@ namespace NoteLLM.MLNet.Tests.Samples;
 /// </summary>
 internal static class SampleApp
 {
-    public const string QuickStart = "NoteLLM.QuickStart", Serving = "NoteLLM.Serving";
+    public const string QuickStart = "NoteLLM.QuickStart", Serving = "NoteLLM.Serving", Web = "NoteLLM.Web";
 
     /// <returns>The exit code, standard output and standard error.</returns>
     public static (int ExitCode, string Stdout, string Stderr) Run(string app, string workingDirectory, TimeSpan timeout, params string[] args) =>
