@@ -64,7 +64,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         var testNotes = data.TestNotes.ToList();
         if (testNotes.Count == 0 || join.PairsJoined == 0)
             throw new UsageException($"Data folder '{data.Folder}' has {testNotes.Count} test notes (split \"test\") and {join.PairsJoined} training pairs whose notes it holds: the quick start needs both.");
-        AnsiConsole.MarkupLine($"Data [blue]{Markup.Escape(data.Folder)}[/]: {data.Notes.Count:N0} notes ({data.TrainNotes.Count():N0} train, {testNotes.Count:N0} test), " +
+        AnsiConsole.MarkupLine($"Data [blue]{Markup.Escape(Shown(data.Folder))}[/]: {data.Notes.Count:N0} notes ({data.TrainNotes.Count():N0} train, {testNotes.Count:N0} test), " +
             $"{join.PairsJoined:N0} training pairs joined ({join.PairsWithUnknownNote} with an unknown note), {data.TestPairs.Count:N0} test pairs");
 
         // 2. fit mlContext.Transforms.NoteLLM(options) with a progress bar fed by NoteLLMOptions.Progress
@@ -152,10 +152,17 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         NotesJsonlFile.Write(Path.Combine(output, ExamplesFile), examples.Select(i => generatedFor[i]));
         if (history.Count > 0) Charts.TrainingLoss(history, Path.Combine(output, LossChartFile));
         Charts.RecallAtK(recallRows, Path.Combine(output, RecallChartFile));
-        AnsiConsole.MarkupLine($"Saved to [blue]{Markup.Escape(output)}[/]: {ModelFile}, {IndexFile} + {IndexNotesFile} ({index.Count:N0} notes), " +
+        AnsiConsole.MarkupLine($"Saved to [blue]{Markup.Escape(Shown(output))}[/]: {ModelFile}, {IndexFile} + {IndexNotesFile} ({index.Count:N0} notes), " +
             $"{ExamplesFile}, {LossChartFile}, {RecallChartFile}");
-        AnsiConsole.MarkupLine($"Serve it: [grey]dotnet run -c Release --project samples/NoteLLM.Serving -- --model {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), modelPath))} --notes {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), Path.Combine(output, ExamplesFile)))}[/]");
-        AnsiConsole.MarkupLine($"Or on the web: [grey]dotnet run -c Release --project samples/NoteLLM.Web -- --model {Markup.Escape(Path.GetRelativePath(Directory.GetCurrentDirectory(), modelPath))}[/] (then open http://localhost:5000)");
+        AnsiConsole.MarkupLine($"Serve it: [grey]dotnet run -c Release --project samples/NoteLLM.Serving -- --model {Markup.Escape(Shown(modelPath))} --notes {Markup.Escape(Shown(Path.Combine(output, ExamplesFile)))}[/]");
+        AnsiConsole.MarkupLine($"Or on the web: [grey]dotnet run -c Release --project samples/NoteLLM.Web -- --model {Markup.Escape(Shown(modelPath))}[/] (then open http://localhost:5000)");
+    }
+
+    // A path as the reader typed it: relative to the working directory, unless it lies outside it.
+    private static string Shown(string path)
+    {
+        string relative = Path.GetRelativePath(Directory.GetCurrentDirectory(), path);
+        return relative.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(relative) ? Path.GetFullPath(path) : relative;
     }
 
     /// <summary>
