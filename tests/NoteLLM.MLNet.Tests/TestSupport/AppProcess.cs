@@ -39,7 +39,8 @@ internal static class AppProcess
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
-    private static string DotnetHost()
+    /// <summary>The dotnet host running the tests (the SDK's, under `dotnet test`), or `dotnet` from the PATH.</summary>
+    internal static string DotnetHost()
     {
         string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (!string.IsNullOrEmpty(host) && File.Exists(host))

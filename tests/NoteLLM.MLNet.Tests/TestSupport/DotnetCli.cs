@@ -9,7 +9,7 @@ internal static class DotnetCli
     /// <returns>The exit code and standard output and error together, in order.</returns>
     public static (int ExitCode, string Output) Run(string workingDirectory, TimeSpan timeout, params string[] args)
     {
-        var start = new ProcessStartInfo(DotnetHost())
+        var start = new ProcessStartInfo(AppProcess.DotnetHost())
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -37,14 +37,5 @@ internal static class DotnetCli
         }
         process.WaitForExit(); // drains the output handlers
         lock (output) return (process.ExitCode, output.ToString());
-    }
-
-    private static string DotnetHost()
-    {
-        string? host = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (!string.IsNullOrEmpty(host) && File.Exists(host))
-            return host;
-        string? current = Environment.ProcessPath;
-        return current != null && Path.GetFileNameWithoutExtension(current) == "dotnet" ? current : "dotnet";
     }
 }
