@@ -154,18 +154,22 @@ public class NoteWebTests(NoteWebFixture fixture) : IClassFixture<NoteWebFixture
     [Fact]
     public async Task ConcurrentRelatedRequestsGetTheSequentialAnswers()
     {
-        // 32 requests over every note: pooled engines on one shared transformer must not mix up their notes
+        // 32 requests over every note: pooled engines on one shared transformer must not mix up their notes. Torch
+        // may split a reduction differently while other requests hold its threads, so scores agree to float rounding.
         var bodies = Enumerable.Range(0, 32).Select(i => Body(Note(i % fixture.Notes.Count), withId: false)).ToList();
-        async Task<string> Related(object body)
+        async Task<(string[] Ids, float[] Scores)> Related(object body)
         {
-            var response = await client.PostAsJsonAsync("/api/related?k=5", body);
-            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-            return await response.Content.ReadAsStringAsync();
+            var related = (await Json(await client.PostAsJsonAsync("/api/related?k=5", body)))["related"]!.AsArray();
+            return (related.Select(r => r!["id"]!.GetValue<string>()).ToArray(), related.Select(r => r!["score"]!.GetValue<float>()).ToArray());
         }
-        var sequential = new List<string>();
+        var sequential = new List<(string[] Ids, float[] Scores)>();
         foreach (var body in bodies) sequential.Add(await Related(body));
         var concurrent = await Task.WhenAll(bodies.Select(body => Task.Run(() => Related(body))));
-        Assert.Equal(sequential, concurrent);
-        Assert.True(sequential.Distinct().Count() > 1);
+        for (int i = 0; i < bodies.Count; i++)
+        {
+            Assert.Equal(sequential[i].Ids, concurrent[i].Ids);
+            Assert.Equal(sequential[i].Scores, concurrent[i].Scores, Close);
+        }
+        Assert.True(sequential.Select(answer => answer.Ids[0]).Distinct().Count() > 1);
     }
 }
