@@ -55,6 +55,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
         var training = options.ResolvedTraining with { Seed = seed };
         int dim = training.EmbeddingDimension;
         var readout = options.ResolvedEmbeddingReadout;
+        var templates = options.ResolvedPromptTemplates;
 
         var backbone = options.ResolvedBackbone;
         ch.Info($"NoteLLM: {backbone switch
@@ -62,13 +63,13 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
             NoteLLMBackbone.PretrainedEncoder => $"fine-tuning the pretrained encoder {options.Encoder} as a prefix LM",
             NoteLLMBackbone.HuggingFaceCheckpoint => $"fine-tuning '{options.HuggingFaceCheckpoint}'",
             _ => "training a decoder from scratch",
-        }} on {device.type}, {dtype}; embedding read-out {readout}");
+        }} on {device.type}, {dtype}; embedding read-out {readout}; {(templates == NotePromptTemplates.ForSentenceEncoder ? "the sentence encoder's prompt (no instruction, plain note text)" : templates == new NotePromptTemplates() ? "the paper's prompt" : "the prompt templates given")}");
         ch.Info($"NoteLLM training options ({(options.Training is null ? $"the {backbone} preset" : "as given")}): {training}");
         var model = backbone switch
         {
-            NoteLLMBackbone.PretrainedEncoder => NoteLLMModel.FromPretrainedEncoder(options.Encoder, dim, options.PromptTemplates, options.PromptLimits, seed, training.InitialTau, readout),
-            NoteLLMBackbone.HuggingFaceCheckpoint => NoteLLMModel.FromHuggingFace(options.HuggingFaceCheckpoint!, dim, dtype, options.PromptTemplates, options.PromptLimits, seed, training.InitialTau, readout),
-            _ => NoteLLMModel.CreateFromScratch(options.FromScratch, dim, templates: options.PromptTemplates, limits: options.PromptLimits, seed: seed, initialTau: training.InitialTau, readout: readout),
+            NoteLLMBackbone.PretrainedEncoder => NoteLLMModel.FromPretrainedEncoder(options.Encoder, dim, templates, options.PromptLimits, seed, training.InitialTau, readout),
+            NoteLLMBackbone.HuggingFaceCheckpoint => NoteLLMModel.FromHuggingFace(options.HuggingFaceCheckpoint!, dim, dtype, templates, options.PromptLimits, seed, training.InitialTau, readout),
+            _ => NoteLLMModel.CreateFromScratch(options.FromScratch, dim, templates: templates, limits: options.PromptLimits, seed: seed, initialTau: training.InitialTau, readout: readout),
         };
         try
         {

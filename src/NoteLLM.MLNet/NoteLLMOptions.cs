@@ -68,7 +68,11 @@ public sealed class NoteLLMOptions
     /// paper) on a decoder. docs/results.md compares them.
     /// </summary>
     public EmbeddingReadout? EmbeddingReadout { get; set; }
-    public NotePromptTemplates PromptTemplates { get; set; } = new();
+    /// <summary>
+    /// The prompt templates; null (default) resolves per backbone: <see cref="NotePromptTemplates.ForSentenceEncoder"/>
+    /// on a pretrained encoder, the paper's prompt (<c>new NotePromptTemplates()</c>) on a decoder.
+    /// </summary>
+    public NotePromptTemplates? PromptTemplates { get; set; }
     public NotePromptLimits PromptLimits { get; set; } = new();
 
     // --- training ---
@@ -85,6 +89,10 @@ public sealed class NoteLLMOptions
     /// <summary>The embedding read-out <c>Fit</c> uses: <see cref="EmbeddingReadout"/>, or the backbone's default.</summary>
     public EmbeddingReadout ResolvedEmbeddingReadout => EmbeddingReadout
         ?? (ResolvedBackbone == NoteLLMBackbone.PretrainedEncoder ? Encoder.Pooling : Modeling.EmbeddingReadout.TokenBeforeEmb);
+
+    /// <summary>The prompt templates <c>Fit</c> uses: <see cref="PromptTemplates"/>, or the backbone's default.</summary>
+    public NotePromptTemplates ResolvedPromptTemplates => PromptTemplates
+        ?? (ResolvedBackbone == NoteLLMBackbone.PretrainedEncoder ? NotePromptTemplates.ForSentenceEncoder : new NotePromptTemplates());
 
     /// <summary>Receives training progress (step, losses, tau, lr, notes/s, ETA) besides ML.NET's log channel.</summary>
     public IProgress<TrainingProgress>? Progress { get; set; }

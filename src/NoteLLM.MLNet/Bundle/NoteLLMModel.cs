@@ -66,7 +66,8 @@ public sealed class NoteLLMModel : IDisposable
     /// <summary>
     /// A model on a pretrained BERT sentence encoder read as a prefix LM (<see cref="BertPrefixLM"/>): its WordPiece
     /// tokenizer gains [EMB] as a new token (row 30,522 for the shipped encoders, initialised at the mean of the
-    /// others), and the embedding is read with <paramref name="readout"/> (null: the encoder's own pooling).
+    /// others), and the embedding is read with <paramref name="readout"/> (null: the encoder's own pooling). Prompts
+    /// follow <paramref name="templates"/> (null: <see cref="NotePromptTemplates.ForSentenceEncoder"/>).
     /// </summary>
     public static NoteLLMModel FromPretrainedEncoder(PretrainedEncoder encoder, int embeddingDimension, NotePromptTemplates? templates = null,
         NotePromptLimits? limits = null, int seed = 0, double initialTau = 3.0, EmbeddingReadout? readout = null)
@@ -78,7 +79,7 @@ public sealed class NoteLLMModel : IDisposable
             manual_seed(seed);
             backbone.AddPredictionHead(); // the shipped sentence encoders have no masked-LM head
             var network = new NoteLLMNetwork(backbone, embeddingDimension, initialTau, readout ?? encoder.Pooling, pretrainedBackbone: true);
-            return new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, templates, limits));
+            return new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, templates ?? NotePromptTemplates.ForSentenceEncoder, limits));
         }
         catch { backbone.Dispose(); throw; }
     }

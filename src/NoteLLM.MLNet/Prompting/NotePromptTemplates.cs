@@ -4,10 +4,26 @@ namespace NoteLLM.MLNet.Prompting;
 /// The note compression prompt (paper section 3.2) as data:
 /// <c>[BOS]&lt;Instruction&gt; &lt;Input Note&gt; The compression word is:"[EMB]". &lt;Output Guidance&gt; &lt;Output&gt;[EOS]</c>.
 /// Placeholders: <c>{title}</c>, <c>{content}</c>, <c>{hashtags}</c>, <c>{j}</c>. Defaults are the paper's English
-/// templates; every field can be overridden (e.g. for another language) and travels with a saved model.
+/// templates; <see cref="ForSentenceEncoder"/> is the variant for a pretrained sentence encoder. Every field can be
+/// overridden (e.g. for another language) and travels with a saved model.
 /// </summary>
 public sealed record NotePromptTemplates
 {
+    /// <summary>
+    /// The prompt for a pretrained sentence encoder (the default of that backbone): the paper's prompt without its
+    /// instruction and json frame, so the note reads as the plain text the encoder was trained to embed (title, hashtags,
+    /// content), followed by the compression and the output guidance, which tell the two generation tasks apart. An
+    /// instruction is something a chat LLM follows; to a sentence encoder it is text that every note shares, and it
+    /// pulls all notes' embeddings together (docs/results.md measures both prompts on all-MiniLM-L6-v2).
+    /// </summary>
+    public static NotePromptTemplates ForSentenceEncoder { get; } = new()
+    {
+        CategoryInstruction = "",
+        HashtagInstruction = "",
+        CategoryNote = "{title} {hashtags} {content}",
+        HashtagNote = "{title} {content}",
+    };
+
     public string CategoryInstruction { get; init; } =
         "Extract the note information in json format, compress it into one word for recommendation, and generate the category of the note.";
     public string HashtagInstruction { get; init; } =

@@ -37,10 +37,12 @@ public sealed class PretrainedBackboneTests
         };
         Assert.Equal(NoteLLMBackbone.PretrainedEncoder, options.ResolvedBackbone);
         Assert.Equal(PretrainedEncoder.MiniLM, options.Encoder);
+        Assert.Equal(NotePromptTemplates.ForSentenceEncoder, options.ResolvedPromptTemplates);
+        Assert.Equal(new NotePromptTemplates(), new NoteLLMOptions { Backbone = NoteLLMBackbone.DecoderFromScratch }.ResolvedPromptTemplates);
 
         var pairs = NoteLLMFixture.CreatePairs();
         using var model = ml.Transforms.NoteLLM(options).Fit(ml.Data.LoadFromEnumerable(pairs));
-        Assert.Contains(log, m => m.Contains("all-MiniLM-L6-v2"));
+        Assert.Contains(log, m => m.Contains("all-MiniLM-L6-v2") && m.Contains("the sentence encoder's prompt"));
         var notes = pairs.Take(4).Select(p => new NoteRow { Id = p.Id, Title = p.Title, Content = p.Content, Hashtags = p.Hashtags }).ToList();
         var expected = ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
         Assert.All(expected, e => Assert.Equal(384, e.Embedding.Length));
