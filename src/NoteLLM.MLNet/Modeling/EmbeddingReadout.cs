@@ -7,7 +7,7 @@ public enum EmbeddingReadout
     TokenBeforeEmb,
     /// <summary>The [EMB] token itself.</summary>
     EmbToken,
-    /// <summary>The mean over the prompt up to the token before [EMB] (the pooling all-MiniLM-L6-v2 was trained with).</summary>
+    /// <summary>The mean over the note's own tokens, the filled note template (the pooling all-MiniLM-L6-v2 was trained with).</summary>
     MeanPooling,
     /// <summary>The prompt's first token, [CLS] for BERT (the pooling snowflake-arctic-embed was trained with); bidirectional backbones only.</summary>
     FirstToken,

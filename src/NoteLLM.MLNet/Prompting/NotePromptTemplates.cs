@@ -11,10 +11,11 @@ public sealed record NotePromptTemplates
 {
     /// <summary>
     /// The prompt for a pretrained sentence encoder (the default of that backbone): the paper's prompt without its
-    /// instruction and json frame, so the note reads as the plain text the encoder was trained to embed (title, hashtags,
-    /// content), followed by the compression and the output guidance, which tell the two generation tasks apart. An
-    /// instruction is something a chat LLM follows; to a sentence encoder it is text that every note shares, and it
-    /// pulls all notes' embeddings together (docs/results.md measures both prompts on all-MiniLM-L6-v2).
+    /// instruction, json frame and compression sentence, <c>[CLS] title hashtags content[EMB] guidance</c>. The prompt
+    /// read bidirectionally is then the plain note text the encoder was trained to embed, so before any training the
+    /// note's embedding is the encoder's own; [EMB] and the output guidance, which tells the two generation tasks
+    /// apart, follow it. An instruction is something a chat LLM follows; to a sentence encoder it is text that every
+    /// note shares, and it pulls all notes' embeddings together (docs/results.md measures both prompts on all-MiniLM-L6-v2).
     /// </summary>
     public static NotePromptTemplates ForSentenceEncoder { get; } = new()
     {
@@ -22,6 +23,7 @@ public sealed record NotePromptTemplates
         HashtagInstruction = "",
         CategoryNote = "{title} {hashtags} {content}",
         HashtagNote = "{title} {content}",
+        Compression = Tokenization.NoteTokenizer.EmbToken,
     };
 
     public string CategoryInstruction { get; init; } =

@@ -55,12 +55,13 @@ public class NotePromptBuilderTests
         var tokenizer = MiniLMTokenizer();
         var builder = new NotePromptBuilder(tokenizer, NotePromptTemplates.ForSentenceEncoder);
         Assert.Equal(" Vi IMproved - enhanced vi editor use::editing, works-with::text Vim is an almost compatible version of the UNIX editor Vi. " +
-            "The compression word is:\"[EMB]\". The category is:", builder.PromptText(Vim, PromptTask.Category).Text);
+            "[EMB] The category is:", builder.PromptText(Vim, PromptTask.Category).Text);
         foreach (var task in new[] { PromptTask.Category, PromptTask.Hashtags(2) })
         {
             var prompt = builder.Build(Vim, task, output: null);
-            // the note starts right after [CLS]: no instruction text shares the mean over the note's tokens
+            // the bidirectional prompt is [CLS] and the note, nothing else: the note's tokens are read as the encoder reads a sentence
             Assert.Equal(1, prompt.NoteStart);
+            Assert.Equal(prompt.EmbeddingPosition + 1, prompt.NoteEnd);
             Assert.StartsWith("vi improved-enhanced vi editor", tokenizer.Decode(prompt.Ids[prompt.NoteStart..prompt.NoteEnd]).Trim());
             Assert.Equal(tokenizer.EmbTokenId, prompt.Ids[prompt.EmbeddingPosition + 1]);
             Assert.EndsWith(task.IsCategory ? "the category is:" : "the 2 topics are:", tokenizer.Decode(prompt.Ids).Trim());
