@@ -27,17 +27,8 @@ internal sealed record RowContext(ResultsDataset Dataset, ResultsSettings Settin
 
 internal static class ResultRows
 {
-    /// <summary>The prompt of the baselines that embed the note alone: <c>[CLS] title hashtags content [EMB]</c>.</summary>
-    private static readonly NotePromptTemplates PlainNote = new()
-    {
-        CategoryInstruction = "",
-        HashtagInstruction = "",
-        CategoryNote = "{title} {hashtags} {content}",
-        HashtagNote = "{title} {content}",
-        Compression = NoteTokenizerEmb,
-        CategoryGuidance = "",
-        HashtagGuidance = "",
-    };
+    /// <summary>The prompt of the baselines that embed the note alone: <c>[CLS] title hashtags content [EMB]</c>, NoteLLM's without its guidance.</summary>
+    private static readonly NotePromptTemplates PlainNote = NotePromptTemplates.ForSentenceEncoder with { CategoryGuidance = "", HashtagGuidance = "" };
 
     /// <summary>PromptEOL (Jiang et al. 2023): <c>This sentence: "note" means in one word: "</c>, read at its last token.</summary>
     private static readonly NotePromptTemplates PromptEol = PlainNote with

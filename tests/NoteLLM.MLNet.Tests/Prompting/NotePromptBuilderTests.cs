@@ -50,7 +50,7 @@ public class NotePromptBuilderTests
     }
 
     [Fact]
-    public void SentenceEncoderPromptIsThePlainNoteThenCompressionAndGuidance()
+    public void SentenceEncoderPromptIsThePlainNoteThenEmbAndGuidance()
     {
         var tokenizer = MiniLMTokenizer();
         var builder = new NotePromptBuilder(tokenizer, NotePromptTemplates.ForSentenceEncoder);
