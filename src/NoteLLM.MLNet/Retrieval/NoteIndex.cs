@@ -1,6 +1,5 @@
 using TorchSharp;
 using static TorchSharp.torch;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace NoteLLM.MLNet.Retrieval;
 
@@ -12,10 +11,10 @@ namespace NoteLLM.MLNet.Retrieval;
 /// <remarks>
 /// Embeddings are L2-normalised when added, so scores are cosine similarities. Exact search keeps the
 /// embeddings in managed blocks of <see cref="NoteIndexOptions.BlockSize"/> rows; approximate search keeps them
-/// too (for <see cref="GetEmbedding"/>, <see cref="RelatedNotes(string, int)"/> and <see cref="Save"/>) plus the graph.
+/// too (for <see cref="GetEmbedding"/>, related notes of a stored note and <see cref="Save"/>) plus the graph.
 /// Equal scores come back in an unspecified order. Not safe for concurrent writes; concurrent searches are fine.
 /// </remarks>
-public sealed partial class NoteIndex : IDisposable
+public sealed partial class NoteIndex : INoteIndex
 {
     private readonly List<float[]> blocks = new();
     private readonly List<string> ids = new();
@@ -37,44 +36,35 @@ public sealed partial class NoteIndex : IDisposable
     /// <summary>The options this index was created with.</summary>
     public NoteIndexOptions Options { get; }
 
-    /// <summary>Length of every embedding.</summary>
+    /// <inheritdoc/>
     public int Dimensions { get; }
 
-    /// <summary>Number of notes stored.</summary>
+    /// <inheritdoc/>
     public int Count => ids.Count;
 
     /// <summary>The stored note ids, in storage order (which changes when notes are removed).</summary>
     public IReadOnlyList<string> Ids => ids;
 
-    /// <summary>Whether a note with this id is stored.</summary>
+    /// <inheritdoc/>
     public bool Contains(string id) => rowOf.ContainsKey(id);
 
-    /// <summary>The stored (normalised) embedding of a note.</summary>
+    /// <inheritdoc/>
     public float[] GetEmbedding(string id) => Row(RowOf(id, nameof(id))).ToArray();
 
-    /// <summary>Adds one note. Throws if the id is already stored or the embedding is not finite and non-zero.</summary>
-    public void Add(string id, ReadOnlySpan<float> embedding) => Add(new[] { id }, new[] { embedding.ToArray() });
+    /// <inheritdoc/>
+    public void Add(IReadOnlyList<string> ids, IReadOnlyList<float[]> embeddings) =>
+        Append(ids, NoteIndexChecks.CheckBatch(ids, embeddings, Dimensions, isStored: rowOf.ContainsKey));
 
-    /// <summary>
-    /// Adds notes (ids[i] with embeddings[i]). The batch is checked as a whole before anything is stored:
-    /// on a duplicate id, a wrong length or a zero/non-finite embedding nothing is added.
-    /// </summary>
-    public void Add(IReadOnlyList<string> ids, IReadOnlyList<float[]> embeddings)
+    /// <inheritdoc/>
+    public void Upsert(IReadOnlyList<string> ids, IReadOnlyList<float[]> embeddings)
     {
-        ArgumentNullException.ThrowIfNull(ids);
-        ArgumentNullException.ThrowIfNull(embeddings);
-        if (ids.Count != embeddings.Count)
-            throw new ArgumentException($"{ids.Count} ids but {embeddings.Count} embeddings", nameof(embeddings));
-        var batch = new HashSet<string>(StringComparer.Ordinal);
-        var normalised = new float[ids.Count][];
-        for (int i = 0; i < ids.Count; i++)
-        {
-            string id = ids[i] ?? throw new ArgumentException($"id at position {i} is null", nameof(ids));
-            if (rowOf.ContainsKey(id) || !batch.Add(id))
-                throw new ArgumentException($"note id '{id}' (position {i}) is already in the index", nameof(ids));
-            normalised[i] = Normalise(embeddings[i], $"embedding of note '{id}' (position {i})");
-        }
+        var normalised = NoteIndexChecks.CheckBatch(ids, embeddings, Dimensions, isStored: null);
+        foreach (string id in ids) Remove(id);
+        Append(ids, normalised);
+    }
 
+    private void Append(IReadOnlyList<string> ids, float[][] normalised)
+    {
         int first = Count;
         for (int i = 0; i < normalised.Length; i++)
         {
@@ -98,7 +88,7 @@ public sealed partial class NoteIndex : IDisposable
 
     private int SearchThreadCount => Options.SearchThreads == 0 ? HnswGraph.MaxThreads : Math.Min(Options.SearchThreads, HnswGraph.MaxThreads);
 
-    /// <summary>Removes a note; returns false when the id is not stored.</summary>
+    /// <inheritdoc/>
     public bool Remove(string id)
     {
         if (!rowOf.TryGetValue(id, out int row)) return false;
@@ -118,22 +108,10 @@ public sealed partial class NoteIndex : IDisposable
         return true;
     }
 
-    /// <summary>The <paramref name="k"/> notes most similar to an embedding, best first.</summary>
-    public IReadOnlyList<RelatedNote> Search(ReadOnlySpan<float> query, int k) =>
-        Search(new[] { query.ToArray() }, k)[0];
-
-    /// <summary>
-    /// The <paramref name="k"/> notes most similar to each query embedding, best first. When
-    /// <paramref name="excludeIds"/> is given, excludeIds[i] (if not null) never appears in the results of query i.
-    /// </summary>
+    /// <inheritdoc/>
     public IReadOnlyList<RelatedNote>[] Search(IReadOnlyList<float[]> queries, int k, IReadOnlyList<string?>? excludeIds = null)
     {
-        ArgumentNullException.ThrowIfNull(queries);
-        if (k < 0) throw new ArgumentOutOfRangeException(nameof(k), k, "must be 0 or more");
-        if (excludeIds is not null && excludeIds.Count != queries.Count)
-            throw new ArgumentException($"{queries.Count} queries but {excludeIds.Count} excluded ids", nameof(excludeIds));
-        var normalised = new float[queries.Count][];
-        for (int q = 0; q < queries.Count; q++) normalised[q] = Normalise(queries[q], $"query {q}");
+        var normalised = NoteIndexChecks.CheckQueries(queries, k, excludeIds, Dimensions);
 
         // Ask for one more when a note is excluded, then drop it (it is usually the query's own note).
         int wanted = Math.Min(Count, k + (excludeIds is null ? 0 : 1));
@@ -159,17 +137,6 @@ public sealed partial class NoteIndex : IDisposable
             results[q] = list;
         }
         return results;
-    }
-
-    /// <summary>The <paramref name="k"/> notes most related to a stored note, best first, never the note itself.</summary>
-    public IReadOnlyList<RelatedNote> RelatedNotes(string noteId, int k) => RelatedNotes(new[] { noteId }, k)[0];
-
-    /// <summary>For each stored note, its <paramref name="k"/> most related notes, best first, never the note itself.</summary>
-    public IReadOnlyList<RelatedNote>[] RelatedNotes(IReadOnlyList<string> noteIds, int k)
-    {
-        ArgumentNullException.ThrowIfNull(noteIds);
-        var queries = noteIds.Select(id => Row(RowOf(id, nameof(noteIds))).ToArray()).ToArray();
-        return Search(queries, k, noteIds.ToArray());
     }
 
     /// <inheritdoc/>
@@ -266,18 +233,5 @@ public sealed partial class NoteIndex : IDisposable
             Array.Resize(ref data, Math.Min(blockSize * Dimensions, Math.Max(needed, data.Length * 2)));
             blocks[block] = data;
         }
-    }
-
-    private float[] Normalise(float[]? embedding, string what)
-    {
-        if (embedding is null) throw new ArgumentException($"{what} is null");
-        if (embedding.Length != Dimensions)
-            throw new ArgumentException($"{what} has {embedding.Length} values, expected {Dimensions}");
-        float norm = TensorPrimitives.Norm(embedding);
-        if (!float.IsFinite(norm)) throw new ArgumentException($"{what} contains NaN or infinite values");
-        if (norm == 0f) throw new ArgumentException($"{what} is all zeros and cannot be normalised");
-        var result = new float[Dimensions];
-        TensorPrimitives.Divide(embedding, norm, result);
-        return result;
     }
 }

@@ -1,133 +1,13 @@
 using NoteLLM.MLNet.Retrieval;
+using static NoteLLM.MLNet.Tests.Retrieval.IndexTestData;
 
 namespace NoteLLM.MLNet.Tests.Retrieval;
 
+/// <summary>What only the in-process index has: its file format and its USearch graph (the shared contract: NoteIndexContractTests).</summary>
 public class NoteIndexTests
 {
-    private static float[][] RandomUnitVectors(int count, int dimensions, int seed)
-    {
-        var random = new Random(seed);
-        return Enumerable.Range(0, count).Select(_ =>
-        {
-            var v = Enumerable.Range(0, dimensions).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-            float norm = MathF.Sqrt(v.Sum(x => x * x));
-            return v.Select(x => x / norm).ToArray();
-        }).ToArray();
-    }
-
-    private static string[] Ids(int count) => Enumerable.Range(0, count).Select(i => $"note{i}").ToArray();
-
-    private static float Dot(float[] a, float[] b) => a.Zip(b, (x, y) => x * y).Sum();
-
-    // Same ids in the same order; scores equal up to float rounding (the matrix product may pick another
-    // kernel for differently aligned buffers, which changes the last bit).
-    private static void AssertSameResults(IReadOnlyList<RelatedNote> expected, IReadOnlyList<RelatedNote> actual)
-    {
-        Assert.Equal(expected.Select(r => r.Id), actual.Select(r => r.Id));
-        for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i].Score, actual[i].Score, 5);
-    }
-
     // Small blocks and query batches so the block-by-block top-k merge and the batching are exercised.
     private static NoteIndexOptions SmallBlocks => new() { BlockSize = 64, QueryBatchSize = 7 };
-
-    [Fact]
-    public void ExactSearchMatchesBruteForceAcrossBlocks()
-    {
-        var vectors = RandomUnitVectors(500, 16, seed: 1);
-        var queries = RandomUnitVectors(20, 16, seed: 2);
-        var ids = Ids(500);
-        using var index = new NoteIndex(16, SmallBlocks);
-        index.Add(ids, vectors);
-
-        var results = index.Search(queries, 10);
-
-        for (int q = 0; q < queries.Length; q++)
-        {
-            var expected = vectors.Select((v, i) => (Id: ids[i], Score: Dot(queries[q], v)))
-                .OrderByDescending(x => x.Score).Take(10).ToArray();
-            Assert.Equal(expected.Select(e => e.Id), results[q].Select(r => r.Id));
-            for (int j = 0; j < 10; j++) Assert.Equal(expected[j].Score, results[q][j].Score, 4);
-        }
-    }
-
-    [Fact]
-    public void EmbeddingsAreNormalisedSoScoresAreCosines()
-    {
-        using var index = new NoteIndex(2);
-        index.Add(new[] { "a", "b" }, new[] { new[] { 3f, 4f }, new[] { 0f, -2f } });
-
-        var result = index.Search(new[] { 6f, 8f }, 2);
-
-        Assert.Equal(new[] { "a", "b" }, result.Select(r => r.Id));
-        Assert.Equal(1f, result[0].Score, 5);
-        Assert.Equal(-0.8f, result[1].Score, 5);
-        Assert.Equal(new[] { 0.6f, 0.8f }, index.GetEmbedding("a"));
-    }
-
-    [Fact]
-    public void RelatedNotesNeverReturnTheNoteItself()
-    {
-        var vectors = RandomUnitVectors(100, 8, seed: 3);
-        using var index = new NoteIndex(8, SmallBlocks);
-        index.Add(Ids(100), vectors);
-
-        var related = index.RelatedNotes(new[] { "note5", "note77" }, 5);
-
-        Assert.All(related, r => Assert.Equal(5, r.Count));
-        Assert.DoesNotContain(related[0], r => r.Id == "note5");
-        Assert.DoesNotContain(related[1], r => r.Id == "note77");
-        var expected = Enumerable.Range(0, 100).Where(i => i != 5)
-            .OrderByDescending(i => Dot(vectors[5], vectors[i])).Take(5).Select(i => $"note{i}");
-        Assert.Equal(expected, related[0].Select(r => r.Id));
-    }
-
-    [Fact]
-    public void KLargerThanTheIndexReturnsEveryOtherNote()
-    {
-        using var index = new NoteIndex(2);
-        index.Add(new[] { "a", "b", "c" }, new[] { new[] { 1f, 0f }, new[] { 0f, 1f }, new[] { 1f, 1f } });
-
-        Assert.Equal(new[] { "c", "b" }, index.RelatedNotes("a", 50).Select(r => r.Id));
-        Assert.Equal(3, index.Search(new[] { 1f, 0f }, 50).Count);
-        Assert.Empty(index.Search(new[] { 1f, 0f }, 0));
-        using var empty = new NoteIndex(2);
-        Assert.Empty(empty.Search(new[] { 1f, 0f }, 5));
-    }
-
-    [Fact]
-    public void RemoveDropsTheNoteAndKeepsTheOthersFindable()
-    {
-        var vectors = RandomUnitVectors(150, 8, seed: 4);
-        var ids = Ids(150);
-        using var index = new NoteIndex(8, SmallBlocks);
-        index.Add(ids, vectors);
-
-        Assert.True(index.Remove("note3"));
-        Assert.False(index.Remove("note3"));
-        Assert.False(index.Contains("note3"));
-        Assert.Equal(149, index.Count);
-        // The last note was moved into the freed row: its embedding and identity survive.
-        Assert.Equal(vectors[149], index.GetEmbedding("note149"));
-        Assert.Equal("note149", index.Search(vectors[149], 1)[0].Id);
-        Assert.DoesNotContain(index.Search(vectors[3], 149), r => r.Id == "note3");
-    }
-
-    [Fact]
-    public void BadInputIsRefusedAndNothingIsAdded()
-    {
-        using var index = new NoteIndex(3);
-        index.Add("a", new[] { 1f, 0f, 0f });
-
-        var duplicate = Assert.Throws<ArgumentException>(() =>
-            index.Add(new[] { "b", "a" }, new[] { new[] { 0f, 1f, 0f }, new[] { 0f, 0f, 1f } }));
-        Assert.Contains("'a'", duplicate.Message);
-        Assert.Contains("expected 3", Assert.Throws<ArgumentException>(() => index.Add("c", new[] { 1f, 2f })).Message);
-        Assert.Contains("all zeros", Assert.Throws<ArgumentException>(() => index.Add("c", new float[3])).Message);
-        Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => index.Add("c", new[] { float.NaN, 0f, 1f })).Message);
-        Assert.Throws<KeyNotFoundException>(() => index.RelatedNotes("missing", 3));
-        Assert.Equal(1, index.Count);
-        Assert.False(index.Contains("b"));
-    }
 
     [Fact]
     public void SaveAndLoadRoundTripsExactIndex()
@@ -176,25 +56,6 @@ public class NoteIndexTests
     }
 
     [Fact]
-    public void ApproximateSearchFindsTheExactNeighboursOnASmallCorpus()
-    {
-        var vectors = RandomUnitVectors(400, 16, seed: 7);
-        var queries = RandomUnitVectors(30, 16, seed: 8);
-        using var exact = new NoteIndex(16);
-        using var approximate = new NoteIndex(16, new NoteIndexOptions { Mode = NoteSearchMode.Approximate });
-        exact.Add(Ids(400), vectors);
-        approximate.Add(Ids(400), vectors);
-
-        var truth = exact.Search(queries, 10);
-        var found = approximate.Search(queries, 10);
-
-        double recall = truth.Zip(found, (t, f) => t.Select(r => r.Id).Intersect(f.Select(r => r.Id)).Count()).Sum() / 300.0;
-        Assert.True(recall >= 0.95, $"recall@10 {recall}");
-        for (int q = 0; q < queries.Length; q++)
-            foreach (var hit in found[q]) Assert.Equal(Dot(queries[q], exact.GetEmbedding(hit.Id)), hit.Score, 4);
-    }
-
-    [Fact]
     public void ChangingExpansionSearchTakesEffectWithoutRebuildingTheGraph()
     {
         // 32-dimensional random vectors with a sparse graph (M = 4): a one-candidate search misses many neighbours.
@@ -206,7 +67,7 @@ public class NoteIndexTests
         exact.Add(Ids(3000), vectors);
         approximate.Add(Ids(3000), vectors);
         var truth = exact.Search(queries, 10);
-        double Recall() => truth.Zip(approximate.Search(queries, 10), (t, f) => t.Select(r => r.Id).Intersect(f.Select(r => r.Id)).Count()).Sum() / 500.0;
+        double Recall() => RecallAt(truth, approximate.Search(queries, 10));
 
         double narrow = Recall();
         options.ExpansionSearch = 3000;

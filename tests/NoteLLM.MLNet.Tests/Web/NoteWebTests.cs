@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using NoteLLM.MLNet.Data;
+using NoteLLM.MLNet.Retrieval;
 using NoteLLM.MLNet.Tests.Integration;
 using NoteLLM.Web;
 
