@@ -70,6 +70,21 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
     }
 
     /// <summary>
+    /// The embedding length of the table <see cref="PgVectorNoteIndexOptions.TableName"/>, or null when it does not
+    /// exist; nothing is created. An app that serves a table others fill checks it with this before
+    /// <see cref="Open"/>, which would create a missing table empty.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The table exists without an <c>embedding vector(n)</c> column.</exception>
+    public static int? StoredDimensions(PgVectorNoteIndexOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        using var connection = new NpgsqlConnection(options.ConnectionString);
+        connection.Open();
+        return StoredDimensions(connection, options.TableName);
+    }
+
+    /// <summary>
     /// Creates the table's HNSW index if it does not exist yet (with <see cref="PgVectorNoteIndexOptions.Connectivity"/>,
     /// <see cref="PgVectorNoteIndexOptions.ExpansionAdd"/> and <see cref="PgVectorNoteIndexOptions.IndexBuildMemory"/>).
     /// Building after a bulk load is much faster than inserting into an existing graph note by note.
@@ -185,7 +200,7 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
 
     /// <inheritdoc/>
     /// <remarks>
-    /// Queries go to the server <see cref="PgVectorNoteIndexOptions.QueryBatchSize"/> at a time, one round trip per
+    /// Queries go to the server <see cref="PgVectorNoteIndexOptions.QueryBatchSize"/> at a time, one statement per
     /// batch, on up to <see cref="PgVectorNoteIndexOptions.SearchConnections"/> connections at once.
     /// </remarks>
     public IReadOnlyList<RelatedNote>[] Search(IReadOnlyList<float[]> queries, int k, IReadOnlyList<string?>? excludeIds = null)
@@ -221,30 +236,28 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
         else
             Execute(connection, "SET LOCAL enable_indexscan = off"); // HNSW cannot return more than 1,000 rows
 
-        using var batch = new NpgsqlBatch(connection, transaction);
-        for (int q = 0; q < count; q++)
+        // One statement per batch: each query vector of the array runs the ORDER BY ... LIMIT subquery that pgvector's
+        // HNSW index answers, so the server plans once per batch instead of once per query.
+        using var command = new NpgsqlCommand(
+            $"SELECT q.ord, n.id, n.score FROM unnest($1::vector[]) WITH ORDINALITY AS q(embedding, ord) CROSS JOIN LATERAL " +
+            $"(SELECT id, -(t.embedding <#> q.embedding) AS score FROM {table} t ORDER BY t.embedding <#> q.embedding LIMIT $2) n " +
+            "ORDER BY q.ord, n.score DESC", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = queries.AsSpan(start, count).ToArray().Select(q => new Vector(q)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer });
+        var lists = new List<RelatedNote>[count];
+        for (int q = 0; q < count; q++) lists[q] = new List<RelatedNote>(k);
+        using (var reader = command.ExecuteReader())
         {
-            var command = new NpgsqlBatchCommand($"SELECT id, -(embedding <#> $1) FROM {table} ORDER BY embedding <#> $1 LIMIT $2");
-            command.Parameters.Add(new NpgsqlParameter { Value = new Vector(queries[start + q]) });
-            command.Parameters.Add(new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer });
-            batch.BatchCommands.Add(command);
-        }
-        using (var reader = batch.ExecuteReader())
-        {
-            for (int q = 0; q < count; q++)
+            while (reader.Read())
             {
+                int q = (int)reader.GetInt64(0) - 1;
+                string id = reader.GetString(1);
                 string? excluded = excludeIds?[start + q];
-                var list = new List<RelatedNote>(k);
-                while (reader.Read())
-                {
-                    string id = reader.GetString(0);
-                    if (list.Count < k && (excluded is null || !string.Equals(id, excluded, StringComparison.Ordinal)))
-                        list.Add(new RelatedNote(id, (float)reader.GetDouble(1)));
-                }
-                results[start + q] = list;
-                reader.NextResult();
+                if (lists[q].Count < k && (excluded is null || !string.Equals(id, excluded, StringComparison.Ordinal)))
+                    lists[q].Add(new RelatedNote(id, (float)reader.GetDouble(2)));
             }
         }
+        for (int q = 0; q < count; q++) results[start + q] = lists[q];
         transaction.Commit();
     }
 
@@ -281,29 +294,30 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
     // Creates the table, or checks that the existing one has an embedding column of this length ("vector(384)").
     private static void CreateOrCheckTable(NpgsqlConnection connection, string table, int dimensions)
     {
-        using (var command = new NpgsqlCommand(
-                   "SELECT to_regclass($1) IS NOT NULL, (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a " +
-                   "WHERE a.attrelid = to_regclass($1) AND a.attname = 'embedding' AND NOT a.attisdropped)", connection))
-        {
-            command.Parameters.AddWithValue(table);
-            using var reader = command.ExecuteReader();
-            reader.Read();
-            if (reader.GetBoolean(0))
-            {
-                string? type = reader.IsDBNull(1) ? null : reader.GetString(1);
-                var match = type is null ? Match.Empty : VectorType().Match(type);
-                if (!match.Success)
-                    throw new InvalidOperationException($"Table {table} exists but has no 'embedding vector(n)' column (found: {type ?? "none"}); " +
-                                                        "choose another TableName.");
-                int stored = int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
-                if (stored != dimensions)
-                    throw new InvalidOperationException($"Table {table} holds embeddings of {stored} values, but this index was opened for " +
-                                                        $"{dimensions}: the model that fills it has another embedding size. Use another " +
-                                                        "TableName, or drop the table to rebuild it from the new model.");
-                return;
-            }
-        }
-        Execute(connection, $"CREATE TABLE IF NOT EXISTS {table} (id text PRIMARY KEY, embedding vector({dimensions}) NOT NULL)");
+        if (StoredDimensions(connection, table) is not { } stored)
+            Execute(connection, $"CREATE TABLE IF NOT EXISTS {table} (id text PRIMARY KEY, embedding vector({dimensions}) NOT NULL)");
+        else if (stored != dimensions)
+            throw new InvalidOperationException($"Table {table} holds embeddings of {stored} values, but this index was opened for " +
+                                                $"{dimensions}: the model that fills it has another embedding size. Use another " +
+                                                "TableName, or drop the table to rebuild it from the new model.");
+    }
+
+    // The length of the table's embedding column ("vector(384)"), or null when the table does not exist.
+    private static int? StoredDimensions(NpgsqlConnection connection, string table)
+    {
+        using var command = new NpgsqlCommand(
+            "SELECT to_regclass($1) IS NOT NULL, (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a " +
+            "WHERE a.attrelid = to_regclass($1) AND a.attname = 'embedding' AND NOT a.attisdropped)", connection);
+        command.Parameters.AddWithValue(table);
+        using var reader = command.ExecuteReader();
+        reader.Read();
+        if (!reader.GetBoolean(0)) return null;
+        string? type = reader.IsDBNull(1) ? null : reader.GetString(1);
+        var match = type is null ? Match.Empty : VectorType().Match(type);
+        if (!match.Success)
+            throw new InvalidOperationException($"Table {table} exists but has no 'embedding vector(n)' column (found: {type ?? "none"}); " +
+                                                "choose another TableName.");
+        return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static void Execute(NpgsqlConnection connection, string sql)

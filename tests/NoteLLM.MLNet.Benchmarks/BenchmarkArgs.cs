@@ -12,6 +12,13 @@ internal static class BenchmarkArgs
         return i >= 0 && i + 1 < args.Length ? int.Parse(args[i + 1]) : fallback;
     }
 
+    /// <summary>The text after <paramref name="name"/> in <paramref name="args"/> (e.g. <c>--pgvector local</c>), or null.</summary>
+    public static string? Text(string[] args, string name)
+    {
+        int i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
     /// <summary>The comma-separated integers after <paramref name="name"/> (e.g. <c>--ef-search 64,128</c>), or <paramref name="fallback"/>.</summary>
     public static int[] Options(string[] args, string name, int[] fallback)
     {

@@ -3,7 +3,7 @@ using System.Text.RegularExpressions;
 namespace NoteLLM.MLNet.Tests.Docs;
 
 /// <summary>
-/// Every C# block in README.md, docs/*.md and the package README (src/NoteLLM.MLNet/README.md) is compiled code: it follows a <c>&lt;!-- snippet: NAME --&gt;</c> marker
+/// Every C# block in README.md, docs/*.md and the package READMEs (src/NoteLLM.MLNet*/README.md) is compiled code: it follows a <c>&lt;!-- snippet: NAME --&gt;</c> marker
 /// and equals the <c>#region NAME</c> of a file in tests/NoteLLM.MLNet.Tests/Docs, which this project compiles.
 /// </summary>
 public class DocsSnippetTests
@@ -26,7 +26,7 @@ public class DocsSnippetTests
     }
 
     public static IEnumerable<object[]> MarkdownFiles() =>
-        new[] { "README.md", "src/NoteLLM.MLNet/README.md" }.Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Select(f => Path.GetRelativePath(Root, f)))
+        new[] { "README.md", "src/NoteLLM.MLNet/README.md", "src/NoteLLM.MLNet.PgVector/README.md" }.Concat(Directory.GetFiles(Path.Combine(Root, "docs"), "*.md").Select(f => Path.GetRelativePath(Root, f)))
             .Select(f => new object[] { f });
 
     [Theory]

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Npgsql;
+using NoteLLM.MLNet.TestSupport;
 
 namespace NoteLLM.MLNet.Tests.TestSupport;
 
@@ -10,17 +10,13 @@ public sealed class PostgresCollection : ICollectionFixture<PostgresServer>
 }
 
 /// <summary>
-/// A real, throwaway PostgreSQL server with pgvector for the tests: a cluster initialised in a temporary folder,
-/// reached through a Unix socket in that folder (no TCP port to collide with), stopped and deleted at the end.
-/// With NOTELLM_TEST_POSTGRES set to a connection string, that server is used instead (each test uses tables of its own).
-/// The server and pgvector come from scripts/install-pgvector.sh, which .ci/run runs first.
+/// The real PostgreSQL + pgvector server the tests run against: a throwaway <see cref="PostgresCluster"/> (fsync off,
+/// nothing here needs to survive a crash), or, with NOTELLM_TEST_POSTGRES set to a connection string, that server
+/// (each test uses tables of its own and drops them).
 /// </summary>
 public sealed class PostgresServer : IDisposable
 {
-    private const string Bin = "/usr/lib/postgresql/15/bin";
-    private const int Port = 5432; // only names the socket file inside the private folder
-    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
-    private readonly string? folder;
+    private readonly PostgresCluster? cluster;
     private int tables;
 
     public PostgresServer()
@@ -30,19 +26,8 @@ public sealed class PostgresServer : IDisposable
             ConnectionString = given;
             return;
         }
-        if (!File.Exists(Path.Combine(Bin, "initdb")) || !File.Exists("/usr/share/postgresql/15/extension/vector.control"))
-            throw new InvalidOperationException(
-                $"The PostgreSQL tests need PostgreSQL 15 and pgvector ({Bin}/initdb, /usr/share/postgresql/15/extension/vector.control). " +
-                "Install them with scripts/install-pgvector.sh (as root), or set NOTELLM_TEST_POSTGRES to the connection string of a server with pgvector.");
-
-        folder = Directory.CreateTempSubdirectory("notellm-pg-").FullName;
-        string data = Path.Combine(folder, "data");
-        // PostgreSQL refuses to run as root: as root (CI), the cluster belongs to the postgres user that Debian's package creates.
-        File.SetUnixFileMode(folder, (UnixFileMode)0b111_111_111); // the server user writes its data and socket here
-        RunAsServerUser(Path.Combine(Bin, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8");
-        RunAsServerUser(Path.Combine(Bin, "pg_ctl"), "-D", data, "-w", "-t", "60", "-l", Path.Combine(folder, "server.log"), "start",
-            "-o", $"-c listen_addresses='' -c unix_socket_directories='{folder}' -p {Port} -c fsync=off -c max_connections=200");
-        ConnectionString = $"Host={folder};Port={Port};Username=postgres;Database=postgres;Pooling=true";
+        cluster = new PostgresCluster("fsync=off");
+        ConnectionString = cluster.ConnectionString;
     }
 
     /// <summary>Connection string of the server (superuser, so the tests can create the extension).</summary>
@@ -60,36 +45,5 @@ public sealed class PostgresServer : IDisposable
         return command.ExecuteScalar();
     }
 
-    public void Dispose()
-    {
-        if (folder is null) return;
-        NpgsqlConnection.ClearAllPools();
-        try
-        {
-            RunAsServerUser(Path.Combine(Bin, "pg_ctl"), "-D", Path.Combine(folder, "data"), "-m", "immediate", "-w", "stop");
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
-        }
-    }
-
-    private static void RunAsServerUser(string program, params string[] args)
-    {
-        bool root = Environment.UserName == "root";
-        var start = new ProcessStartInfo(root ? "runuser" : program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (root)
-            foreach (string a in new[] { "-u", "postgres", "--", program }) start.ArgumentList.Add(a);
-        foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} did not finish within {Timeout}");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
-    }
+    public void Dispose() => cluster?.Dispose();
 }
