@@ -11,6 +11,7 @@ using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Retrieval;
 using NoteLLM.MLNet.Runtime;
 using NoteLLM.MLNet.Training;
+using Npgsql;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -19,13 +20,17 @@ namespace NoteLLM.QuickStart;
 /// <summary>
 /// The quick start: trains NoteLLM on the Debian notes' training pairs, evaluates it on the held-out split beside the
 /// TF-IDF baseline, shows three test notes with their related notes and generated hashtags/category, and saves
-/// model.zip with the note index the serving sample reads.
+/// model.zip with the note index the serving sample reads; with --postgres it also writes the indexed notes to a
+/// PostgreSQL table (<see cref="PgVectorNoteIndex"/>) that the serving samples can read instead.
 /// </summary>
 public sealed class QuickStartCommand : Command<QuickStartSettings>
 {
     /// <summary>Files written to the output folder (the serving sample reads the first three).</summary>
     public const string ModelFile = "model.zip", IndexFile = "note-index.bin", IndexNotesFile = "indexed-notes.jsonl",
         ExamplesFile = "example-notes.jsonl", LossChartFile = "training-loss.png", RecallChartFile = "recall-at-k.png";
+
+    /// <summary>The table --postgres writes when --postgres-table does not name one.</summary>
+    public const string DefaultPostgresTable = "note_embeddings";
 
     private static readonly int[] RecallCutoffs = [1, 5, 10, 20, 50, 100];
     private static readonly int[] AveragedCutoffs = [10, 20, 50, 100];
@@ -57,6 +62,10 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
             catch (InvalidOperationException e) { throw new UsageException(e.Message); }
         }
         string output = Path.GetFullPath(settings.Output);
+        var postgres = settings.Postgres is null ? null
+            : new PgVectorNoteIndexOptions { ConnectionString = settings.Postgres, TableName = settings.PostgresTable ?? DefaultPostgresTable };
+        // Reach the table before minutes of training: a wrong connection string or table name fails now.
+        int? storedDimensions = postgres is null ? null : OnPostgres(postgres, "reach", () => PgVectorNoteIndex.StoredDimensions(postgres));
 
         // 1. data: notes, training pairs joined to their notes (the rows Fit takes), test pairs
         var data = DebianNotes.Load(DebianNotes.Locate(settings.Data), settings.TrainPairs);
@@ -154,8 +163,38 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         Charts.RecallAtK(recallRows, Path.Combine(output, RecallChartFile));
         AnsiConsole.MarkupLine($"Saved to [blue]{Markup.Escape(Shown(output))}[/]: {ModelFile}, {IndexFile} + {IndexNotesFile} ({index.Count:N0} notes), " +
             $"{ExamplesFile}, {LossChartFile}, {RecallChartFile}");
+
+        // 7. with --postgres: the same notes in a PostgreSQL table, shared by every app server that connects to it
+        if (postgres is not null)
+        {
+            if (storedDimensions is { } stored && stored != model.EmbeddingDimension)
+                throw new UsageException($"PostgreSQL table {postgres.TableName} holds embeddings of {stored} values but this model's have {model.EmbeddingDimension}: " +
+                    $"another model filled it. Pass another --postgres-table, or drop the table to fill it from this model (the files in '{Shown(output)}' are saved).");
+            int held = OnPostgres(postgres, "write", () =>
+            {
+                using var shared = PgVectorNoteIndex.Open(model.EmbeddingDimension, postgres);
+                shared.Upsert(testNotes.Select(n => n.Id).ToList(), embeddings); // a rerun replaces the embeddings it wrote
+                return shared.Count;
+            });
+            AnsiConsole.MarkupLine($"Wrote {testNotes.Count:N0} notes to PostgreSQL table [blue]{Markup.Escape(postgres.TableName)}[/] ({held:N0} notes in it)");
+        }
         AnsiConsole.MarkupLine($"Serve it: [grey]dotnet run -c Release --project samples/NoteLLM.Serving -- --model {Markup.Escape(Shown(modelPath))} --notes {Markup.Escape(Shown(Path.Combine(output, ExamplesFile)))}[/]");
         AnsiConsole.MarkupLine($"Or on the web: [grey]dotnet run -c Release --project samples/NoteLLM.Web -- --model {Markup.Escape(Shown(modelPath))}[/] (then open http://localhost:5000)");
+    }
+
+    // A failure of the database (unreachable, refused, a bad table name, a table that is not a note index) as the
+    // one-line error of the other mistakes; the connection string, which may hold a password, is not repeated.
+    private static T OnPostgres<T>(PgVectorNoteIndexOptions options, string what, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException)
+        {
+            string reason = e.InnerException is { } inner && e is NpgsqlException ? $"{e.Message} ({inner.Message})" : e.Message;
+            throw new UsageException($"Could not {what} PostgreSQL table {options.TableName} (--postgres): {reason}");
+        }
     }
 
     // A path as the reader typed it: relative to the working directory, unless it lies outside it.

@@ -68,6 +68,14 @@ public sealed class QuickStartSettings : CommandSettings
     [DefaultValue(0)]
     public int TrainPairs { get; init; }
 
+    [CommandOption("--postgres <CONNECTION-STRING>")]
+    [Description("Also write the indexed notes to a PostgreSQL table with pgvector (an Npgsql connection string, e.g. \"Host=localhost;Database=notes;Username=app\"), replacing the embeddings of notes already there; the serving samples read it with the same option.")]
+    public string? Postgres { get; init; }
+
+    [CommandOption("--postgres-table <NAME>")]
+    [Description("The table --postgres writes (default note_embeddings; created with its HNSW index when missing).")]
+    public string? PostgresTable { get; init; }
+
     public override ValidationResult Validate() =>
         Backbone is not ("minilm" or "arctic" or "scratch") ? ValidationResult.Error("--backbone must be minilm, arctic or scratch.")
         : Steps is < 1 ? ValidationResult.Error("--steps must be at least 1.")
@@ -78,5 +86,6 @@ public sealed class QuickStartSettings : CommandSettings
         : Epochs is < 1 ? ValidationResult.Error("--epochs must be at least 1.")
         : GenerateNotes < 0 ? ValidationResult.Error("--generate must be 0 or more.")
         : TrainPairs < 0 ? ValidationResult.Error("--train-pairs must be 0 (all) or more.")
+        : PostgresTable is not null && Postgres is null ? ValidationResult.Error("--postgres-table names the table of --postgres: give --postgres <connection string> too.")
         : ValidationResult.Success();
 }

@@ -5,6 +5,7 @@ using Spectre.Console.Cli;
 //
 //   dotnet run -c Release --project samples/NoteLLM.Serving -- --title "vim: Vi IMproved" --content "Vim is an almost compatible version of vi."
 //   dotnet run -c Release --project samples/NoteLLM.Serving -- --notes quickstart-output/example-notes.jsonl [--model quickstart-output/model.zip] [--top 5] [--json]
+//   dotnet run -c Release --project samples/NoteLLM.Serving -- --notes quickstart-output/example-notes.jsonl --postgres "Host=localhost;Database=notes;Username=app"
 //
 // Exit code: 0 success (and --help), 1 an error the message explains, another non-zero code for bad arguments.
 var app = new CommandApp<ServingCommand>();

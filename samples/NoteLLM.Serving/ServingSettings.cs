@@ -8,7 +8,7 @@ namespace NoteLLM.Serving;
 public sealed class ServingSettings : CommandSettings
 {
     [CommandOption("--model <FILE>")]
-    [Description("The model zip the quick start wrote; note-index.bin and indexed-notes.jsonl are read from its folder.")]
+    [Description("The model zip the quick start wrote; note-index.bin (unless --postgres) and indexed-notes.jsonl are read from its folder.")]
     [DefaultValue("quickstart-output/model.zip")]
     public string Model { get; init; } = Path.Combine("quickstart-output", "model.zip");
 
@@ -33,8 +33,17 @@ public sealed class ServingSettings : CommandSettings
     [Description("One JSON object per note instead of text.")]
     public bool Json { get; init; }
 
+    [CommandOption("--postgres <CONNECTION-STRING>")]
+    [Description("Read the related notes from the PostgreSQL table the quick start's --postgres filled (an Npgsql connection string) instead of note-index.bin.")]
+    public string? Postgres { get; init; }
+
+    [CommandOption("--postgres-table <NAME>")]
+    [Description("The table --postgres reads (default note_embeddings).")]
+    public string? PostgresTable { get; init; }
+
     public override ValidationResult Validate() =>
         (Title is null && Content is null) == (Notes is null) ? ValidationResult.Error("Give one note (--title/--content) or a notes file (--notes).")
         : Top < 1 ? ValidationResult.Error("--top must be at least 1.")
+        : PostgresTable is not null && Postgres is null ? ValidationResult.Error("--postgres-table names the table of --postgres: give --postgres <connection string> too.")
         : ValidationResult.Success();
 }

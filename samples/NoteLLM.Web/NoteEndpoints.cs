@@ -58,7 +58,7 @@ public static class NoteEndpoints
     }
 
     private static RelatedItem[] Items(NoteServing serving, IReadOnlyList<RelatedNote> related) =>
-        related.Select(r => new RelatedItem(r.Id, serving.Find(r.Id)?.Title ?? "", r.Score)).ToArray();
+        related.Select(r => new RelatedItem(r.Id, serving.Title(r.Id), r.Score)).ToArray();
 
     private static IResult? Invalid(NoteRequest? note)
     {

@@ -3,14 +3,16 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using NoteLLM.MLNet.Data;
 using NoteLLM.MLNet.Retrieval;
+using Npgsql;
 
 namespace NoteLLM.Web;
 
 /// <summary>
-/// The served model: the fitted NoteLLM transformer loaded with plain <c>mlContext.Model.Load</c>, the saved note
-/// index and the indexed notes. The transformer is shared; <see cref="PredictionEngine{TSrc, TDst}"/>s, which are not
-/// thread safe, are pooled with Microsoft.Extensions.ObjectPool as ML.NET's <c>PredictionEnginePool</c> does, one pool
-/// per output type so that an embedding request never pays for generation. Safe for concurrent use.
+/// The served model: the fitted NoteLLM transformer loaded with plain <c>mlContext.Model.Load</c>, the note index
+/// (the saved file, or the PostgreSQL table the quick start filled) and the indexed notes. The transformer is shared;
+/// <see cref="PredictionEngine{TSrc, TDst}"/>s, which are not thread safe, are pooled with
+/// Microsoft.Extensions.ObjectPool as ML.NET's <c>PredictionEnginePool</c> does, one pool per output type so that an
+/// embedding request never pays for generation. Safe for concurrent use.
 /// </summary>
 public sealed class NoteServing : IDisposable
 {
@@ -22,28 +24,34 @@ public sealed class NoteServing : IDisposable
 
     private readonly MLContext mlContext = new(seed: 1);
     private readonly ITransformer transformer;
-    private readonly NoteIndex index;
+    private readonly INoteIndex index;
+    private readonly List<NoteRecord> listed; // the notes file, in its order
     private readonly Dictionary<string, NoteRecord> notes;
     private readonly ObjectPool<PredictionEngine<NoteRecord, NoteEmbedding>> embedders;
     private readonly ObjectPool<PredictionEngine<NoteRecord, NoteAnnotation>> annotators;
 
-    /// <summary>Loads the files <paramref name="options"/> names.</summary>
-    /// <exception cref="NoteServingStartupException">a file is missing or cannot be read; the message says what to do.</exception>
+    /// <summary>Loads the files <paramref name="options"/> names and opens its PostgreSQL table if it names one.</summary>
+    /// <exception cref="NoteServingStartupException">
+    /// a file or the table is missing or cannot be read, or the index's embeddings are not the model's size; the
+    /// message says what to do.
+    /// </exception>
     public NoteServing(NoteServingOptions options, ObjectPoolProvider poolProvider)
     {
         string modelPath = options.ModelPath, indexPath = options.IndexPath, notesPath = options.NotesPath;
         if (!File.Exists(modelPath))
             throw new NoteServingStartupException($"No model file at '{modelPath}': run the quick start first ({QuickStartCommand}) or pass --model <path to model.zip>.");
-        if (!File.Exists(indexPath))
+        if (options.Postgres is null && !File.Exists(indexPath))
             throw new NoteServingStartupException($"No note index at '{indexPath}': the quick start ({QuickStartCommand}) writes {NoteServingOptions.IndexFileName} next to model.zip; rerun it or pass --index <path>.");
         if (!File.Exists(notesPath))
             throw new NoteServingStartupException($"No indexed notes at '{notesPath}': the quick start ({QuickStartCommand}) writes {NoteServingOptions.NotesFileName} next to model.zip; rerun it or pass --notes <path>.");
         DataViewSchema.Column embedding;
+        INoteIndex? saved = null;
         try
         {
             transformer = mlContext.Model.Load(modelPath, out _);
-            index = NoteIndex.Load(indexPath);
-            notes = NotesJsonlFile.Read(notesPath).ToDictionary(n => n.Id, StringComparer.Ordinal);
+            if (options.Postgres is null) saved = NoteIndex.Load(indexPath);
+            listed = NotesJsonlFile.Read(notesPath).ToList();
+            notes = listed.ToDictionary(n => n.Id, StringComparer.Ordinal);
             embedding = transformer.GetOutputSchema(mlContext.Data.LoadFromEnumerable(Array.Empty<NoteRecord>()).Schema)[EmbeddingColumn];
         }
         catch (Exception e)
@@ -51,6 +59,7 @@ public sealed class NoteServing : IDisposable
             throw new NoteServingStartupException($"Could not load '{modelPath}' and its index ({e.GetBaseException().Message}): rerun the quick start ({QuickStartCommand}) to write them again.", e);
         }
         EmbeddingDimension = embedding.Type is VectorDataViewType { Size: > 0 } vector ? vector.Size : 0;
+        index = saved ?? OpenPostgres(options.Postgres!, options.PostgresTable ?? NoteServingOptions.DefaultPostgresTable, EmbeddingDimension);
         if (EmbeddingDimension != index.Dimensions)
             throw new NoteServingStartupException($"The model's embeddings have {EmbeddingDimension} dimensions but the index at '{indexPath}' holds {index.Dimensions}: they come from different runs; rerun the quick start ({QuickStartCommand}).");
 
@@ -89,11 +98,18 @@ public sealed class NoteServing : IDisposable
     public NoteRecord? Find(string id) =>
         !index.Contains(id) ? null : notes.TryGetValue(id, out var note) ? note : new NoteRecord { Id = id };
 
-    /// <summary>The indexed notes whose id, title or category contains <paramref name="query"/> (any case), in index order; all when it is empty.</summary>
+    /// <summary>The title of an indexed note, from the notes file (the index holds embeddings only); empty when the file has no such note.</summary>
+    public string Title(string id) => notes.TryGetValue(id, out var note) ? note.Title : "";
+
+    /// <summary>
+    /// The indexed notes whose id, title or category contains <paramref name="query"/> (any case), all when it is
+    /// empty, in the order of the notes file: the quick start writes the notes it indexed there, in index order, and
+    /// an <see cref="INoteIndex"/> does not list its notes.
+    /// </summary>
     public IEnumerable<NoteRecord> Search(string? query)
     {
         string text = query?.Trim() ?? "";
-        return index.Ids.Select(id => Find(id)!).Where(n => n.Id.Contains(text, StringComparison.OrdinalIgnoreCase)
+        return listed.Where(n => n.Id.Contains(text, StringComparison.OrdinalIgnoreCase)
             || n.Title.Contains(text, StringComparison.OrdinalIgnoreCase) || n.Category.Contains(text, StringComparison.OrdinalIgnoreCase));
     }
 
@@ -103,6 +119,31 @@ public sealed class NoteServing : IDisposable
         (annotators as IDisposable)?.Dispose();
         index.Dispose();
         (transformer as IDisposable)?.Dispose();
+    }
+
+    /// <summary>
+    /// Opens the table the quick start's <c>--postgres</c> filled. It is checked first, as
+    /// <see cref="PgVectorNoteIndex.Open"/> would create a missing table empty; the connection string, which may hold
+    /// a password, is never shown.
+    /// </summary>
+    private static PgVectorNoteIndex OpenPostgres(string connectionString, string table, int dimensions)
+    {
+        var options = new PgVectorNoteIndexOptions { ConnectionString = connectionString, TableName = table };
+        int? stored;
+        try
+        {
+            stored = PgVectorNoteIndex.StoredDimensions(options);
+            if (stored == dimensions) return PgVectorNoteIndex.Open(dimensions, options);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ArgumentException)
+        {
+            string reason = e.InnerException is { } inner && e is NpgsqlException ? $"{e.Message} ({inner.Message})" : e.Message;
+            throw new NoteServingStartupException($"Could not read PostgreSQL table {table} (--postgres): {reason}", e);
+        }
+        throw new NoteServingStartupException(stored is null
+            ? $"No table {table} in the PostgreSQL database: run the quick start ({QuickStartCommand}) with --postgres <connection string> to fill it, or pass the --postgres-table it filled."
+            : $"The model's embeddings have {dimensions} dimensions but PostgreSQL table {table} holds {stored}: they come from different runs; " +
+              $"rerun the quick start ({QuickStartCommand}) with --postgres to fill it from this model, or pass the --postgres-table it filled.");
     }
 
     private static T Predict<T>(ObjectPool<PredictionEngine<NoteRecord, T>> pool, NoteRecord note) where T : class, new()

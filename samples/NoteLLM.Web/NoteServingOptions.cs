@@ -2,7 +2,9 @@ namespace NoteLLM.Web;
 
 /// <summary>
 /// Where the served files are: configuration keys <c>Model</c>, <c>Index</c> and <c>Notes</c> (command line
-/// <c>--model</c>, <c>--index</c>, <c>--notes</c>; environment <c>Model</c> etc.; or <c>appsettings.json</c>).
+/// <c>--model</c>, <c>--index</c>, <c>--notes</c>; environment <c>Model</c> etc.; or <c>appsettings.json</c>), and
+/// <c>Postgres</c> / <c>PostgresTable</c> (<c>--postgres</c>, <c>--postgres-table</c>) to read the index from
+/// PostgreSQL instead.
 /// </summary>
 public sealed class NoteServingOptions
 {
@@ -20,6 +22,18 @@ public sealed class NoteServingOptions
 
     /// <summary>The indexed notes; <see cref="NotesFileName"/> in the model's folder when not set.</summary>
     public string? Notes { get; set; }
+
+    /// <summary>
+    /// An Npgsql connection string: when set, the related notes come from the PostgreSQL table the quick start's
+    /// <c>--postgres</c> filled (<see cref="PostgresTable"/>) and <see cref="Index"/> is not read.
+    /// </summary>
+    public string? Postgres { get; set; }
+
+    /// <summary>The table <see cref="Postgres"/> reads; <see cref="DefaultPostgresTable"/> when not set.</summary>
+    public string? PostgresTable { get; set; }
+
+    /// <summary>The table the quick start's <c>--postgres</c> writes unless told another.</summary>
+    public const string DefaultPostgresTable = "note_embeddings";
 
     internal string ModelPath => Path.GetFullPath(Model);
 

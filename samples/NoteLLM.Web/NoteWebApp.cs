@@ -5,7 +5,8 @@ namespace NoteLLM.Web;
 
 /// <summary>
 /// Builds the web app: configuration (section <c>NoteLLM</c>, command-line switches <c>--model</c>, <c>--index</c>,
-/// <c>--notes</c> besides ASP.NET Core's own such as <c>--urls</c>), the served model as a singleton loaded before the
+/// <c>--notes</c>, <c>--postgres</c>, <c>--postgres-table</c> besides ASP.NET Core's own such as <c>--urls</c>), the
+/// served model as a singleton loaded before the
 /// app starts, the JSON endpoints (<see cref="NoteEndpoints"/>) and the page in wwwroot.
 /// </summary>
 public static class NoteWebApp
@@ -18,10 +19,12 @@ public static class NoteWebApp
         ["--model"] = $"{Section}:{nameof(NoteServingOptions.Model)}",
         ["--index"] = $"{Section}:{nameof(NoteServingOptions.Index)}",
         ["--notes"] = $"{Section}:{nameof(NoteServingOptions.Notes)}",
+        ["--postgres"] = $"{Section}:{nameof(NoteServingOptions.Postgres)}",
+        ["--postgres-table"] = $"{Section}:{nameof(NoteServingOptions.PostgresTable)}",
     };
 
     /// <summary>The app, with the model, index and notes loaded; call <c>Run</c> or <c>StartAsync</c> on it.</summary>
-    /// <exception cref="NoteServingStartupException">a file is missing or cannot be read.</exception>
+    /// <exception cref="NoteServingStartupException">a file or the PostgreSQL table is missing or cannot be read.</exception>
     public static WebApplication Create(string[] args)
     {
         // wwwroot is copied next to the app, so the page is served whatever the current folder is.

@@ -4,7 +4,9 @@
 //   dotnet run -c Release --project samples/NoteLLM.Web [-- --model quickstart-output/model.zip] [--urls http://localhost:5000]
 //
 // The index (note-index.bin) and the indexed notes (indexed-notes.jsonl) are read from the model's folder unless
-// --index / --notes name them. Exit code 1 with one line on standard error when a file is missing or unreadable.
+// --index / --notes name them; --postgres <connection string> [--postgres-table <name>] reads the index from the
+// PostgreSQL table the quick start's --postgres filled instead. Exit code 1 with one line on standard error when a
+// file or the table is missing or unreadable.
 using System.Reflection;
 using NoteLLM.Web;
 

@@ -73,6 +73,17 @@ public sealed class PgVectorNoteIndexTests(PostgresServer server) : IDisposable
     }
 
     [Fact]
+    public void StoredDimensionsReadsTheTableWithoutCreatingIt()
+    {
+        var options = NewOptions();
+
+        Assert.Null(PgVectorNoteIndex.StoredDimensions(options));
+        Assert.Equal(true, server.Scalar($"SELECT to_regclass('{options.TableName}') IS NULL")); // not created
+        PgVectorNoteIndex.Open(8, options).Dispose();
+        Assert.Equal(8, PgVectorNoteIndex.StoredDimensions(options));
+    }
+
+    [Fact]
     public void ATableWithoutAnEmbeddingColumnIsRefused()
     {
         var options = NewOptions();

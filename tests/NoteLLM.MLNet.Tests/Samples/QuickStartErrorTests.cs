@@ -53,6 +53,16 @@ public class QuickStartErrorTests
     }
 
     [Fact]
+    public void UnreachablePostgresFailsBeforeTrainingWithoutShowingTheConnectionString()
+    {
+        using var dir = new TempFolder();
+        string line = RunExpectingError(dir, "--postgres", "Host=127.0.0.1;Port=1;Username=app;Password=s3cret", "--postgres-table", "notes_here");
+        Assert.StartsWith("error: Could not reach PostgreSQL table notes_here (--postgres): ", line);
+        Assert.DoesNotContain("s3cret", line);
+        Assert.False(Directory.Exists(dir.File("out")));
+    }
+
+    [Fact]
     public void MissingCheckpointFolderSaysItDoesNotExist()
     {
         using var dir = new TempFolder();

@@ -5,19 +5,23 @@ using NoteLLM.MLNet.Data;
 using NoteLLM.MLNet.Retrieval;
 using NoteLLM.MLNet.Tests.TestSupport;
 using NoteLLM.QuickStart;
+using Npgsql;
 
 namespace NoteLLM.MLNet.Tests.Samples;
 
 /// <summary>
 /// The quick start's successful path, run as a user runs it (its own process, the repository's bundled
 /// data/debian-notes-subset found from the app's folder), shrunk to seconds: the from-scratch decoder (no weights
-/// package), 2 steps on 64 sampled pairs, generation for 4 test notes. It checks what the user reads and what the
-/// serving sample reads: the tables, the spread line and the files of the output folder.
+/// package), 2 steps on 64 sampled pairs, generation for 4 test notes, the notes also written to PostgreSQL
+/// (--postgres). It checks what the user reads and what the serving samples read: the tables, the spread line, the
+/// files of the output folder and the PostgreSQL table.
 /// </summary>
-public class QuickStartRunTests
+[Collection(PostgresCollection.Name)]
+public sealed class QuickStartRunTests(PostgresServer server) : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
     private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+    private readonly string table = server.NewTableName("quickstart");
 
     public sealed class Scored
     {
@@ -33,13 +37,16 @@ public class QuickStartRunTests
         lines.Where(l => l.TrimStart().StartsWith('│') || l.TrimStart().StartsWith('|')).Select(Cells)
             .FirstOrDefault(c => c.Length > 0 && c[0] == first) ?? throw new Xunit.Sdk.XunitException($"no table row '{first}' in:\n{string.Join('\n', lines)}");
 
+    public void Dispose() => server.Scalar($"DROP TABLE IF EXISTS {table}");
+
     [Fact]
     public void TinyRunPrintsTheTablesAndWritesALoadableModelWithItsIndex()
     {
         using var dir = new TempFolder();
         string output = dir.File("out");
         var (exit, stdout, stderr) = SampleApp.Run(SampleApp.QuickStart, dir.Path, Timeout,
-            "--backbone", "scratch", "--steps", "2", "--train-pairs", "64", "--generate", "4", "--output", output);
+            "--backbone", "scratch", "--steps", "2", "--train-pairs", "64", "--generate", "4", "--output", output,
+            "--postgres", server.ConnectionString, "--postgres-table", table);
         Assert.True(exit == 0, $"exit code {exit}; stderr: {stderr}; stdout: {stdout}");
         Assert.DoesNotContain("error", stderr, StringComparison.OrdinalIgnoreCase);
         var lines = stdout.Replace("\r", "").Split('\n');
@@ -99,5 +106,13 @@ public class QuickStartRunTests
         Assert.True(diff < 1e-4, $"the loaded model embeds note {notes[0].Id} {diff} away from its indexed embedding");
         Assert.NotNull(scored.GeneratedHashtags);
         Assert.NotNull(scored.GeneratedCategory);
+
+        // --postgres: the same notes in the table, with the file index's embeddings
+        Assert.Contains($"Wrote {index.Count:N0} notes to PostgreSQL table {table} ({index.Count:N0} notes in it)", Regex.Replace(stdout, @"\s+", " "));
+        NpgsqlConnection.ClearAllPools();
+        using var stored = PgVectorNoteIndex.Open(index.Dimensions, new PgVectorNoteIndexOptions { ConnectionString = server.ConnectionString, TableName = table });
+        Assert.Equal(index.Count, stored.Count);
+        double storedDiff = stored.GetEmbedding(notes[^1].Id).Zip(index.GetEmbedding(notes[^1].Id), (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(storedDiff < 1e-5, $"note {notes[^1].Id} is stored {storedDiff} away from its embedding in the file index");
     }
 }

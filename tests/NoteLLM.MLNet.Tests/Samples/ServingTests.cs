@@ -17,36 +17,68 @@ public class ServingTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>The quick start's output folder for the fixture's model, and what the fitted transformer gives for each note.</summary>
+    internal sealed class QuickStartOutput : IDisposable
+    {
+        public QuickStartOutput(NoteLLMFixture fixture)
+        {
+            var ml = fixture.MLContext;
+            var notes = fixture.Notes.DistinctBy(n => n.Id).ToList();
+            Expected = ml.Data.CreateEnumerable<NoteLLMOutput>(fixture.Model.Transform(ml.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
+            // model.zip, the note index and the indexed notes' titles, and four notes to serve
+            ml.Model.Save(fixture.Model, ml.Data.LoadFromEnumerable(notes).Schema, Folder.File(QuickStartCommand.ModelFile));
+            Index = new NoteIndex(NoteLLMFixture.EmbeddingDimension);
+            Index.Add(Expected.Select(o => o.Id).ToList(), Expected.Select(o => o.Embedding).ToList());
+            Index.Save(Folder.File(QuickStartCommand.IndexFile));
+            Records = notes.Select(n => new NoteRecord { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }).ToList();
+            NotesJsonlFile.Write(Folder.File(QuickStartCommand.IndexNotesFile), Records);
+            NotesJsonlFile.Write(Folder.File(QueryFile), Records.Take(4));
+        }
+
+        public const string QueryFile = "query.jsonl";
+
+        public TempFolder Folder { get; } = new();
+
+        public List<NoteLLMOutput> Expected { get; }
+
+        public NoteIndex Index { get; }
+
+        public List<NoteRecord> Records { get; }
+
+        /// <summary>Asserts the serving sample's --json answer for <see cref="QueryFile"/> at --top 3 is the fitted model's with the index's related notes.</summary>
+        public void AssertServed(string stdout)
+        {
+            var rows = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
+            Assert.Equal(4, rows.Count);
+            for (int i = 0; i < rows.Count; i++)
+            {
+                Assert.Equal(Expected[i].Id, rows[i]["id"]!.GetValue<string>());
+                Assert.Equal(Expected[i].GeneratedCategory, rows[i]["category"]!.GetValue<string>());
+                Assert.Equal(Expected[i].GeneratedHashtags, rows[i]["hashtags"]!.AsArray().Select(h => h!.GetValue<string>()));
+                var related = Index.RelatedNotes(Expected[i].Id, 3);
+                var served = rows[i]["related"]!.AsArray();
+                Assert.Equal(related.Select(r => r.Id), served.Select(r => r!["id"]!.GetValue<string>()));
+                Assert.Equal(related.Select(r => Records.Single(n => n.Id == r.Id).Title), served.Select(r => r!["title"]!.GetValue<string>()));
+                Assert.All(related.Zip(served), pair => Assert.Equal(pair.First.Score, pair.Second!["score"]!.GetValue<float>(), 1e-5f));
+            }
+        }
+
+        public void Dispose()
+        {
+            Index.Dispose();
+            Folder.Dispose();
+        }
+    }
+
     [Fact]
     public void ServesNotesFromTheSavedModelAndIndexLikeTheFittedModel()
     {
-        using var dir = new TempFolder();
-        var ml = fixture.MLContext;
-        var notes = fixture.Notes.DistinctBy(n => n.Id).ToList();
-        var expected = ml.Data.CreateEnumerable<NoteLLMOutput>(fixture.Model.Transform(ml.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
-        // the quick start's output folder: model.zip, the note index and the indexed notes' titles
-        ml.Model.Save(fixture.Model, ml.Data.LoadFromEnumerable(notes).Schema, dir.File(QuickStartCommand.ModelFile));
-        using var index = new NoteIndex(NoteLLMFixture.EmbeddingDimension);
-        index.Add(expected.Select(o => o.Id).ToList(), expected.Select(o => o.Embedding).ToList());
-        index.Save(dir.File(QuickStartCommand.IndexFile));
-        var records = notes.Select(n => new NoteRecord { Id = n.Id, Title = n.Title ?? "", Content = n.Content ?? "", Hashtags = n.Hashtags }).ToList();
-        NotesJsonlFile.Write(dir.File(QuickStartCommand.IndexNotesFile), records);
-        NotesJsonlFile.Write(dir.File("query.jsonl"), records.Take(4));
+        using var output = new QuickStartOutput(fixture);
 
-        var (exit, stdout, stderr) = SampleApp.Run(SampleApp.Serving, dir.Path, Timeout,
-            "--model", QuickStartCommand.ModelFile, "--notes", "query.jsonl", "--top", "3", "--json");
+        var (exit, stdout, stderr) = SampleApp.Run(SampleApp.Serving, output.Folder.Path, Timeout,
+            "--model", QuickStartCommand.ModelFile, "--notes", QuickStartOutput.QueryFile, "--top", "3", "--json");
         Assert.True(exit == 0, $"exit {exit}: {stderr}");
-        var rows = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!.AsObject()).ToList();
-        Assert.Equal(4, rows.Count);
-        for (int i = 0; i < rows.Count; i++)
-        {
-            Assert.Equal(expected[i].Id, rows[i]["id"]!.GetValue<string>());
-            Assert.Equal(expected[i].GeneratedCategory, rows[i]["category"]!.GetValue<string>());
-            Assert.Equal(expected[i].GeneratedHashtags, rows[i]["hashtags"]!.AsArray().Select(h => h!.GetValue<string>()));
-            var related = index.RelatedNotes(expected[i].Id, 3);
-            Assert.Equal(related.Select(r => r.Id), rows[i]["related"]!.AsArray().Select(r => r!["id"]!.GetValue<string>()));
-            Assert.Equal(related.Select(r => records.Single(n => n.Id == r.Id).Title), rows[i]["related"]!.AsArray().Select(r => r!["title"]!.GetValue<string>()));
-        }
+        output.AssertServed(stdout);
     }
 
     [Fact]
@@ -97,7 +129,7 @@ public class ServingTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture
         using var dir = new TempFolder();
         var (exit, stdout, stderr) = SampleApp.Run(SampleApp.Serving, dir.Path, Timeout, "--help");
         Assert.True(exit == 0, $"exit {exit}: {stderr}");
-        foreach (string option in new[] { "--model", "--title", "--content", "--notes", "--top", "--json" })
+        foreach (string option in new[] { "--model", "--title", "--content", "--notes", "--top", "--json", "--postgres", "--postgres-table" })
             Assert.Contains(option, stdout);
     }
 
@@ -106,6 +138,7 @@ public class ServingTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture
     [InlineData("--top must be at least 1", "--title", "vim", "--top", "0")]
     [InlineData("Give one note (--title/--content) or a notes file (--notes)")]
     [InlineData("Give one note (--title/--content) or a notes file (--notes)", "--title", "vim", "--notes", "notes.jsonl")]
+    [InlineData("--postgres-table names the table of --postgres", "--title", "vim", "--postgres-table", "notes")]
     public void BadArgumentsFailWithAMessage(string message, params string[] args)
     {
         using var dir = new TempFolder();

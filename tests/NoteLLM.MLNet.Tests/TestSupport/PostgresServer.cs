@@ -1,5 +1,5 @@
-using Npgsql;
 using NoteLLM.MLNet.TestSupport;
+using Npgsql;
 
 namespace NoteLLM.MLNet.Tests.TestSupport;
 

@@ -46,9 +46,16 @@ public sealed class NoteWebFixture : IDisposable
 
     public WebApplicationFactory<NoteServing> Factory { get; }
 
-    /// <summary>The app on the model at <paramref name="modelPath"/>, set the way a configuration file or the command line would.</summary>
-    public static WebApplicationFactory<NoteServing> Serve(string modelPath) =>
-        new WebApplicationFactory<NoteServing>().WithWebHostBuilder(host => host.UseSetting($"{NoteWebApp.Section}:{nameof(NoteServingOptions.Model)}", modelPath));
+    /// <summary>
+    /// The app on the model at <paramref name="modelPath"/> with the other <paramref name="options"/> (by
+    /// <see cref="NoteServingOptions"/> property name), set the way a configuration file or the command line would.
+    /// </summary>
+    public static WebApplicationFactory<NoteServing> Serve(string modelPath, params (string Name, string Value)[] options) =>
+        new WebApplicationFactory<NoteServing>().WithWebHostBuilder(host =>
+        {
+            host.UseSetting($"{NoteWebApp.Section}:{nameof(NoteServingOptions.Model)}", modelPath);
+            foreach (var (name, value) in options) host.UseSetting($"{NoteWebApp.Section}:{name}", value);
+        });
 
     public void Dispose()
     {
