@@ -18,6 +18,7 @@ public sealed class PostgresCluster : IDisposable
     /// <param name="settings">Server settings (<c>name=value</c>) on top of the defaults, e.g. <c>shared_buffers=1GB</c>.</param>
     public PostgresCluster(params string[] settings)
     {
+        if (!OperatingSystem.IsLinux()) throw new PlatformNotSupportedException("the throwaway PostgreSQL cluster runs Debian's PostgreSQL 15 on Linux");
         if (!File.Exists(Path.Combine(Bin, "initdb")) || !File.Exists("/usr/share/postgresql/15/extension/vector.control"))
             throw new InvalidOperationException(
                 $"PostgreSQL 15 and pgvector are needed ({Bin}/initdb, /usr/share/postgresql/15/extension/vector.control): " +
