@@ -102,7 +102,8 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
         }
         // No command timeout: building the graph of millions of notes takes minutes, far beyond Npgsql's default 30 s.
         using (var build = new NpgsqlCommand($"CREATE INDEX IF NOT EXISTS {searchIndexName} ON {table} USING hnsw (embedding vector_ip_ops) " +
-                                             $"WITH (m = {Options.Connectivity}, ef_construction = {Options.ExpansionAdd})", connection, transaction) { CommandTimeout = 0 })
+                                             $"WITH (m = {Options.Connectivity}, ef_construction = {Options.ExpansionAdd})", connection, transaction)
+        { CommandTimeout = 0 })
             build.ExecuteNonQuery();
         transaction.Commit();
     }
