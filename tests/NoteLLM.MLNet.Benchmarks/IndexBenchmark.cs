@@ -81,7 +81,7 @@ public sealed class IndexBenchmark : IBenchmark
             Console.WriteLine(latent > 0
                 ? $"## corpus a: {n:N0} unit vectors near a random {latent}-dimensional subspace of R^{SyntheticDimensions}"
                 : $"## corpus a: {n:N0} isotropic random unit vectors in R^{SyntheticDimensions}");
-            allMet &= Compare(RandomUnitVectors(n, seed: 3, latent), Ids(n), queries, excludeIds: null, settings, connectionString);
+            allMet &= Compare(RandomUnitVectors(n, seed: 3, latent), Ids(n), queries, excludeIds: null, settings, connectionString, checkTargets: true);
         }
 
         // 2b. The same on real note embeddings: every note of the corpus embedded by a fitted model; the queries are
@@ -92,7 +92,7 @@ public sealed class IndexBenchmark : IBenchmark
             Console.WriteLine($"## corpus b: {noteIds.Length:N0} note embeddings of {noteVectors[0].Length} dimensions");
             var picked = Enumerable.Range(0, noteIds.Length).OrderBy(_ => Random.Shared.Next()).Take(Math.Min(queryCount, noteIds.Length)).ToArray();
             var noteQueries = picked.Select(i => noteVectors[i]).ToArray();
-            allMet &= Compare(noteVectors, noteIds, noteQueries, picked.Select(i => (string?)noteIds[i]).ToArray(), settings, connectionString);
+            Compare(noteVectors, noteIds, noteQueries, picked.Select(i => (string?)noteIds[i]).ToArray(), settings, connectionString, checkTargets: false);
         }
         return allMet ? 0 : 1;
     }
@@ -100,8 +100,10 @@ public sealed class IndexBenchmark : IBenchmark
     private sealed record CompareSettings(int[] EfSearch, int ExpansionAdd, int Connectivity, string PgMemory);
 
     // Exact, USearch HNSW and (with a connection string) pgvector HNSW over one corpus; prints the build costs and one
-    // recall/speed table, and whether the ANN target is met by some backend at some ef.
-    private static bool Compare(float[][] vectors, string[] ids, float[][] queries, string?[]? excludeIds, CompareSettings settings, string? pgvector)
+    // recall/speed table, and with checkTargets (the targets are set for the million-vector corpus) whether the bulk
+    // load and the ANN target are met.
+    private static bool Compare(float[][] vectors, string[] ids, float[][] queries, string?[]? excludeIds, CompareSettings settings, string? pgvector,
+        bool checkTargets)
     {
         int dimensions = vectors[0].Length, queryCount = queries.Length;
         bool met = true;
@@ -117,7 +119,21 @@ public sealed class IndexBenchmark : IBenchmark
                           $"adding them grew RSS by {ProcessMemory.Mib(rssExact - rssBefore)} " +
                           $"(the stored embeddings are {ProcessMemory.Mib((long)vectors.Length * dimensions * sizeof(float))})");
 
+        // The recall/speed curves, as ANN benchmarks report them; each row is printed as soon as it is measured, so a
+        // long run that fails later keeps what it measured.
         var rows = new List<(string Backend, int Ef, double Qps, double Recall)>();
+        bool tableStarted = false;
+        void Report(string backend, int ef, double qps, double recall)
+        {
+            if (!tableStarted)
+            {
+                Console.WriteLine($"| backend | ef | queries/s ({Environment.ProcessorCount} threads/connections) | x exact | recall@10 vs exact |");
+                Console.WriteLine("|---|---|---|---|---|");
+                tableStarted = true;
+            }
+            Console.WriteLine($"| {backend} | {ef} | {qps:F0} | {qps / exactQps:F1}x | {recall:F3} |");
+            rows.Add((backend, ef, qps, recall));
+        }
         var annOptions = new NoteIndexOptions { Mode = NoteSearchMode.Approximate, ExpansionAdd = settings.ExpansionAdd, Connectivity = settings.Connectivity };
         using (var usearch = new NoteIndex(dimensions, annOptions))
         {
@@ -131,7 +147,7 @@ public sealed class IndexBenchmark : IBenchmark
                 usearch.Options.ExpansionSearch = ef;
                 IReadOnlyList<RelatedNote>[] found = [];
                 var (seconds, _) = BestOf(2, () => found = usearch.Search(queries, 10, excludeIds));
-                rows.Add(("USearch", ef, queryCount / seconds, Recall(truth, found)));
+                Report("USearch", ef, queryCount / seconds, Recall(truth, found));
             }
         }
 
@@ -164,7 +180,7 @@ public sealed class IndexBenchmark : IBenchmark
                 bool loadMet = loadRate >= 50_000;
                 met &= loadMet;
                 Console.WriteLine($"pgvector bulk load (binary COPY, {Batch:N0} notes per transaction): {loadSeconds:F1} s (client CPU {loadCpu:F1} s), " +
-                                  $"{loadRate:F0} vectors/s -> target >= 50,000 vectors/s {(loadMet ? "MET" : "MISSED")}");
+                                  $"{loadRate:F0} vectors/s" + (checkTargets ? $" -> target >= 50,000 vectors/s {(loadMet ? "MET" : "MISSED")}" : ""));
                 var (indexSeconds, _) = BestOf(1, pg.BuildSearchIndex);
                 Console.WriteLine($"pgvector HNSW build (m={pgOptions.Connectivity}, ef_construction={pgOptions.ExpansionAdd}, maintenance_work_mem={pgOptions.IndexBuildMemory}, " +
                                   $"CREATE INDEX after the load): {indexSeconds:F1} s ({vectors.Length / indexSeconds:F0} notes/s)");
@@ -173,7 +189,7 @@ public sealed class IndexBenchmark : IBenchmark
                     pg.Options.ExpansionSearch = ef;
                     IReadOnlyList<RelatedNote>[] found = [];
                     var (seconds, _) = BestOf(2, () => found = pg.Search(queries, 10, excludeIds));
-                    rows.Add(("pgvector", ef, queryCount / seconds, Recall(truth, found)));
+                    Report("pgvector", ef, queryCount / seconds, Recall(truth, found));
                 }
             }
             finally
@@ -182,12 +198,7 @@ public sealed class IndexBenchmark : IBenchmark
             }
         }
 
-        // The recall/speed curves, as ANN benchmarks report them. The target holds when some backend at some ef gives
-        // both recall@10 >= 0.95 and >= 10x the exact queries/s.
-        Console.WriteLine($"| backend | ef | queries/s ({Environment.ProcessorCount} threads/connections) | x exact | recall@10 vs exact |");
-        Console.WriteLine("|---|---|---|---|---|");
-        foreach (var row in rows)
-            Console.WriteLine($"| {row.Backend} | {row.Ef} | {row.Qps:F0} | {row.Qps / exactQps:F1}x | {row.Recall:F3} |");
+        // The target holds when some backend at some ef gives both recall@10 >= 0.95 and >= 10x the exact queries/s.
         foreach (var backend in rows.GroupBy(r => r.Backend))
         {
             var good = backend.Where(r => r.Recall >= 0.95).ToList();
@@ -195,6 +206,7 @@ public sealed class IndexBenchmark : IBenchmark
                 ? $"{backend.Key}: fastest ef with recall@10 >= 0.95: ef {good.MaxBy(r => r.Qps).Ef}, {good.Max(r => r.Qps) / exactQps:F1}x exact"
                 : $"{backend.Key}: no ef reached recall@10 0.95 (best {backend.Max(r => r.Recall):F3})");
         }
+        if (!checkTargets) return true;
         bool annMet = rows.Any(r => r.Recall >= 0.95 && r.Qps / exactQps >= 10);
         Console.WriteLine($"target recall@10 >= 0.95 at >= 10x exact queries/s for at least one ANN backend: {(annMet ? "MET" : "MISSED")}");
         return met && annMet;
