@@ -9,20 +9,14 @@ namespace NoteLLM.MLNet.Tests.Retrieval;
 [Collection(PostgresCollection.Name)]
 public sealed class PgVectorNoteIndexContractTests(PostgresServer server) : NoteIndexContractTests
 {
-    private readonly List<PgVectorNoteIndexOptions> tables = new();
+    private readonly PostgresTables tables = server.Tables("contract");
 
     protected override INoteIndex Create(int dimensions, NoteSearchMode mode)
     {
         // Small query batches on several connections, so batching and the parallel search are exercised.
-        var options = new PgVectorNoteIndexOptions
-        {
-            ConnectionString = server.ConnectionString,
-            TableName = server.NewTableName("contract"),
-            Mode = mode,
-            QueryBatchSize = 7,
-            SearchConnections = 3,
-        };
-        tables.Add(options);
+        var options = tables.NewOptions(mode);
+        options.QueryBatchSize = 7;
+        options.SearchConnections = 3;
         return PgVectorNoteIndex.Open(dimensions, options);
     }
 
@@ -37,7 +31,7 @@ public sealed class PgVectorNoteIndexContractTests(PostgresServer server) : Note
     public override void Dispose()
     {
         base.Dispose();
-        foreach (var options in tables) server.Scalar($"DROP TABLE IF EXISTS {options.TableName}");
+        tables.Dispose();
     }
 }
 
@@ -45,19 +39,11 @@ public sealed class PgVectorNoteIndexContractTests(PostgresServer server) : Note
 [Collection(PostgresCollection.Name)]
 public sealed class PgVectorNoteIndexTests(PostgresServer server) : IDisposable
 {
-    private readonly List<string> tables = new();
+    private readonly PostgresTables tables = server.Tables("pgvector");
 
-    private PgVectorNoteIndexOptions NewOptions(NoteSearchMode mode = NoteSearchMode.Approximate)
-    {
-        string table = server.NewTableName("pgvector");
-        tables.Add(table);
-        return new PgVectorNoteIndexOptions { ConnectionString = server.ConnectionString, TableName = table, Mode = mode };
-    }
+    private PgVectorNoteIndexOptions NewOptions(NoteSearchMode mode = NoteSearchMode.Approximate) => tables.NewOptions(mode);
 
-    public void Dispose()
-    {
-        foreach (string table in tables) server.Scalar($"DROP TABLE IF EXISTS {table}");
-    }
+    public void Dispose() => tables.Dispose();
 
     [Fact]
     public void OpeningATableOfAnotherDimensionIsAClearError()

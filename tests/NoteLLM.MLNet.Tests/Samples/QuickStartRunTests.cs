@@ -21,7 +21,7 @@ public sealed class QuickStartRunTests(PostgresServer server) : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
     private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
-    private readonly string table = server.NewTableName("quickstart");
+    private readonly PostgresTables tables = server.Tables("quickstart");
 
     public sealed class Scored
     {
@@ -37,13 +37,13 @@ public sealed class QuickStartRunTests(PostgresServer server) : IDisposable
         lines.Where(l => l.TrimStart().StartsWith('│') || l.TrimStart().StartsWith('|')).Select(Cells)
             .FirstOrDefault(c => c.Length > 0 && c[0] == first) ?? throw new Xunit.Sdk.XunitException($"no table row '{first}' in:\n{string.Join('\n', lines)}");
 
-    public void Dispose() => server.Scalar($"DROP TABLE IF EXISTS {table}");
+    public void Dispose() => tables.Dispose();
 
     [Fact]
     public void TinyRunPrintsTheTablesAndWritesALoadableModelWithItsIndex()
     {
         using var dir = new TempFolder();
-        string output = dir.File("out");
+        string output = dir.File("out"), table = tables.NewName();
         var (exit, stdout, stderr) = SampleApp.Run(SampleApp.QuickStart, dir.Path, Timeout,
             "--backbone", "scratch", "--steps", "2", "--train-pairs", "64", "--generate", "4", "--output", output,
             "--postgres", server.ConnectionString, "--postgres-table", table);

@@ -15,19 +15,11 @@ namespace NoteLLM.MLNet.Tests.Samples;
 public sealed class ServingPostgresTests(NoteLLMFixture fixture, PostgresServer server) : IClassFixture<NoteLLMFixture>, IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
-    private readonly List<string> tables = new();
+    private readonly PostgresTables tables = server.Tables("serving");
 
-    private PgVectorNoteIndexOptions NewTable()
-    {
-        string table = server.NewTableName("serving");
-        tables.Add(table);
-        return new PgVectorNoteIndexOptions { ConnectionString = server.ConnectionString, TableName = table };
-    }
+    private PgVectorNoteIndexOptions NewTable() => tables.NewOptions();
 
-    public void Dispose()
-    {
-        foreach (string table in tables) server.Scalar($"DROP TABLE IF EXISTS {table}");
-    }
+    public void Dispose() => tables.Dispose();
 
     [Fact]
     public void ServesTheRelatedNotesOfATableFilledByAnotherProcess()

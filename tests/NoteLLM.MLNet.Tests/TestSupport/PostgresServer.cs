@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using NoteLLM.MLNet.Retrieval;
 using NoteLLM.MLNet.TestSupport;
 using Npgsql;
 
@@ -36,6 +38,9 @@ public sealed class PostgresServer : IDisposable
     /// <summary>A table name no other test uses.</summary>
     public string NewTableName(string prefix) => $"{prefix}_{Environment.ProcessId}_{Interlocked.Increment(ref tables)}";
 
+    /// <summary>The tables of one test class, named after <paramref name="prefix"/> and dropped when it is disposed.</summary>
+    public PostgresTables Tables(string prefix) => new(this, prefix);
+
     /// <summary>Runs one SQL statement and returns its first value.</summary>
     public object? Scalar(string sql)
     {
@@ -46,4 +51,27 @@ public sealed class PostgresServer : IDisposable
     }
 
     public void Dispose() => cluster?.Dispose();
+}
+
+/// <summary>Tables a test class creates on the <see cref="PostgresServer"/>: fresh names, dropped together on dispose.</summary>
+public sealed class PostgresTables(PostgresServer server, string prefix) : IDisposable
+{
+    private readonly ConcurrentQueue<string> names = new();
+
+    /// <summary>A table name no other test uses, dropped with the others.</summary>
+    public string NewName()
+    {
+        string name = server.NewTableName(prefix);
+        names.Enqueue(name);
+        return name;
+    }
+
+    /// <summary>Index options for a new table on the server.</summary>
+    public PgVectorNoteIndexOptions NewOptions(NoteSearchMode mode = NoteSearchMode.Approximate) =>
+        new() { ConnectionString = server.ConnectionString, TableName = NewName(), Mode = mode };
+
+    public void Dispose()
+    {
+        foreach (string name in names) server.Scalar($"DROP TABLE IF EXISTS {name}");
+    }
 }

@@ -17,23 +17,15 @@ namespace NoteLLM.MLNet.Tests.Web;
 [Collection(PostgresCollection.Name)]
 public sealed class NoteWebPostgresTests(NoteWebFixture fixture, PostgresServer server) : IClassFixture<NoteWebFixture>, IDisposable
 {
-    private readonly List<string> tables = new();
+    private readonly PostgresTables tables = server.Tables("web");
 
-    private PgVectorNoteIndexOptions NewTable()
-    {
-        string table = server.NewTableName("web");
-        tables.Add(table);
-        return new PgVectorNoteIndexOptions { ConnectionString = server.ConnectionString, TableName = table };
-    }
+    private PgVectorNoteIndexOptions NewTable() => tables.NewOptions();
 
     private WebApplicationFactory<NoteServing> Serve(string table) =>
         NoteWebFixture.Serve(fixture.ModelPath, (nameof(NoteServingOptions.Postgres), server.ConnectionString), (nameof(NoteServingOptions.PostgresTable), table),
             (nameof(NoteServingOptions.Index), "no-such-index.bin")); // the file index is not read
 
-    public void Dispose()
-    {
-        foreach (string table in tables) server.Scalar($"DROP TABLE IF EXISTS {table}");
-    }
+    public void Dispose() => tables.Dispose();
 
     private static bool Close(float a, float b) => Math.Abs(a - b) < 1e-5f;
 
