@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Xml.Linq;
 using Microsoft.ML;
 using NoteLLM.MLNet.Tests.Integration;
 using NoteLLM.MLNet.Tests.TestSupport;
@@ -31,37 +30,6 @@ public class ConsumerProjectTests(PackageFixture package, NoteLLMFixture model) 
         static string Format(float[] values) => string.Join(' ', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
         """;
 
-    /// <summary>Writes a console project referencing the packed package (and the backend when given) into a new folder.</summary>
-    private TempFolder CreateConsumer(string? backend, string program)
-    {
-        var dir = new TempFolder();
-        string framework = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Name;
-        string backendReference = backend is null ? "" : $"""<PackageReference Include="{backend}" Version="{package.PinnedVersion(backend)}" />""";
-        File.WriteAllText(dir.File("Consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>{framework}</TargetFramework>
-                <ImplicitUsings>enable</ImplicitUsings>
-                <Nullable>enable</Nullable>
-                <NuGetAudit>false</NuGetAudit>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="NoteLLM.MLNet" Version="{package.Version}" />
-                {backendReference}
-              </ItemGroup>
-            </Project>
-            """);
-        // the folder feed first, then the repository's own package sources
-        var sources = XDocument.Load(Path.Combine(package.Root, "nuget.config")).Descendants("packageSources").Elements("add");
-        File.WriteAllText(dir.File("nuget.config"), new XDocument(new XElement("configuration",
-            new XElement("packageSources", new XElement("clear"),
-                new XElement("add", new XAttribute("key", "notellm-packed"), new XAttribute("value", package.FeedPath)),
-                sources))).ToString());
-        File.WriteAllText(dir.File("Program.cs"), program);
-        return dir;
-    }
-
     private static float[] ParseVector(string line) =>
         line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray();
 
@@ -75,7 +43,7 @@ public class ConsumerProjectTests(PackageFixture package, NoteLLMFixture model) 
     [Fact]
     public void AppWithTheCpuBackendRunsTheDocsCodeOnASavedModelLikeTheFittedTransformer()
     {
-        using var consumer = CreateConsumer("TorchSharp-cpu", ProgramWithBackend);
+        using var consumer = package.CreateConsumer(ProgramWithBackend, "NoteLLM.MLNet", "TorchSharp-cpu");
         File.Copy(Path.Combine(package.Root, "tests/NoteLLM.MLNet.Tests/Docs/UseInYourApp.cs"), consumer.File("UseInYourApp.cs"));
         var ml = model.MLContext;
         var note = model.Notes[0];
@@ -100,7 +68,7 @@ public class ConsumerProjectTests(PackageFixture package, NoteLLMFixture model) 
     [Fact]
     public void AppWithoutABackendBuildsWithWarningNOTELLM001UnlessTurnedOff()
     {
-        using var consumer = CreateConsumer(backend: null, "Console.WriteLine(typeof(NoteLLM.MLNet.NoteLLMTransformer).Name);\n");
+        using var consumer = package.CreateConsumer("Console.WriteLine(typeof(NoteLLM.MLNet.NoteLLMTransformer).Name);\n", "NoteLLM.MLNet");
 
         var (exit, build) = DotnetCli.Run(consumer.Path, Timeout, "build", "-c", "Release");
         Assert.True(exit == 0, $"the consumer did not build ({exit}):\n{build}");

@@ -12,9 +12,9 @@ public sealed class PackageCollection : ICollectionFixture<PackageFixture>
 }
 
 /// <summary>
-/// The library packed once for the Packaging tests (<c>dotnet pack --no-build</c> of the build the tests run against) into
-/// a temporary folder feed, under a version of its own so that NuGet's global packages folder never serves an older
-/// pack; that version is removed from the global packages folder afterwards.
+/// The library and its PostgreSQL companion packed once for the Packaging tests (<c>dotnet pack --no-build</c> of the
+/// build the tests run against) into a temporary folder feed, under a version of their own so that NuGet's global
+/// packages folder never serves an older pack; that version is removed from the global packages folder afterwards.
 /// </summary>
 public sealed class PackageFixture : IDisposable
 {
@@ -27,15 +27,37 @@ public sealed class PackageFixture : IDisposable
         Version = "0.1.0-test." + DateTime.UtcNow.ToString("yyyyMMddHHmmssfff");
         // the tests run from tests/NoteLLM.MLNet.Tests/bin/<configuration>/<framework>/, the library was built in that configuration
         string configuration = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Parent!.Name;
-        var (exit, output) = DotnetCli.Run(Root, Timeout, "pack", "src/NoteLLM.MLNet/NoteLLM.MLNet.csproj", "--no-build",
-            "-c", configuration, "-o", feed.Path, $"-p:Version={Version}");
-        Assert.True(exit == 0, $"dotnet pack failed ({exit}):\n{output}");
-        PackagePath = feed.File($"NoteLLM.MLNet.{Version}.nupkg");
-        Assert.True(File.Exists(PackagePath), $"dotnet pack wrote no {PackagePath}:\n{output}");
-        using var package = ZipFile.OpenRead(PackagePath);
-        EntryNames = package.Entries.Select(e => e.FullName).ToList();
-        using var nuspec = package.GetEntry("NoteLLM.MLNet.nuspec")!.Open();
-        Nuspec = XDocument.Load(nuspec);
+        foreach (string id in PackageIds)
+        {
+            var (exit, output) = DotnetCli.Run(Root, Timeout, "pack", $"src/{id}/{id}.csproj", "--no-build",
+                "-c", configuration, "-o", feed.Path, $"-p:Version={Version}");
+            Assert.True(exit == 0, $"dotnet pack of {id} failed ({exit}):\n{output}");
+            Assert.True(File.Exists(PathOf(id)), $"dotnet pack wrote no {PathOf(id)}:\n{output}");
+        }
+        PackagePath = PathOf("NoteLLM.MLNet");
+        EntryNames = EntriesOf("NoteLLM.MLNet");
+        Nuspec = NuspecOf("NoteLLM.MLNet");
+    }
+
+    /// <summary>The packages packed: the library and the PostgreSQL index that depends on it.</summary>
+    public static readonly string[] PackageIds = ["NoteLLM.MLNet", "NoteLLM.MLNet.PgVector"];
+
+    /// <summary>The .nupkg of package <paramref name="id"/> in the feed.</summary>
+    public string PathOf(string id) => feed.File($"{id}.{Version}.nupkg");
+
+    /// <summary>The files in package <paramref name="id"/>.</summary>
+    public IReadOnlyList<string> EntriesOf(string id)
+    {
+        using var package = ZipFile.OpenRead(PathOf(id));
+        return package.Entries.Select(e => e.FullName).ToList();
+    }
+
+    /// <summary>The manifest of package <paramref name="id"/>.</summary>
+    public XDocument NuspecOf(string id)
+    {
+        using var package = ZipFile.OpenRead(PathOf(id));
+        using var nuspec = package.GetEntry($"{id}.nuspec")!.Open();
+        return XDocument.Load(nuspec);
     }
 
     public string Root { get; }
@@ -54,6 +76,40 @@ public sealed class PackageFixture : IDisposable
         return match.Groups[1].Value;
     }
 
+    /// <summary>
+    /// A console project in a new folder outside the repository, referencing the packed <paramref name="packageId"/>
+    /// (and, when given, <paramref name="backend"/> at the version the repository pins), with the folder feed first
+    /// among the repository's package sources.
+    /// </summary>
+    public TempFolder CreateConsumer(string program, string packageId, string? backend = null)
+    {
+        var dir = new TempFolder();
+        string framework = new DirectoryInfo(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)).Name;
+        string backendReference = backend is null ? "" : $"""<PackageReference Include="{backend}" Version="{PinnedVersion(backend)}" />""";
+        File.WriteAllText(dir.File("Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>{framework}</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+                <NuGetAudit>false</NuGetAudit>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="{packageId}" Version="{Version}" />
+                {backendReference}
+              </ItemGroup>
+            </Project>
+            """);
+        var sources = XDocument.Load(Path.Combine(Root, "nuget.config")).Descendants("packageSources").Elements("add");
+        File.WriteAllText(dir.File("nuget.config"), new XDocument(new XElement("configuration",
+            new XElement("packageSources", new XElement("clear"),
+                new XElement("add", new XAttribute("key", "notellm-packed"), new XAttribute("value", FeedPath)),
+                sources))).ToString());
+        File.WriteAllText(dir.File("Program.cs"), program);
+        return dir;
+    }
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -66,7 +122,10 @@ public sealed class PackageFixture : IDisposable
         feed.Dispose();
         string packages = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
             ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
-        string extracted = Path.Combine(packages, "notellm.mlnet", Version.ToLowerInvariant());
-        if (Directory.Exists(extracted)) Directory.Delete(extracted, recursive: true);
+        foreach (string id in PackageIds)
+        {
+            string extracted = Path.Combine(packages, id.ToLowerInvariant(), Version.ToLowerInvariant());
+            if (Directory.Exists(extracted)) Directory.Delete(extracted, recursive: true);
+        }
     }
 }
