@@ -13,7 +13,7 @@ public sealed class NoteLLMModel : IDisposable
 {
     public NoteLLMNetwork Network { get; }
     public NoteTokenizer Tokenizer { get; }
-    public NotePromptBuilder Prompts { get; }
+    public NotePromptBuilder Prompts { get; private set; }
     /// <summary>
     /// Categories seen in training, which training sets; a generated category outside it is "illegal" (paper section
     /// 4.1), and constrained decoding chooses among them.
@@ -26,6 +26,16 @@ public sealed class NoteLLMModel : IDisposable
             throw new ArgumentException($"The backbone has {network.Backbone.VocabularySize} token rows but the tokenizer needs {tokenizer.VocabularySize}; call ResizeVocabulary first.");
         Network = network; Tokenizer = tokenizer; Prompts = prompts;
         Categories = categories ?? [];
+    }
+
+    /// <summary>
+    /// Builds this model's prompts with <paramref name="limits"/> from now on (same templates); the limits are saved
+    /// with the model. Call it before the model is shared: prompts being built meanwhile see either limits.
+    /// </summary>
+    public void UsePromptLimits(NotePromptLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        Prompts = new NotePromptBuilder(Tokenizer, Prompts.Templates, limits);
     }
 
     public LanguageBackbone Backbone => Network.Backbone;
