@@ -18,6 +18,9 @@ namespace NoteLLM.MLNet.Benchmarks.Results;
 /// </summary>
 internal sealed record ResultRow(string Id, string Name, string Description, bool Seeded, Func<RowContext, RowRecord> Measure)
 {
+    /// <summary>Whether the row builds NoteLLM prompts, so that its record depends on the note window (false: TF-IDF, the encoder run as its authors run it, the classifier).</summary>
+    public bool ReadsNoteWindow { get; init; } = true;
+
     /// <summary>The seeds this row is measured with.</summary>
     public IReadOnlyList<int> SeedsOf(ResultsSettings settings) => Seeded ? settings.Seeds : [settings.Seeds[0]];
 }
@@ -42,15 +45,15 @@ internal static class ResultRows
 
     public static readonly IReadOnlyList<ResultRow> All =
     [
-        new("tfidf", "TF-IDF cosine", "ML.NET FeaturizeText word TF-IDF (vocabulary and IDF from the train notes), L2-normalised; title, hashtags, content", false, TfIdf),
+        new("tfidf", "TF-IDF cosine", "ML.NET FeaturizeText word TF-IDF (vocabulary and IDF from the train notes), L2-normalised; title, hashtags, content", false, TfIdf) { ReadsNoteWindow = false },
         new("sentencebert-zero-shot", "SentenceBERT zero-shot (all-MiniLM-L6-v2)",
-            "the pretrained encoder as its authors run it: [CLS] text [SEP], 256 word pieces, mean pooling; no training", false, SentenceBertZeroShot),
-        new("sentencebert-zero-shot-window", "SentenceBERT zero-shot, trained rows' window",
-            "the fine-tuned SentenceBERT row before training: the note alone cut to the trained rows' word pieces, mean pooling (a control for the window)", false,
-            c => Trained(c, "SentenceBERT zero-shot, trained rows' window", PlainNote, EmbeddingReadout.MeanPooling, train: null, generates: false)),
+            "the pretrained encoder as its authors run it: [CLS] text [SEP], 256 word pieces, mean pooling; no training", false, SentenceBertZeroShot) { ReadsNoteWindow = false },
+        new("sentencebert-zero-shot-window", "SentenceBERT zero-shot, the rows' note window",
+            "the fine-tuned SentenceBERT row before training: the note alone cut to the word pieces the network rows read (when embedding), mean pooling (a control for the window)", false,
+            c => Trained(c, "SentenceBERT zero-shot, the rows' note window", PlainNote, EmbeddingReadout.MeanPooling, train: null, generates: false)),
         new("prompteol-zero-shot", "PromptEOL zero-shot", "the PromptEOL prompt around the note, read at its last token; no training", false,
             c => Trained(c, "PromptEOL zero-shot", PromptEol, EmbeddingReadout.TokenBeforeEmb, train: null, generates: false)),
-        new("mlnet-category", "ML.NET category classifier", "FeaturizeText + SdcaMaximumEntropy on title, hashtags and content of the train notes (category only)", false, CategoryClassifier),
+        new("mlnet-category", "ML.NET category classifier", "FeaturizeText + SdcaMaximumEntropy on title, hashtags and content of the train notes (category only)", false, CategoryClassifier) { ReadsNoteWindow = false },
         new("sentencebert", "SentenceBERT", "fine-tuned on the train pairs with the contrastive loss only: the note alone, mean pooling, no prompt, no CSFT", true,
             c => Trained(c, "SentenceBERT", PlainNote, EmbeddingReadout.MeanPooling, o => o with { Alpha = 0, HashtagTaskRatio = 0 }, generates: false)),
         new("prompteol-cse", "PromptEOL+CSE", "the PromptEOL prompt, read at its last token, contrastive loss only", false,
@@ -148,7 +151,7 @@ internal static class ResultRows
             Epochs = (int)Math.Ceiling(s.Steps * (double)s.BatchSize / Math.Max(1, 0.9 * c.Dataset.TrainPairs.Count)) + 1,
         });
         using var model = NoteLLMModel.FromPretrainedEncoder(PretrainedEncoder.MiniLM, options.EmbeddingDimension, templates,
-            new NotePromptLimits { MaxNoteTokens = s.NoteTokens }, c.Seed, options.InitialTau, readout);
+            s.TrainingLimits, c.Seed, options.InitialTau, readout);
         long parameters = model.Network.parameters().Sum(p => p.numel());
         TrainingRecord? training = null;
         if (train is not null)
@@ -162,6 +165,7 @@ internal static class ResultRows
         }
 
         var decoding = new GreedyDecodingOptions { MaxNewTokens = 16 };
+        if (s.InferenceLimits is { } inference) model.UsePromptLimits(inference);
         var predictor = new NotePredictor(model, decoding, batchSize: 16);
         var watch = Stopwatch.StartNew();
         var embeddings = EmbedInLengthOrder(c.Dataset.TestNotes.Select(ResultsDataset.ToText).ToList(), predictor);

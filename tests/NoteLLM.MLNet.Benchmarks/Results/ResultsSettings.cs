@@ -1,4 +1,5 @@
 using System.Globalization;
+using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Training;
 
 namespace NoteLLM.MLNet.Benchmarks.Results;
@@ -18,6 +19,22 @@ internal sealed record ResultsSettings
     public int BatchSize { get; init; } = 16;
     /// <summary>Word pieces of a note's part of the prompt (title, hashtags, content). --note-tokens N.</summary>
     public int NoteTokens { get; init; } = 48;
+    /// <summary>
+    /// Word pieces of a note's part of the prompt when the rows embed and generate (null: <see cref="NoteTokens"/>): a
+    /// model trained on short prompts, read over longer ones. --inference-note-tokens N.
+    /// </summary>
+    public int? InferenceNoteTokens { get; init; }
+    /// <summary>The prompt limits of training: note parts of <see cref="NoteTokens"/> word pieces.</summary>
+    public NotePromptLimits TrainingLimits => new() { MaxNoteTokens = NoteTokens };
+
+    /// <summary>
+    /// The prompt limits of embedding and generation when they differ from training's: note parts of
+    /// <see cref="InferenceNoteTokens"/> word pieces, with room for about 8 characters per word piece of content.
+    /// </summary>
+    public NotePromptLimits? InferenceLimits => InferenceNoteTokens is int window && window != NoteTokens
+        ? TrainingLimits with { MaxNoteTokens = window, MaxContentCharacters = Math.Max(TrainingLimits.MaxContentCharacters, 8 * window) }
+        : null;
+
     /// <summary>Seeds of the rows measured over several seeds; a single-seed row uses the first. --seeds 1,2,3.</summary>
     public IReadOnlyList<int> Seeds { get; init; } = [1, 2, 3];
     /// <summary>Peak learning rate of every trained row (null: <see cref="NoteLLMTrainerOptions.ForPretrainedEncoder"/>'s). --lr X.</summary>
@@ -33,7 +50,7 @@ internal sealed record ResultsSettings
 
     public const string Usage =
         "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (100), --batch N (16), " +
-        "--note-tokens N (48), --lr X and --pretrained-lr-share X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
+        "--note-tokens N (48), --inference-note-tokens N (--note-tokens), --lr X and --pretrained-lr-share X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
         "--rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
 
     /// <summary>The training recipe every trained row shares: the preset with this invocation's budget and learning rates.</summary>
@@ -57,6 +74,7 @@ internal sealed record ResultsSettings
     /// told apart. The learning rates are spelled out, so a record stays comparable when the preset changes.
     /// </summary>
     public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}" +
+        (InferenceNoteTokens is int inference ? $" --inference-note-tokens {inference}" : "") +
         $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)}";
 
     /// <summary>The part of <see cref="Budget"/> that an untrained row depends on: the data, the note window and the generation sample.</summary>
@@ -64,7 +82,9 @@ internal sealed record ResultsSettings
 
     /// <summary>Whether <paramref name="record"/> was measured with this budget (an untrained row: with this evaluation budget).</summary>
     public bool Measured(RowRecord record) =>
-        WithLearningRates(record.Budget) == Budget || (!Trains(record) && EvaluationPart(record.Budget) == EvaluationBudget);
+        WithLearningRates(record.Budget) == Budget
+        || (!Trains(record) && EvaluationPart(record.Budget) == EvaluationBudget)
+        || (ResultRows.Find(record.Id) is { ReadsNoteWindow: false } && DataPart(record.Budget) == DataPart(Budget));
 
     // untrained rows, and the ML.NET classifier, which trains no network
     private static bool Trains(RowRecord record) => record.Training is { Steps: > 0 };
@@ -75,11 +95,16 @@ internal sealed record ResultsSettings
         budget + (budget.Contains("--lr ", StringComparison.Ordinal) ? "" : " --lr 0.0002")
                + (budget.Contains("--pretrained-lr-share ", StringComparison.Ordinal) ? "" : " --pretrained-lr-share 1");
 
-    private static string EvaluationPart(string budget)
+    private static string EvaluationPart(string budget) => Part(budget, "--data", "--note-tokens", "--inference-note-tokens", "--gen-notes");
+
+    // what a row that never builds a prompt depends on (TF-IDF, the encoder run by its authors' code, the classifier)
+    private static string DataPart(string budget) => Part(budget, "--data", "--gen-notes");
+
+    private static string Part(string budget, params string[] options)
     {
         var words = budget.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         return string.Join(' ', words.Select((w, i) => (w, i))
-            .Where(x => x.w is "--data" or "--note-tokens" or "--gen-notes" && x.i + 1 < words.Length)
+            .Where(x => options.Contains(x.w) && x.i + 1 < words.Length)
             .Select(x => $"{x.w} {words[x.i + 1]}"));
     }
 
@@ -117,6 +142,7 @@ internal sealed record ResultsSettings
                 "--steps" => s with { Steps = Int() },
                 "--batch" => s with { BatchSize = Int() },
                 "--note-tokens" => s with { NoteTokens = Int() },
+                "--inference-note-tokens" => s with { InferenceNoteTokens = Int() },
                 "--seeds" => s with
                 {
                     Seeds = Value().Split(',').Select(x => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seed)
