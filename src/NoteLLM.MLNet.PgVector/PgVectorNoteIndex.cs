@@ -101,10 +101,8 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
             set.ExecuteNonQuery();
         }
         // No command timeout: building the graph of millions of notes takes minutes, far beyond Npgsql's default 30 s.
-        using (var build = new NpgsqlCommand($"CREATE INDEX IF NOT EXISTS {searchIndexName} ON {table} USING hnsw (embedding vector_ip_ops) " +
-                                             $"WITH (m = {Options.Connectivity}, ef_construction = {Options.ExpansionAdd})", connection, transaction)
-        { CommandTimeout = 0 })
-            build.ExecuteNonQuery();
+        Execute(connection, $"CREATE INDEX IF NOT EXISTS {searchIndexName} ON {table} USING hnsw (embedding vector_ip_ops) " +
+                            $"WITH (m = {Options.Connectivity}, ef_construction = {Options.ExpansionAdd})", timeoutSeconds: 0);
         transaction.Commit();
     }
 
@@ -323,9 +321,11 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
         return int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    private static void Execute(NpgsqlConnection connection, string sql)
+    // timeoutSeconds: null keeps the connection's command timeout, 0 waits without limit
+    private static void Execute(NpgsqlConnection connection, string sql, int? timeoutSeconds = null)
     {
         using var command = new NpgsqlCommand(sql, connection);
+        if (timeoutSeconds is int timeout) command.CommandTimeout = timeout;
         command.ExecuteNonQuery();
     }
 
