@@ -76,10 +76,10 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
             if (model.Backbone.Dtype != dtype) model.Network.to(dtype);
             if (device.type != DeviceType.CPU) model.Network.to(device);
             new NoteLLMTrainer(model, training, ch.Info, options.Progress) { CheckAlive = host.CheckAlive }.Train(pairs, validation, report: report);
-            if (options.InferencePromptLimits is { } inference && inference != options.PromptLimits)
+            if (options.EmbeddingPromptLimits is { } embedding && embedding != options.PromptLimits)
             {
-                ch.Info($"NoteLLM: the fitted model builds its prompts with {inference} (trained with {options.PromptLimits})");
-                model.UsePromptLimits(inference);
+                ch.Info($"NoteLLM: the fitted model embeds with {embedding} (trained and generates with {options.PromptLimits})");
+                model.UseEmbeddingPromptLimits(embedding);
             }
             return new NoteLLMTransformer(host, model, settings);
         }

@@ -73,15 +73,15 @@ public sealed class NoteLLMOptions
     /// on a pretrained encoder, the paper's prompt (<c>new NotePromptTemplates()</c>) on a decoder.
     /// </summary>
     public NotePromptTemplates? PromptTemplates { get; set; }
-    /// <summary>Limits of the prompts built in training (and at inference, unless <see cref="InferencePromptLimits"/> is set).</summary>
+    /// <summary>Limits of the prompts built in training and generation (and when embedding, unless <see cref="EmbeddingPromptLimits"/> is set).</summary>
     public NotePromptLimits PromptLimits { get; set; } = new();
     /// <summary>
-    /// Limits of the prompts the fitted transformer builds to embed and generate; null (default):
-    /// <see cref="PromptLimits"/>. A model fine-tuned on short note windows (cheap on a CPU) embeds longer ones better,
-    /// but generates worse from them: docs/results-128.md measures training at 48 word pieces and reading 128. Saved
-    /// with the model.
+    /// Limits of the prompts the fitted transformer embeds notes with; null (default): <see cref="PromptLimits"/>.
+    /// A model fine-tuned on short note windows (cheap on a CPU) embeds longer ones better, but generates worse from
+    /// them, so generation keeps <see cref="PromptLimits"/>: docs/results-128.md measures training at 48 word pieces and
+    /// embedding at 128. Saved with the model.
     /// </summary>
-    public NotePromptLimits? InferencePromptLimits { get; set; }
+    public NotePromptLimits? EmbeddingPromptLimits { get; set; }
 
     // --- training ---
     /// <summary>

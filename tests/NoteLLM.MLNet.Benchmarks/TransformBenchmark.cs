@@ -38,7 +38,7 @@ internal sealed class TransformBenchmark : IBenchmark
         var data = ml.Data.LoadFromEnumerable(notes.Select((n, i) => new NoteRow { Id = i.ToString(), Title = n.Title, Content = n.Content, Hashtags = n.Hashtags.ToArray() }));
 
         // raw: the same prompts, tokenized beforehand, right-padded batches of 16 through decoder + projection
-        var prompts = notes.Select(n => model.Prompts.Build(n, PromptTask.Category, null)).ToArray();
+        var prompts = notes.Select(n => model.EmbeddingPrompts.Build(n, PromptTask.Category, null)).ToArray();
         long tokens = prompts.Sum(p => p.EmbeddingPosition + 1);
         var batches = prompts.Chunk(16).Select(chunk =>
         {

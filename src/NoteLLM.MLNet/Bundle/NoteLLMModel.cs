@@ -13,7 +13,8 @@ public sealed class NoteLLMModel : IDisposable
 {
     public NoteLLMNetwork Network { get; }
     public NoteTokenizer Tokenizer { get; }
-    public NotePromptBuilder Prompts { get; private set; }
+    /// <summary>The prompts the model is trained and generates with.</summary>
+    public NotePromptBuilder Prompts { get; }
     /// <summary>
     /// Categories seen in training, which training sets; a generated category outside it is "illegal" (paper section
     /// 4.1), and constrained decoding chooses among them.
@@ -24,18 +25,25 @@ public sealed class NoteLLMModel : IDisposable
     {
         if (network.Backbone.VocabularySize < tokenizer.VocabularySize)
             throw new ArgumentException($"The backbone has {network.Backbone.VocabularySize} token rows but the tokenizer needs {tokenizer.VocabularySize}; call ResizeVocabulary first.");
-        Network = network; Tokenizer = tokenizer; Prompts = prompts;
+        Network = network; Tokenizer = tokenizer; Prompts = prompts; EmbeddingPrompts = prompts;
         Categories = categories ?? [];
     }
 
     /// <summary>
-    /// Builds this model's prompts with <paramref name="limits"/> from now on (same templates); the limits are saved
-    /// with the model. Call it before the model is shared: prompts being built meanwhile see either limits.
+    /// The prompts the model is embedded with: <see cref="Prompts"/> unless <see cref="UseEmbeddingPromptLimits"/> set
+    /// other limits. Generation always reads <see cref="Prompts"/>, the limits the model was trained with.
     /// </summary>
-    public void UsePromptLimits(NotePromptLimits limits)
+    public NotePromptBuilder EmbeddingPrompts { get; private set; }
+
+    /// <summary>
+    /// Embeds with prompts of <paramref name="limits"/> from now on (same templates; generation keeps the training
+    /// limits); the limits are saved with the model. Call it before the model is shared: embeddings computed meanwhile
+    /// see either limits.
+    /// </summary>
+    public void UseEmbeddingPromptLimits(NotePromptLimits limits)
     {
         ArgumentNullException.ThrowIfNull(limits);
-        Prompts = new NotePromptBuilder(Tokenizer, Prompts.Templates, limits);
+        EmbeddingPrompts = limits == Prompts.Limits ? Prompts : new NotePromptBuilder(Tokenizer, Prompts.Templates, limits);
     }
 
     public LanguageBackbone Backbone => Network.Backbone;

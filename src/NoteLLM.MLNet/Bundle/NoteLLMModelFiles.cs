@@ -16,12 +16,15 @@ namespace NoteLLM.MLNet.Bundle;
 public static class NoteLLMModelFiles
 {
     /// <summary>Version of this layout; bump it when the layout changes, and keep reading the old ones.</summary>
-    /// <remarks>2: the embedding read-out and BERT backbones (version 1 files read out the token before [EMB]).</remarks>
-    public const int FormatVersion = 2;
+    /// <remarks>
+    /// 2: the embedding read-out and BERT backbones (version 1 files read out the token before [EMB]). 3: embedding
+    /// prompt limits of their own; a model without them is still written as version 2, so older readers load it.
+    /// </remarks>
+    public const int FormatVersion = 3;
 
     private sealed record Manifest(int FormatVersion, int EmbeddingDimension, string TokenizerKind, string[] TokenizerFiles,
         NotePromptTemplates Templates, NotePromptLimits Limits, string[] Categories, string Dtype, LoraAdapter[]? Lora,
-        EmbeddingReadout Readout = EmbeddingReadout.TokenBeforeEmb);
+        EmbeddingReadout Readout = EmbeddingReadout.TokenBeforeEmb, NotePromptLimits? EmbeddingLimits = null);
 
     /// <summary>A LoRA adapter on the decoder projection <paramref name="Module"/> (rebuilt before the weights load).</summary>
     private sealed record LoraAdapter(string Module, int Rank, double Alpha);
@@ -35,11 +38,12 @@ public static class NoteLLMModelFiles
 
     public static void Save(NoteLLMModel model, IModelFileSink storage)
     {
-        var manifest = new Manifest(FormatVersion, model.EmbeddingDimension, model.Tokenizer.Kind, model.Tokenizer.Files.Keys.ToArray(),
+        var embeddingLimits = ReferenceEquals(model.EmbeddingPrompts, model.Prompts) ? null : model.EmbeddingPrompts.Limits;
+        var manifest = new Manifest(embeddingLimits is null ? 2 : FormatVersion, model.EmbeddingDimension, model.Tokenizer.Kind, model.Tokenizer.Files.Keys.ToArray(),
             model.Prompts.Templates, model.Prompts.Limits, model.Categories.ToArray(), model.Backbone.Dtype.ToString(),
             model.Backbone.named_modules().Where(m => m.module is DecoderLinear { HasLora: true })
                 .Select(m => { var (rank, alpha) = ((DecoderLinear)m.module).Lora!.Value; return new LoraAdapter(m.name, rank, alpha); }).ToArray(),
-            model.Network.Readout);
+            model.Network.Readout, embeddingLimits);
         storage.Write("notellm.json", s => JsonSerializer.Serialize(s, manifest, Json));
         storage.Write("config.json", s => { using var w = new StreamWriter(s); w.Write(model.Backbone.ToHuggingFaceJson()); });
         foreach (var (name, bytes) in model.Tokenizer.Files)
@@ -82,6 +86,8 @@ public static class NoteLLMModelFiles
             finally { File.Delete(staged); }
         }
         catch { network.Dispose(); throw; }
-        return new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, manifest.Templates, manifest.Limits), manifest.Categories);
+        var model = new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, manifest.Templates, manifest.Limits), manifest.Categories);
+        if (manifest.EmbeddingLimits is { } embedding) model.UseEmbeddingPromptLimits(embedding);
+        return model;
     }
 }

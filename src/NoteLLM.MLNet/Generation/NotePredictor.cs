@@ -11,7 +11,8 @@ public sealed record NotePrediction(float[]? Embedding, string? Category, string
 /// <summary>
 /// Inference with a trained <see cref="NoteLLMModel"/>: the note embedding (hidden state of the token before [EMB],
 /// projected and normalised; paper section 3.2), the generated category and the generated hashtags (greedy decoding;
-/// paper section 4.1). Embeddings come from prompts that end right before [EMB] or, when categories are generated too,
+/// paper section 4.1). Embeddings come from prompts that end right before [EMB] (built by the model's
+/// <see cref="NoteLLMModel.EmbeddingPrompts"/>) or, when categories are generated too from prompts of the same limits,
 /// from the category prompt's forward pass (the same tokens up to [EMB]); either way a note's embedding does not depend
 /// on the other notes of its batch beyond floating-point noise. With <paramref name="constrainCategories"/> (the
 /// default) the generated category is always one of the model's <see cref="NoteLLMModel.Categories"/>: decoding is
@@ -55,8 +56,9 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
             var chunk = rows.Select(i => notes[i]).ToList();
             float[][]? embeddings = null;
             string[]? categories = null;
-            if (outputs.HasFlag(NoteOutputs.Category)) (categories, embeddings) = GenerateCategories(chunk, outputs.HasFlag(NoteOutputs.Embedding));
-            else if (outputs.HasFlag(NoteOutputs.Embedding)) embeddings = Embed(chunk);
+            bool embedInCategoryPass = outputs.HasFlag(NoteOutputs.Category) && ReferenceEquals(Model.EmbeddingPrompts, Model.Prompts);
+            if (outputs.HasFlag(NoteOutputs.Category)) (categories, embeddings) = GenerateCategories(chunk, embedInCategoryPass && outputs.HasFlag(NoteOutputs.Embedding));
+            if (outputs.HasFlag(NoteOutputs.Embedding) && !embedInCategoryPass) embeddings = Embed(chunk);
             var hashtags = outputs.HasFlag(NoteOutputs.Hashtags)
                 ? Generate(chunk, PromptTask.Hashtags(HashtagCount), allowed: null).Select(t => Model.Prompts.ParseHashtags(Model.Tokenizer.Decode(t))).ToArray()
                 : null;
@@ -71,7 +73,7 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
     {
         if (notes.Count == 0) return [];
         var network = Model.Network;
-        var prompts = notes.Select(n => Model.Prompts.Build(n, PromptTask.Category, output: null)).ToArray();
+        var prompts = notes.Select(n => Model.EmbeddingPrompts.Build(n, PromptTask.Category, output: null)).ToArray();
         var lengths = prompts.Select(p => network.ReadoutLength(p.EmbeddingPosition)).ToArray(); // the prompt up to what the read-out needs
         var (ids, mask, length) = LanguageBackbone.RightPadded(prompts.Select(p => (IReadOnlyList<int>)p.Ids).ToList(), Model.Tokenizer.PadTokenId, lengths);
 
@@ -86,8 +88,8 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
         return Rows(network.EmbeddingsOf(hidden, prompts).cpu()); // [N, E]
     }
 
-    // The embedding prompt is the category prompt up to [EMB] (paper section 3.2), so with both outputs wanted the
-    // embedding is read from the category prompt's own forward pass instead of a pass of its own.
+    // The embedding prompt is the category prompt up to [EMB] (paper section 3.2), so with both outputs wanted (and one
+    // set of prompt limits) the embedding is read from the category prompt's own forward pass instead of a pass of its own.
     private (string[] Categories, float[][]? Embeddings) GenerateCategories(IReadOnlyList<NoteText> notes, bool withEmbeddings)
     {
         if (!withEmbeddings) return (Generate(notes, PromptTask.Category, categoryOutputs).Select(CategoryOf).ToArray(), null);

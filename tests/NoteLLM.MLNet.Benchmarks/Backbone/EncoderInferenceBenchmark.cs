@@ -31,7 +31,7 @@ internal sealed class EncoderInferenceBenchmark : IBenchmark
         model.Network.eval();
         var texts = notes.Select((n, i) =>
         {
-            string prompt = model.Prompts.PromptText(noteTexts[i], PromptTask.Category).Text;
+            string prompt = model.EmbeddingPrompts.PromptText(noteTexts[i], PromptTask.Category).Text;
             return (n.Id, Text: prompt[..prompt.IndexOf(Tokenization.NoteTokenizer.EmbToken, StringComparison.Ordinal)]);
         }).ToList();
         Console.WriteLine($"# {notes.Count} Debian notes; torch threads {get_num_threads()}");
@@ -42,7 +42,7 @@ internal sealed class EncoderInferenceBenchmark : IBenchmark
         onnx.Embed(texts);
         double onnxSeconds = watch.Elapsed.TotalSeconds;
         Console.WriteLine($"ONNX Runtime (the same prompt text) {notes.Count / onnxSeconds,8:F1} notes/s");
-        double promptTokens = noteTexts.Average(n => model.Prompts.Build(n, PromptTask.Category, output: null).EmbeddingPosition + 1.0);
+        double promptTokens = noteTexts.Average(n => model.EmbeddingPrompts.Build(n, PromptTask.Category, output: null).EmbeddingPosition + 1.0);
         var results = new List<(string Dtype, double NotesPerSecond)>();
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {

@@ -165,7 +165,7 @@ internal static class ResultRows
         }
 
         var decoding = new GreedyDecodingOptions { MaxNewTokens = 16 };
-        if (s.InferenceLimits is { } inference) model.UsePromptLimits(inference);
+        if (s.EmbeddingLimits is { } embedding) model.UseEmbeddingPromptLimits(embedding);
         var predictor = new NotePredictor(model, decoding, batchSize: 16);
         var watch = Stopwatch.StartNew();
         var embeddings = EmbedInLengthOrder(c.Dataset.TestNotes.Select(ResultsDataset.ToText).ToList(), predictor);

@@ -48,7 +48,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
         Line("# Results: NoteLLM and baselines on the Debian notes test split");
         Line();
         var defaults = new ResultsSettings();
-        string assemble = "results assemble" + (settings.InferenceNoteTokens is int window ? $" --inference-note-tokens {window}" : "")
+        string assemble = "results assemble" + (settings.EmbeddingNoteTokens is int window ? $" --embedding-note-tokens {window}" : "")
             + (settings.RowsDirectory != defaults.RowsDirectory ? $" --rows-dir {settings.RowsDirectory}" : "")
             + (settings.Output != defaults.Output ? $" --output {settings.Output}" : "");
         Line($"Written by the `results` benchmark (`dotnet run -c Release --project tests/NoteLLM.MLNet.Benchmarks -- {assemble}`) from the rows " +
@@ -62,7 +62,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
              $"{settings.Steps} steps of {settings.BatchSize} pairs (`NoteLLMTrainerOptions.ForPretrainedEncoder`: AdamW, learning rate {settings.Recipe.LearningRate:G3} " +
              $"(the encoder's weights and the [EMB] projection at {settings.Recipe.PretrainedLearningRateShare:G3} of it), 10% warm-up, " +
              $"linear decay, weights of the lowest validation loss kept), note parts of at most {settings.NoteTokens} word pieces" +
-             (settings.InferenceNoteTokens is int inference ? $" in training and {inference} when embedding and generating" : "") + ", 384-dimensional embeddings");
+             (settings.EmbeddingNoteTokens is int embeddingTokens ? $" in training and generation and {embeddingTokens} when embedding" : "") + ", 384-dimensional embeddings");
         Line($"- Generation: greedy decoding, at most 16 new tokens, 3 hashtags asked, on {dataset.GenerationSample.Count} evenly spaced test notes of the " +
              $"{dataset.TaggedTestNotes:N0} with hashtags and a category. Acc/Ill: the category the model outputs, decoding constrained to the training " +
              "categories (illegal 0 by construction); free Acc/Ill: the same model decoding freely, as the paper measures it. Legal categories: those of the train notes");

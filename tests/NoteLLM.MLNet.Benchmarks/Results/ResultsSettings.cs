@@ -20,18 +20,18 @@ internal sealed record ResultsSettings
     /// <summary>Word pieces of a note's part of the prompt (title, hashtags, content). --note-tokens N.</summary>
     public int NoteTokens { get; init; } = 48;
     /// <summary>
-    /// Word pieces of a note's part of the prompt when the rows embed and generate (null: <see cref="NoteTokens"/>): a
-    /// model trained on short prompts, read over longer ones. --inference-note-tokens N.
+    /// Word pieces of a note's part of the prompt when the rows embed (null: <see cref="NoteTokens"/>): a model trained
+    /// on short prompts, read over longer ones; generation keeps <see cref="NoteTokens"/>. --embedding-note-tokens N.
     /// </summary>
-    public int? InferenceNoteTokens { get; init; }
+    public int? EmbeddingNoteTokens { get; init; }
     /// <summary>The prompt limits of training: note parts of <see cref="NoteTokens"/> word pieces.</summary>
     public NotePromptLimits TrainingLimits => new() { MaxNoteTokens = NoteTokens };
 
     /// <summary>
-    /// The prompt limits of embedding and generation when they differ from training's: note parts of
-    /// <see cref="InferenceNoteTokens"/> word pieces, with room for about 8 characters per word piece of content.
+    /// The prompt limits of embedding when they differ from training's: note parts of <see cref="EmbeddingNoteTokens"/>
+    /// word pieces, with room for about 8 characters per word piece of content.
     /// </summary>
-    public NotePromptLimits? InferenceLimits => InferenceNoteTokens is int window && window != NoteTokens
+    public NotePromptLimits? EmbeddingLimits => EmbeddingNoteTokens is int window && window != NoteTokens
         ? TrainingLimits with { MaxNoteTokens = window, MaxContentCharacters = Math.Max(TrainingLimits.MaxContentCharacters, 8 * window) }
         : null;
 
@@ -50,7 +50,7 @@ internal sealed record ResultsSettings
 
     public const string Usage =
         "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (100), --batch N (16), " +
-        "--note-tokens N (48), --inference-note-tokens N (--note-tokens), --lr X and --pretrained-lr-share X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
+        "--note-tokens N (48), --embedding-note-tokens N (--note-tokens), --lr X and --pretrained-lr-share X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
         "--rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
 
     /// <summary>The training recipe every trained row shares: the preset with this invocation's budget and learning rates.</summary>
@@ -74,17 +74,25 @@ internal sealed record ResultsSettings
     /// told apart. The learning rates are spelled out, so a record stays comparable when the preset changes.
     /// </summary>
     public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}" +
-        (InferenceNoteTokens is int inference ? $" --inference-note-tokens {inference}" : "") +
+        (EmbeddingNoteTokens is int embedding ? $" --embedding-note-tokens {embedding}" : "") +
         $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)}";
 
     /// <summary>The part of <see cref="Budget"/> that an untrained row depends on: the data, the note window and the generation sample.</summary>
     public string EvaluationBudget => EvaluationPart(Budget);
 
     /// <summary>Whether <paramref name="record"/> was measured with this budget (an untrained row: with this evaluation budget).</summary>
-    public bool Measured(RowRecord record) =>
-        WithLearningRates(record.Budget) == Budget
-        || (!Trains(record) && EvaluationPart(record.Budget) == EvaluationBudget)
-        || (ResultRows.Find(record.Id) is { ReadsNoteWindow: false } && DataPart(record.Budget) == DataPart(Budget));
+    public bool Measured(RowRecord record)
+    {
+        string budget = WithEmbeddingWindow(record);
+        return WithLearningRates(budget) == Budget
+            || (!Trains(record) && EvaluationPart(budget) == EvaluationBudget)
+            || (ResultRows.Find(record.Id) is { ReadsNoteWindow: false } && DataPart(budget) == DataPart(Budget));
+    }
+
+    // Records written before generation kept the training window named their longer window --inference-note-tokens and
+    // generated from it too; for a row that does not generate, that window is the embedding window.
+    private static string WithEmbeddingWindow(RowRecord record) =>
+        record.Category is null ? record.Budget.Replace("--inference-note-tokens ", "--embedding-note-tokens ", StringComparison.Ordinal) : record.Budget;
 
     // untrained rows, and the ML.NET classifier, which trains no network
     private static bool Trains(RowRecord record) => record.Training is { Steps: > 0 };
@@ -95,7 +103,7 @@ internal sealed record ResultsSettings
         budget + (budget.Contains("--lr ", StringComparison.Ordinal) ? "" : " --lr 0.0002")
                + (budget.Contains("--pretrained-lr-share ", StringComparison.Ordinal) ? "" : " --pretrained-lr-share 1");
 
-    private static string EvaluationPart(string budget) => Part(budget, "--data", "--note-tokens", "--inference-note-tokens", "--gen-notes");
+    private static string EvaluationPart(string budget) => Part(budget, "--data", "--note-tokens", "--embedding-note-tokens", "--gen-notes");
 
     // what a row that never builds a prompt depends on (TF-IDF, the encoder run by its authors' code, the classifier)
     private static string DataPart(string budget) => Part(budget, "--data", "--gen-notes");
@@ -142,7 +150,7 @@ internal sealed record ResultsSettings
                 "--steps" => s with { Steps = Int() },
                 "--batch" => s with { BatchSize = Int() },
                 "--note-tokens" => s with { NoteTokens = Int() },
-                "--inference-note-tokens" => s with { InferenceNoteTokens = Int() },
+                "--embedding-note-tokens" => s with { EmbeddingNoteTokens = Int() },
                 "--seeds" => s with
                 {
                     Seeds = Value().Split(',').Select(x => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out int seed)

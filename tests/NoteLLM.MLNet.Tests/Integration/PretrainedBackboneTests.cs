@@ -12,7 +12,7 @@ namespace NoteLLM.MLNet.Tests.Integration;
 /// The default backbone end to end: <c>mlContext.Transforms.NoteLLM(options)</c> with no backbone named fine-tunes the
 /// packaged all-MiniLM-L6-v2 (a few steps: this checks plumbing, not quality), and an application that references
 /// NoteLLM.MLNet but not the weights package loads the saved zip in another process and reproduces every output,
-/// including the longer note window the model was fitted to read with (<see cref="NoteLLMOptions.InferencePromptLimits"/>).
+/// including the longer note window the model was fitted to embed with (<see cref="NoteLLMOptions.EmbeddingPromptLimits"/>).
 /// </summary>
 public sealed class PretrainedBackboneTests
 {
@@ -33,7 +33,7 @@ public sealed class PretrainedBackboneTests
         var options = new NoteLLMOptions
         {
             PromptLimits = new NotePromptLimits { MaxNoteTokens = 16 },
-            InferencePromptLimits = new NotePromptLimits { MaxNoteTokens = 40 },
+            EmbeddingPromptLimits = new NotePromptLimits { MaxNoteTokens = 40 },
             Training = NoteLLMTrainerOptions.ForPretrainedEncoder with { BatchSize = 4, MaxSteps = 2, ValidationFraction = 0 },
             MaxNewTokens = 4,
         };
@@ -45,13 +45,13 @@ public sealed class PretrainedBackboneTests
         var pairs = NoteLLMFixture.CreatePairs();
         using var model = ml.Transforms.NoteLLM(options).Fit(ml.Data.LoadFromEnumerable(pairs));
         Assert.Contains(log, m => m.Contains("all-MiniLM-L6-v2") && m.Contains("the sentence encoder's prompt"));
-        // trained on 16-piece note windows, the fitted model reads 40
-        Assert.Equal(options.InferencePromptLimits, model.Model.Prompts.Limits);
-        Assert.Contains(log, m => m.Contains("builds its prompts with") && m.Contains("MaxNoteTokens = 40"));
+        // trained on 16-piece note windows, the fitted model embeds 40 and generates from 16
+        Assert.Equal(options.EmbeddingPromptLimits, model.Model.EmbeddingPrompts.Limits);
+        Assert.Equal(options.PromptLimits, model.Model.Prompts.Limits);
+        Assert.Contains(log, m => m.Contains("embeds with") && m.Contains("MaxNoteTokens = 40"));
         var notes = pairs.Take(4).Select(p => new NoteRow { Id = p.Id, Title = p.Title, Content = p.Content, Hashtags = p.Hashtags }).ToList();
-        var trainingPrompts = new NotePromptBuilder(model.Model.Tokenizer, model.Model.Prompts.Templates, options.PromptLimits);
-        Assert.Contains(notes, n => model.Model.Prompts.PromptText(NoteText.Of(n.Title, n.Content, n.Hashtags, null), PromptTask.Category).Text
-                                    != trainingPrompts.PromptText(NoteText.Of(n.Title, n.Content, n.Hashtags, null), PromptTask.Category).Text);
+        Assert.Contains(notes, n => model.Model.EmbeddingPrompts.PromptText(NoteText.Of(n.Title, n.Content, n.Hashtags, null), PromptTask.Category).Text
+                                    != model.Model.Prompts.PromptText(NoteText.Of(n.Title, n.Content, n.Hashtags, null), PromptTask.Category).Text);
         var expected = ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
         Assert.All(expected, e => Assert.Equal(384, e.Embedding.Length));
 
