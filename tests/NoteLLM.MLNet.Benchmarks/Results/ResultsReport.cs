@@ -48,7 +48,9 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
         Line("# Results: NoteLLM and baselines on the Debian notes test split");
         Line();
         var defaults = new ResultsSettings();
-        string assemble = "results assemble" + (settings.EmbeddingNoteTokens is int window ? $" --embedding-note-tokens {window}" : "")
+        // the budget options that differ from the defaults, which assemble needs to pick the same records
+        static IEnumerable<string> Options(string budget) => budget.Split(" --", StringSplitOptions.RemoveEmptyEntries).Select(o => "--" + o.TrimStart('-'));
+        string assemble = "results assemble" + string.Concat(Options(settings.Budget).Except(Options(defaults.Budget)).Select(o => " " + o))
             + (settings.RowsDirectory != defaults.RowsDirectory ? $" --rows-dir {settings.RowsDirectory}" : "")
             + (settings.Output != defaults.Output ? $" --output {settings.Output}" : "");
         Line($"Written by the `results` benchmark (`dotnet run -c Release --project tests/NoteLLM.MLNet.Benchmarks -- {assemble}`) from the rows " +

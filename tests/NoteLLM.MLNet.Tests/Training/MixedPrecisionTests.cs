@@ -80,6 +80,41 @@ public class MixedPrecisionTests(ITestOutputHelper output)
         Assert.True(networkRelative > 0.5, $"the bfloat16 weights kept the step (relative error {networkRelative:E2}); the test no longer shows why masters are needed");
     }
 
+    // The end-to-end step above differs from float32's only through gradients computed in bfloat16. Given the same
+    // gradients, the masters must take float32 AdamW's step exactly, which the bfloat16 weights alone cannot hold.
+    [Fact]
+    public void GivenTheSameGradientsTheMastersTakeTheFloat32AdamWStep()
+    {
+        using var model = TinyModel(ScalarType.BFloat16);
+        var trainable = model.Network.parameters().Where(p => p.requires_grad).ToList();
+        var start = trainable.Select(p => p.detach().to(ScalarType.Float32, copy: true)).ToList();
+        var generator = new Generator(7);
+        var gradients = start.Select(w => randn(w.shape, generator: generator).mul(1e-3)).ToList(); // float32, as the masters sum them
+        using var masters = new MasterWeights(trainable);
+        for (int i = 0; i < trainable.Count; i++) trainable[i].grad = gradients[i].to(ScalarType.BFloat16); // what a bfloat16 backward pass leaves
+        masters.AccumulateGradients();
+        Assert.All(trainable, p => Assert.Null(p.grad)); // moved into the masters
+        optim.AdamW(masters.Parameters, lr: 3e-6, weight_decay: 0.01).step();
+        masters.CopyToNetwork();
+
+        var reference = start.Select(w => new TorchSharp.Modules.Parameter(w.clone())).ToList();
+        for (int i = 0; i < reference.Count; i++) reference[i].grad = gradients[i].to(ScalarType.BFloat16).to(ScalarType.Float32);
+        optim.AdamW(reference, lr: 3e-6, weight_decay: 0.01).step();
+
+        double size = 0, masterDifference = 0, networkDifference = 0;
+        for (int i = 0; i < reference.Count; i++)
+        {
+            var expected = reference[i] - start[i];
+            size += expected.pow(2).sum().item<float>();
+            masterDifference += (masters.Parameters[i] - start[i] - expected).pow(2).sum().item<float>();
+            networkDifference += (trainable[i].to(ScalarType.Float32) - start[i] - expected).pow(2).sum().item<float>();
+        }
+        double masterRelative = Math.Sqrt(masterDifference / size), networkRelative = Math.Sqrt(networkDifference / size);
+        output.WriteLine($"relative error of the step: masters {masterRelative:E2}, the bfloat16 weights {networkRelative:E2}");
+        Assert.True(masterRelative < 1e-2, $"the masters' step is {masterRelative:E2} off float32 AdamW's");
+        Assert.True(networkRelative > 0.5, $"the bfloat16 weights kept the step (relative error {networkRelative:E2})");
+    }
+
     [Fact]
     public void TwoHundredStepsInBfloat16FollowTheFloat32LossCurveWithinFivePercentPerTwentySteps()
     {
