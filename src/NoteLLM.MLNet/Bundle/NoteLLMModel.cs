@@ -35,6 +35,9 @@ public sealed class NoteLLMModel : IDisposable
     /// </summary>
     public NotePromptBuilder EmbeddingPrompts { get; private set; }
 
+    /// <summary>Whether notes are embedded with the training prompts' limits (no <see cref="UseEmbeddingPromptLimits"/> of other limits).</summary>
+    public bool EmbedsWithTrainingPrompts => ReferenceEquals(EmbeddingPrompts, Prompts);
+
     /// <summary>
     /// Embeds with prompts of <paramref name="limits"/> from now on (same templates; generation keeps the training
     /// limits); the limits are saved with the model. Call it before the model is shared: embeddings computed meanwhile

@@ -38,7 +38,7 @@ public static class NoteLLMModelFiles
 
     public static void Save(NoteLLMModel model, IModelFileSink storage)
     {
-        var embeddingLimits = ReferenceEquals(model.EmbeddingPrompts, model.Prompts) ? null : model.EmbeddingPrompts.Limits;
+        var embeddingLimits = model.EmbedsWithTrainingPrompts ? null : model.EmbeddingPrompts.Limits;
         var manifest = new Manifest(embeddingLimits is null ? 2 : FormatVersion, model.EmbeddingDimension, model.Tokenizer.Kind, model.Tokenizer.Files.Keys.ToArray(),
             model.Prompts.Templates, model.Prompts.Limits, model.Categories.ToArray(), model.Backbone.Dtype.ToString(),
             model.Backbone.named_modules().Where(m => m.module is DecoderLinear { HasLora: true })

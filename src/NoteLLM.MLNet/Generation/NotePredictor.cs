@@ -56,7 +56,7 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
             var chunk = rows.Select(i => notes[i]).ToList();
             float[][]? embeddings = null;
             string[]? categories = null;
-            bool embedInCategoryPass = outputs.HasFlag(NoteOutputs.Category) && ReferenceEquals(Model.EmbeddingPrompts, Model.Prompts);
+            bool embedInCategoryPass = outputs.HasFlag(NoteOutputs.Category) && Model.EmbedsWithTrainingPrompts;
             if (outputs.HasFlag(NoteOutputs.Category)) (categories, embeddings) = GenerateCategories(chunk, embedInCategoryPass && outputs.HasFlag(NoteOutputs.Embedding));
             if (outputs.HasFlag(NoteOutputs.Embedding) && !embedInCategoryPass) embeddings = Embed(chunk);
             var hashtags = outputs.HasFlag(NoteOutputs.Hashtags)
