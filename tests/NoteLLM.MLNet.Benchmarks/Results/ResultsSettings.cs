@@ -41,6 +41,10 @@ internal sealed record ResultsSettings
     public double? LearningRate { get; init; }
     /// <summary>Learning rate of the encoder's pretrained weights as a share of <see cref="LearningRate"/> (null: the preset's). --pretrained-lr-share X.</summary>
     public double? PretrainedLearningRateShare { get; init; }
+    /// <summary>
+    /// alpha of L = (L_cl + alpha L_gen) / (1 + alpha) for the rows that train both losses (null: the preset's). --alpha X.
+    /// </summary>
+    public double? Alpha { get; init; }
     /// <summary>Tagged test notes whose category and hashtags are generated. --gen-notes N.</summary>
     public int GenerationNotes { get; init; } = 300;
     /// <summary>Where each measured row is recorded as JSON. --rows-dir DIR.</summary>
@@ -50,7 +54,7 @@ internal sealed record ResultsSettings
 
     public const string Usage =
         "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (100), --batch N (16), " +
-        "--note-tokens N (48), --embedding-note-tokens N (--note-tokens), --lr X and --pretrained-lr-share X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
+        "--note-tokens N (48), --embedding-note-tokens N (--note-tokens), --lr X, --pretrained-lr-share X and --alpha X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
         "--rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
 
     /// <summary>The training recipe every trained row shares: the preset with this invocation's budget and learning rates.</summary>
@@ -65,6 +69,7 @@ internal sealed record ResultsSettings
                 MaxSteps = Steps,
                 LearningRate = LearningRate ?? preset.LearningRate,
                 PretrainedLearningRateShare = PretrainedLearningRateShare ?? preset.PretrainedLearningRateShare,
+                Alpha = Alpha ?? preset.Alpha,
             };
         }
     }
@@ -75,7 +80,7 @@ internal sealed record ResultsSettings
     /// </summary>
     public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}" +
         (EmbeddingNoteTokens is int embedding ? $" --embedding-note-tokens {embedding}" : "") +
-        $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)}";
+        $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)} --alpha {Number(Recipe.Alpha)}";
 
     /// <summary>The part of <see cref="Budget"/> that an untrained row depends on: the data, the note window and the generation sample.</summary>
     public string EvaluationBudget => EvaluationPart(Budget);
@@ -83,11 +88,15 @@ internal sealed record ResultsSettings
     /// <summary>Whether <paramref name="record"/> was measured with this budget (an untrained row: with this evaluation budget).</summary>
     public bool Measured(RowRecord record)
     {
-        string budget = WithEmbeddingWindow(record);
-        return WithLearningRates(budget) == Budget
+        string budget = SpelledOut(record);
+        return budget == Budget
+            || (!BalancesLosses(record) && WithoutAlpha(budget) == WithoutAlpha(Budget))
             || (!Trains(record) && EvaluationPart(budget) == EvaluationBudget)
             || (ResultRows.Find(record.Id) is { ReadsNoteWindow: false } && DataPart(budget) == DataPart(Budget));
     }
+
+    /// <summary>The budget <paramref name="record"/> was measured with, in today's spelling (options older records left implicit spelled out).</summary>
+    public static string SpelledOut(RowRecord record) => WithLearningRates(WithEmbeddingWindow(record));
 
     // Records written before generation kept the training window named their longer window --inference-note-tokens and
     // generated from it too; for a row that does not generate, that window is the embedding window.
@@ -97,11 +106,22 @@ internal sealed record ResultsSettings
     // untrained rows, and the ML.NET classifier, which trains no network
     private static bool Trains(RowRecord record) => record.Training is { Steps: > 0 };
 
-    // Records written before the budget spelled out the learning rates were all trained at 2e-4 with every weight at the
-    // full rate, the only recipe of the pretrained encoder until then.
+    // alpha weighs GCL against CSFT, so it changes only the rows that train both (the contrastive-only baselines set it
+    // to 0 and the w/o-GCL ablations weigh the contrastive loss 0)
+    private static bool BalancesLosses(RowRecord record) => record.Training is { Steps: > 0, Alpha: > 0, ContrastiveWeight: > 0 };
+
+    // Records written before the budget spelled out the learning rates and alpha were all trained at 2e-4 with every
+    // weight at the full rate and alpha 0.5, the only recipe of the pretrained encoder until then.
     private static string WithLearningRates(string budget) =>
         budget + (budget.Contains("--lr ", StringComparison.Ordinal) ? "" : " --lr 0.0002")
-               + (budget.Contains("--pretrained-lr-share ", StringComparison.Ordinal) ? "" : " --pretrained-lr-share 1");
+               + (budget.Contains("--pretrained-lr-share ", StringComparison.Ordinal) ? "" : " --pretrained-lr-share 1")
+               + (budget.Contains("--alpha ", StringComparison.Ordinal) ? "" : " --alpha 0.5");
+
+    private static string WithoutAlpha(string budget)
+    {
+        var words = budget.Split(' ');
+        return string.Join(' ', words.Where((w, i) => w != "--alpha" && (i == 0 || words[i - 1] != "--alpha")));
+    }
 
     private static string EvaluationPart(string budget) => Part(budget, "--data", "--note-tokens", "--embedding-note-tokens", "--gen-notes");
 
@@ -159,6 +179,7 @@ internal sealed record ResultsSettings
                 "--gen-notes" => s with { GenerationNotes = Int() },
                 "--lr" => s with { LearningRate = Positive() },
                 "--pretrained-lr-share" => s with { PretrainedLearningRateShare = Positive() },
+                "--alpha" => s with { Alpha = Positive() },
                 "--rows-dir" => s with { RowsDirectory = Value() },
                 "--output" => s with { Output = Value() },
                 _ => throw new ArgumentException($"unknown option '{name}' ({Usage})"),

@@ -38,18 +38,19 @@ internal sealed record RowRecord
     public IReadOnlyList<string> Examples { get; init; } = [];
 
     /// <summary>
-    /// The file name of a row's record: its id, with the seed for rows measured over several seeds and the learning-rate
-    /// share when it is not the preset's, so a variant never overwrites the row the tables use.
+    /// The file name of a row's record: its id, with the seed for rows measured over several seeds and the learning rates
+    /// and alpha when they are not the preset's, so a variant never overwrites the row the tables use.
     /// </summary>
     public static string FileName(string id, int? seed, ResultsSettings settings)
     {
-        // learning rates other than the preset's get files of their own, so exploring them never overwrites a row of the report
+        // learning rates and alphas other than the preset's get files of their own, so exploring them never overwrites a row of the report
         var preset = NoteLLMTrainerOptions.ForPretrainedEncoder;
         var recipe = settings.Recipe;
         string Invariant(double x) => x.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
         return id + (seed is null ? "" : $"-seed{seed}")
             + (recipe.LearningRate == preset.LearningRate ? "" : $"-lr-{Invariant(recipe.LearningRate)}")
             + (recipe.PretrainedLearningRateShare == preset.PretrainedLearningRateShare ? "" : $"-pretrained-lr-share-{Invariant(recipe.PretrainedLearningRateShare)}")
+            + (recipe.Alpha == preset.Alpha ? "" : $"-alpha-{Invariant(recipe.Alpha)}")
             + ".json";
     }
 
