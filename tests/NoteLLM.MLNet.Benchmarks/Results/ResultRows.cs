@@ -64,7 +64,7 @@ internal static class ResultRows
             c => Trained(c, "NoteLLM prompt zero-shot", null, null, train: null, generates: false)),
         new("notellm-paper-prompt-zero-shot", "NoteLLM, the paper's prompt, zero-shot", "the paper's prompt (instruction, json note, compression sentence) and the same read-out before training", false,
             c => Trained(c, "NoteLLM, the paper's prompt, zero-shot", new NotePromptTemplates(), null, train: null, generates: false)),
-        new("notellm", "NoteLLM", "GCL + CSFT (alpha 0.5, r = 40%) on the sentence encoder's prompt (the note's text, [EMB], the output guidance), mean over the note's tokens", true,
+        new("notellm", "NoteLLM", "GCL + CSFT (r = 40%) on the sentence encoder's prompt (the note's text, [EMB], the output guidance), mean over the note's tokens", true,
             c => Trained(c, "NoteLLM", null, null, o => o, generates: true)),
         new("notellm-paper-prompt", "NoteLLM, the paper's prompt", "the NoteLLM row on the paper's prompt: its instruction, json note and compression sentence around the same note text", false,
             c => Trained(c, "NoteLLM, the paper's prompt", new NotePromptTemplates(), null, o => o, generates: true)),
