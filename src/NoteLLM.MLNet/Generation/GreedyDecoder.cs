@@ -1,4 +1,6 @@
 using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NoteLLM.MLNet.Generation;
@@ -75,13 +77,14 @@ public static class GreedyDecoder
 
         using var noGrad = no_grad();
         using var outer = NewDisposeScope();
-        var ids = full(b, promptLength, padTokenId, dtype: int64);
+        using var pad = padTokenId.ToScalar(); // held: see HeldScalars
+        var ids = full(b, promptLength, pad, dtype: int64);
         var mask = zeros(b, promptLength, dtype: int64);
         for (int r = 0; r < b; r++)
         {
             int offset = promptLength - prompts[r].Count;
             ids[r].narrow(0, offset, prompts[r].Count).copy_(tensor(prompts[r].Select(x => (long)x).ToArray()));
-            mask[r].narrow(0, offset, prompts[r].Count).fill_(1);
+            mask[r].narrow(0, offset, prompts[r].Count).fill_(HeldScalars.One);
         }
         ids = ids.to(device); mask = mask.to(device);
         // right-aligned: prompt r's bidirectional part ends at column promptLength - |prompt r| + promptLengths[r]
@@ -99,11 +102,11 @@ public static class GreedyDecoder
             var logits = model.Logits(hidden.select(1, -1)).to(float32);                     // [B, V]
             // the repetition penalty is for free text: an allowed output may rightly repeat a word of the prompt (a
             // category named in the note's hashtags)
-            if (allowed is not null) logits += AllowedMask(allowed, generated, finished, eosTokenId, model.VocabularySize).to(device);
+            if (allowed is not null) logits = logits.Plus(AllowedMask(allowed, generated, finished, eosTokenId, model.VocabularySize).to(device));
             else if (options.RepetitionPenalty != 1.0)
             {
-                float p = (float)options.RepetitionPenalty;
-                var penalised = where(logits.lt(0), logits * p, logits / p);
+                using var p = ((float)options.RepetitionPenalty).ToScalar(); // held: see HeldScalars
+                var penalised = where(logits.lt(HeldScalars.Zero), logits * p, logits / p);
                 logits = where(seen, penalised, logits);
             }
             var next = logits.argmax(-1);                                                    // [B]

@@ -12,6 +12,7 @@
 // positions. Shapes: B batch, T new tokens, S tokens attended (past + new), D hidden, H heads, E head dim, F ffn.
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NoteLLM.MLNet.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -119,7 +120,7 @@ public sealed class BertEmbeddings : nn.Module
     {
         using var scope = NewDisposeScope();
         // every token is segment 0: a NoteLLM prompt is a single segment
-        var h = word_embeddings.forward(inputIds) + position_embeddings.forward(positions) + token_type_embeddings.weight![0];
+        var h = word_embeddings.forward(inputIds).Plus(position_embeddings.forward(positions)).Plus(token_type_embeddings.weight![0]);
         return LayerNorm.forward(h).MoveToOuterDisposeScope();
     }
 }
@@ -172,7 +173,7 @@ public sealed class BertResidualOutput : nn.Module
     public Tensor Forward(Tensor h, Tensor residual) // [B, T, in], [B, T, D] -> [B, T, D]
     {
         using var scope = NewDisposeScope();
-        return LayerNorm.forward(dense.forward(h) + residual).MoveToOuterDisposeScope();
+        return LayerNorm.forward(dense.forward(h).Plus(residual)).MoveToOuterDisposeScope();
     }
 }
 
@@ -381,11 +382,12 @@ public sealed class BertPrefixLM : LanguageBackbone
         Tensor positions;
         Tensor? mask = null;
         if (attentionMask is null) positions = arange(past, past + t, dtype: int64, device: device).unsqueeze(0).expand(b, t);
-        else positions = (attentionMask.cumsum(1) - 1).clamp_min(0).narrow(1, past, t); // real tokens before this one
+        else positions = PositionsFromMask(attentionMask, past, t);
         if (attentionMask is not null || promptEnds is not null || cache is not null)
         {
             var real = attentionMask ?? ones(b, past + t, dtype: int64, device: device);
-            var ends = promptEnds ?? full([b], past + t, dtype: int64, device: device); // null: everything bidirectional
+            using var length = (past + t).ToScalar(); // held: see HeldScalars
+            var ends = promptEnds ?? full([b], length, dtype: int64, device: device); // null: everything bidirectional
             mask = AdditiveMask(real, t, ends, Dtype);
         }
         return bert.Forward(inputIds, positions, mask, cache).MoveToOuterDisposeScope();

@@ -4,6 +4,8 @@
 // for greedy decoding, and room for the tokens it adds ([EMB]). Shapes: B batch, T new tokens, S tokens
 // attended (past + new), D hidden, V vocabulary.
 using System.Text.Json.Nodes;
+using NoteLLM.MLNet.Runtime;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -98,6 +100,14 @@ public abstract class LanguageBackbone : nn.Module
             : new LlamaForCausalLM(DecoderConfig.FromHuggingFaceJson(json, source));
     }
 
+    // The additive mask's "blocked": the most negative finite value of the compute dtype (held: see HeldScalars).
+    private static readonly Scalar Float32Blocked = ((double)float.MinValue).ToScalar(), BFloat16Blocked = (-3.38e38).ToScalar();
+
+    // [B, S] 1/0 mask -> the positions [B, T] of the last T tokens: the number of real tokens before each one, so
+    // left padding does not shift them (padding itself is clamped to 0).
+    private protected static Tensor PositionsFromMask(Tensor attentionMask, long past, long t) =>
+        (attentionMask.cumsum(1) - HeldScalars.One).clamp_min(HeldScalars.Zero).narrow(1, past, t);
+
     // [B, S] 1/0 mask -> additive [B, 1, T, S] for the last T queries. A query sees a real key when the key is not
     // after it, or when both lie in the row's bidirectional prompt (key column < promptEnds[b]). Every query also
     // sees itself, so a padding row never has all keys blocked (no NaN from softmax).
@@ -113,8 +123,7 @@ public abstract class LanguageBackbone : nn.Module
             visible = visible.logical_or(keyPos.unsqueeze(0).lt(promptEnds.view(-1, 1, 1))); // [B, T, S]
         var real = attentionMask.to(@bool).unsqueeze(1);                                // [B, 1, S]
         var allowed = visible.logical_and(real).logical_or(keyPos.eq(queryPos).unsqueeze(0)); // [B, T, S]
-        double blocked = dtype == bfloat16 ? -3.38e38 : float.MinValue;
-        var additive = zeros(allowed.shape, dtype: dtype, device: device).masked_fill(allowed.logical_not(), blocked);
+        var additive = zeros(allowed.shape, dtype: dtype, device: device).masked_fill(allowed.logical_not(), dtype == bfloat16 ? BFloat16Blocked : Float32Blocked);
         return additive.unsqueeze(1).MoveToOuterDisposeScope();                          // [B, 1, T, S]
     }
 

@@ -3,6 +3,7 @@
 // Field names follow Hugging Face's modeling_llama.py so that state_dict names equal checkpoint names
 // ("model.layers.0.self_attn.q_proj.weight", ...). Shapes: B batch, T new tokens, S tokens attended
 // (past + new), D hidden, H query heads, K key/value heads, E head dim, F ffn, V vocabulary.
+using NoteLLM.MLNet.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,12 +14,12 @@ namespace NoteLLM.MLNet.Modeling;
 public sealed class RmsNorm : nn.Module<Tensor, Tensor>
 {
     private readonly Parameter weight;
-    private readonly double eps;
+    private readonly Scalar eps; // held for the module's life: see HeldScalars
 
     public RmsNorm(long dim, double eps) : base(nameof(RmsNorm))
     {
         weight = new Parameter(ones(dim));
-        this.eps = eps;
+        this.eps = eps.ToScalar();
         RegisterComponents();
     }
 
@@ -26,7 +27,7 @@ public sealed class RmsNorm : nn.Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var h = x.to(float32);
-        h = h * rsqrt(h.pow(2).mean([-1], keepdim: true) + eps);
+        h = h * rsqrt((h * h).mean([-1], keepdim: true).Plus(eps)); // h * h, not pow(2) or square(): both pass an unheld Scalar
         return (weight * h.to(x.dtype)).MoveToOuterDisposeScope();
     }
 }
@@ -82,8 +83,9 @@ public sealed class DecoderLinear : nn.Module<Tensor, Tensor>
         var y = nn.functional.linear(x, weight, bias);
         if (lora_A is null) return y;
         using var scope = NewDisposeScope();
-        var delta = nn.functional.linear(nn.functional.linear(x, lora_A), lora_B!) * loraScale;
-        return y.add_(delta).MoveToOuterDisposeScope();
+        using var scale = loraScale.ToScalar(); // held: see HeldScalars
+        var delta = nn.functional.linear(nn.functional.linear(x, lora_A), lora_B!) * scale;
+        return y.add_(delta, HeldScalars.One).MoveToOuterDisposeScope();
     }
 }
 
@@ -122,7 +124,7 @@ public sealed class RotaryEmbedding
         var x1 = x.narrow(-1, 0, half);
         var x2 = x.narrow(-1, half, half);
         var rotated = cat([x2.neg(), x1], -1);
-        return (x * cos.unsqueeze(1) + rotated * sin.unsqueeze(1)).MoveToOuterDisposeScope();
+        return (x * cos.unsqueeze(1)).Plus(rotated * sin.unsqueeze(1)).MoveToOuterDisposeScope();
     }
 
     private static double[] Rescale(double[] inv, RopeScaling s)
@@ -228,8 +230,8 @@ public sealed class DecoderLayer : nn.Module
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor? mask, LayerKvCache? cache) // [B, T, D] -> [B, T, D]
     {
         using var scope = NewDisposeScope();
-        var h = x + self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, cache);
-        return (h + mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
+        var h = x.Plus(self_attn.Forward(input_layernorm.forward(x), cos, sin, mask, cache));
+        return h.Plus(mlp.forward(post_attention_layernorm.forward(h))).MoveToOuterDisposeScope();
     }
 }
 
@@ -305,7 +307,7 @@ public sealed class LlamaForCausalLM : LanguageBackbone
         using var _ = no_grad();
         foreach (var (name, p) in named_parameters())
         {
-            if (name.EndsWith("layernorm.weight") || name == "model.norm.weight") p.fill_(1);
+            if (name.EndsWith("layernorm.weight") || name == "model.norm.weight") p.fill_(HeldScalars.One);
             else if (name.EndsWith(".bias")) p.zero_();
             else p.normal_(0, 0.02, generator: generator);
         }
@@ -330,8 +332,7 @@ public sealed class LlamaForCausalLM : LanguageBackbone
         }
         else
         {
-            // position = number of real tokens before this one; padding rows are clamped to 0
-            positions = (attentionMask.cumsum(1) - 1).clamp_min(0).narrow(1, past, t);
+            positions = PositionsFromMask(attentionMask, past, t);
             mask = AdditiveMask(attentionMask, t, null, Dtype);
         }
         var (cos, sin) = rotary.Tables(positions, Dtype);

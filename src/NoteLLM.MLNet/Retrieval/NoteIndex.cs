@@ -1,3 +1,4 @@
+using NoteLLM.MLNet.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -167,7 +168,8 @@ public sealed partial class NoteIndex : INoteIndex
                 int blockRows = Math.Min(blockSize, Count - b * blockSize);
                 var block = frombuffer(blocks[b], ScalarType.Float32, (long)blockRows * Dimensions).view(blockRows, Dimensions);
                 var (topScores, topRows) = queryMatrix.matmul(block.t()).topk(Math.Min(k, blockRows), dim: 1);
-                topRows = topRows.add_((long)b * blockSize);
+                using var firstRow = ((long)b * blockSize).ToScalar(); // held: see HeldScalars
+                topRows = topRows.add_(firstRow, HeldScalars.One);
                 if (bestScores is not null)
                 {
                     var allScores = cat(new[] { bestScores, topScores }, 1);

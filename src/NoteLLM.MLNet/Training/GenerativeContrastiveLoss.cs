@@ -1,3 +1,4 @@
+using NoteLLM.MLNet.Runtime;
 using static TorchSharp.torch;
 
 namespace NoteLLM.MLNet.Training;
@@ -20,7 +21,7 @@ public static class GenerativeContrastiveLoss
         long b = n / 2;
         var device = embeddings.device;
         var scores = embeddings.matmul(embeddings.t()) * tau.to(embeddings.dtype).exp();                 // [2B, 2B]
-        scores = scores.masked_fill(eye(n, dtype: @bool, device: device), double.NegativeInfinity);      // j != i
+        scores = scores.masked_fill(eye(n, dtype: @bool, device: device), HeldScalars.NegativeInfinity); // j != i
         var partner = cat([arange(b, n, device: device), arange(0, b, device: device)]);                // i <-> i+B
         return nn.functional.cross_entropy(scores, partner).MoveToOuterDisposeScope();                   // mean over 2B anchors
     }

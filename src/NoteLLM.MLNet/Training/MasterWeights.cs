@@ -1,3 +1,4 @@
+using NoteLLM.MLNet.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -46,7 +47,7 @@ internal sealed class MasterWeights : IDisposable
         foreach (var (network, master) in copies)
         {
             if (network.grad is not Tensor gradient) continue;
-            if (master.grad is Tensor sum) sum.add_(gradient);
+            if (master.grad is Tensor sum) sum.add_(gradient, HeldScalars.One); // held alpha: see HeldScalars
             else master.grad = gradient.to(ScalarType.Float32, copy: true);
             network.grad = null;
         }

@@ -176,11 +176,12 @@ public sealed class NoteLLMTrainer
         var tau = masters?.InFloat32(model.Network.Tau) ?? model.Network.Tau;
         if (micros.Count > 1 && options.ContrastAcrossMicroBatches && options.ContrastiveWeight > 0) return AccumulateWithCachedEmbeddings(micros, masters, tau);
         double loss = 0, contrastive = 0, generation = 0;
+        using var microBatches = micros.Count.ToScalar(); // held: see HeldScalars
         foreach (var micro in micros)
         {
             using var scope = NewDisposeScope();
             var (l, cl, gen) = Loss(micro, tau);
-            (l / micros.Count).backward();
+            (l / microBatches).backward();
             masters?.AccumulateGradients();
             loss += l.item<float>() / micros.Count; contrastive += cl.item<float>() / micros.Count; generation += gen.item<float>() / micros.Count;
         }
@@ -210,7 +211,8 @@ public sealed class NoteLLMTrainer
         var all = cat([.. firsts, .. seconds]).detach().requires_grad_(true);  // [2B, E] laid out [A_1..A_B, B_1..B_B]
         long pairs = all.shape[0] / 2;
         var cl = GenerativeContrastiveLoss.Compute(all, tau);
-        (cl * contrastiveScale).backward();                                     // tau's gradient, and dL/d(embedding) in all.grad
+        using Scalar contrastiveFactor = contrastiveScale.ToScalar(), generationFactor = (generationScale / micros.Count).ToScalar(); // held: see HeldScalars
+        (cl * contrastiveFactor).backward();                                     // tau's gradient, and dL/d(embedding) in all.grad
         double contrastive = cl.item<float>(), generation = 0;
 
         long offset = 0;
@@ -223,7 +225,7 @@ public sealed class NoteLLMTrainer
             var hidden = micros[m].Hidden(network);
             var embeddings = micros[m].Embeddings(network, hidden);
             var gen = GenerationLoss.Compute(network.Backbone, hidden, micros[m].LabelRows, micros[m].LabelPositions, micros[m].Labels);
-            ((embeddings * cached).sum() + gen * (generationScale / micros.Count)).backward();
+            (embeddings * cached).sum().Plus(gen * generationFactor).backward();
             masters?.AccumulateGradients();
             generation += gen.item<float>() / micros.Count;
         }
@@ -240,7 +242,8 @@ public sealed class NoteLLMTrainer
         var cl = GenerativeContrastiveLoss.Compute(embeddings, tau);
         var gen = GenerationLoss.Compute(network.Backbone, hidden, batch.LabelRows, batch.LabelPositions, batch.Labels);
         var (contrastiveWeight, generationWeight) = LossWeights();
-        return (cl * contrastiveWeight + gen * generationWeight, cl, gen);
+        using Scalar contrastiveFactor = contrastiveWeight.ToScalar(), generationFactor = generationWeight.ToScalar(); // held: see HeldScalars
+        return ((cl * contrastiveFactor).Plus(gen * generationFactor), cl, gen);
     }
 
     // L = (w L_cl + alpha L_gen) / (1 + alpha) (paper section 3.4) as the weights of its two parts, the one place the
