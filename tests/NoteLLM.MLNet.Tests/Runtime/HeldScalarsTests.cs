@@ -45,10 +45,11 @@ public class HeldScalarsTests
         var stop = false;
         // Gen0 collections (the temporary Scalars are young) with a millisecond between them: back-to-back collections
         // kept the case's thread suspended most of the time once the rest of the suite had filled the heap.
-        var collector = new Thread(() =>
+        void Collect()
         {
             while (!Volatile.Read(ref stop)) { GC.Collect(0); GC.WaitForPendingFinalizers(); Thread.Sleep(1); }
-        }) { IsBackground = true };
+        }
+        var collector = new Thread(Collect) { IsBackground = true };
         collector.Start();
         try
         {
