@@ -10,8 +10,8 @@ namespace NoteLLM.MLNet.Tests.Runtime;
 /// <summary>
 /// Every number the library hands to a tensor operation must outlive the native call, even while another thread
 /// collects garbage (a server's other requests, a background GC): TorchSharp frees an implicitly created Scalar in its
-/// finalizer. Each case runs thousands of times (decoding: 500) beside a thread that collects garbage and runs finalizers without pause,
-/// and every result must equal the one computed before that thread started. With the numbers passed implicitly, the
+/// finalizer. Each case runs thousands of times (decoding: 500) beside a thread that collects garbage and runs the
+/// finalizers every millisecond, and every result must equal the one computed before that thread started. With the numbers passed implicitly, the
 /// masked forward passes and the decoding failed within these runs ("Expected false to be true" from libtorch).
 /// </summary>
 public class HeldScalarsTests
