@@ -11,12 +11,12 @@ namespace NoteLLM.MLNet.Tests.Runtime;
 /// Every number the library hands to a tensor operation must outlive the native call, even while another thread
 /// collects garbage (a server's other requests, a background GC): TorchSharp frees an implicitly created Scalar in its
 /// finalizer. Each case runs thousands of times (decoding: 500) beside a thread that collects garbage and runs the
-/// finalizers every millisecond, and every result must equal the one computed before that thread started. With the numbers passed implicitly, the
-/// masked forward passes and the decoding failed within these runs ("Expected false to be true" from libtorch).
+/// finalizers every millisecond, and every result must equal the one computed before that thread started. With the
+/// numbers passed implicitly, the masked forward passes and the decoding failed within these runs ("Expected false to
+/// be true" from libtorch).
 /// </summary>
 public class HeldScalarsTests
 {
-
     // Small inputs, so that each case runs thousands of times: a left-padded batch of two rows whose prompts end at
     // different columns exercises the positions from the mask, the additive mask and (BERT) the prompt ends.
     private static Tensor Ids() => tensor(new long[,] { { 0, 0, 1, 14, 15, 16, 30, 31 }, { 1, 20, 21, 22, 23, 24, 40, 41 } });
