@@ -21,11 +21,12 @@ internal static class IndexTestData
     public static float Dot(float[] a, float[] b) => a.Zip(b, (x, y) => x * y).Sum();
 
     // Same ids in the same order; scores equal up to float rounding (the matrix product may pick another
-    // kernel for differently aligned buffers, which changes the last bit).
+    // kernel for differently aligned buffers, which changes the last bit). A tolerance, not a number of
+    // decimal places: rounding both sides to 5 places fails when a last-bit change crosses a rounding boundary.
     public static void AssertSameResults(IReadOnlyList<RelatedNote> expected, IReadOnlyList<RelatedNote> actual)
     {
         Assert.Equal(expected.Select(r => r.Id), actual.Select(r => r.Id));
-        for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i].Score, actual[i].Score, 5);
+        for (int i = 0; i < expected.Count; i++) Assert.Equal(expected[i].Score, actual[i].Score, 1e-5f);
     }
 
     public static double RecallAt(IReadOnlyList<RelatedNote>[] truth, IReadOnlyList<RelatedNote>[] found) =>

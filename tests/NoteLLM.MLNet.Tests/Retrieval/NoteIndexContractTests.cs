@@ -46,7 +46,7 @@ public abstract class NoteIndexContractTests : IDisposable
             var expected = vectors.Select((v, i) => (Id: ids[i], Score: Dot(queries[q], v)))
                 .OrderByDescending(x => x.Score).Take(10).ToArray();
             Assert.Equal(expected.Select(e => e.Id), results[q].Select(r => r.Id));
-            for (int j = 0; j < 10; j++) Assert.Equal(expected[j].Score, results[q][j].Score, 4);
+            for (int j = 0; j < 10; j++) Assert.Equal(expected[j].Score, results[q][j].Score, 1e-4f);
         }
     }
 
@@ -65,7 +65,7 @@ public abstract class NoteIndexContractTests : IDisposable
         double recall = RecallAt(exact.Search(queries, 10), found);
         Assert.True(recall >= 0.95, $"recall@10 {recall}");
         for (int q = 0; q < queries.Length; q++)
-            foreach (var hit in found[q]) Assert.Equal(Dot(queries[q], exact.GetEmbedding(hit.Id)), hit.Score, 4);
+            foreach (var hit in found[q]) Assert.Equal(Dot(queries[q], exact.GetEmbedding(hit.Id)), hit.Score, 1e-4f);
     }
 
     [Fact]
