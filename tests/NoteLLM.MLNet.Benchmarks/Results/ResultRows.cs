@@ -156,12 +156,12 @@ internal static class ResultRows
         TrainingRecord? training = null;
         if (train is not null)
         {
-            Console.WriteLine($"--- {name}, seed {c.Seed}: alpha {options.Alpha}, contrastive weight {options.ContrastiveWeight}, r {options.HashtagTaskRatio}, " +
+            Console.WriteLine($"--- {name}, seed {c.Seed}: alpha {options.Alpha}, tau {options.InitialTau:G4}, contrastive weight {options.ContrastiveWeight}, r {options.HashtagTaskRatio}, " +
                 $"{options.MaxSteps} steps of {options.BatchSize} pairs, lr {options.LearningRate}, read-out {model.Network.Readout}");
             var result = new NoteLLMTrainer(model, options, line => Console.WriteLine("  " + line)).Train(c.Dataset.TrainPairs);
             training = new TrainingRecord(result.Steps, options.BatchSize, options.LearningRate, options.Alpha, options.ContrastiveWeight, options.HashtagTaskRatio,
                 model.Network.Readout.ToString(), (long)result.Steps * options.BatchSize * options.GradientAccumulationSteps, result.WallTime.TotalSeconds,
-                result.History.Count > 0 ? result.History[^1].Loss : null, result.BestValidationLoss, result.BestValidationStep);
+                result.History.Count > 0 ? result.History[^1].Loss : null, result.BestValidationLoss, result.BestValidationStep) { InitialTau = options.InitialTau };
         }
 
         var decoding = new GreedyDecodingOptions { MaxNewTokens = 16 };

@@ -64,6 +64,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
              $"{settings.Steps} steps of {settings.BatchSize} pairs (`NoteLLMTrainerOptions.ForPretrainedEncoder`: AdamW, learning rate {settings.Recipe.LearningRate:G3} " +
              $"(the encoder's weights and the [EMB] projection at {settings.Recipe.PretrainedLearningRateShare:G3} of it), 10% warm-up, " +
              $"alpha {settings.Recipe.Alpha:G3} in L = (L_cl + alpha L_gen) / (1 + alpha) for the rows that train both, " +
+             $"initial GCL temperature tau {settings.Recipe.InitialTau:G4} (similarity scale exp(tau) = {Math.Exp(settings.Recipe.InitialTau):G3}), " +
              $"linear decay, weights of the lowest validation loss kept), note parts of at most {settings.NoteTokens} word pieces" +
              (settings.EmbeddingNoteTokens is int embeddingTokens ? $" in training and generation and {embeddingTokens} when embedding" : "") + ", 384-dimensional embeddings");
         Line($"- Generation: greedy decoding, at most 16 new tokens, 3 hashtags asked, on {dataset.GenerationSample.Count} evenly spaced test notes of the " +
@@ -121,7 +122,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
             foreach (var r in m.Records)
             {
                 string training = r.Training is { } t && t.Steps > 0
-                    ? $"{t.Steps} steps x {t.BatchSize} pairs, lr {t.LearningRate}, alpha {t.Alpha}, GCL weight {t.ContrastiveWeight}, r {t.HashtagTaskRatio}, read-out {t.Readout}; " +
+                    ? $"{t.Steps} steps x {t.BatchSize} pairs, lr {t.LearningRate}, alpha {t.Alpha}, tau {t.InitialTau ?? 3:G4}, GCL weight {t.ContrastiveWeight}, r {t.HashtagTaskRatio}, read-out {t.Readout}; " +
                       $"{Minutes(t.WallSeconds)}, last loss {t.LastLoss:F3}, best validation {t.BestValidationLoss:F3} (step {t.BestValidationStep})"
                     : r.Training is { } fit ? $"fit {Minutes(fit.WallSeconds)}" : "-";
                 Line($"| {m.Row.Name} | {r.Seed} | {m.Row.Description} | {r.Commit} | {r.Started:yyyy-MM-dd HH:mm} | {Minutes(r.WallSeconds)} | {r.LoadAtStart} / {r.LoadAtEnd} | " +

@@ -45,6 +45,8 @@ internal sealed record ResultsSettings
     /// alpha of L = (L_cl + alpha L_gen) / (1 + alpha) for the rows that train both losses (null: the preset's). --alpha X.
     /// </summary>
     public double? Alpha { get; init; }
+    /// <summary>Initial GCL temperature tau, similarity scale exp(tau), of the rows that train the contrastive loss (null: the preset's). --tau X.</summary>
+    public double? Tau { get; init; }
     /// <summary>Tagged test notes whose category and hashtags are generated. --gen-notes N.</summary>
     public int GenerationNotes { get; init; } = 300;
     /// <summary>Where each measured row is recorded as JSON. --rows-dir DIR.</summary>
@@ -54,7 +56,7 @@ internal sealed record ResultsSettings
 
     public const string Usage =
         "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (100), --batch N (16), " +
-        "--note-tokens N (48), --embedding-note-tokens N (--note-tokens), --lr X, --pretrained-lr-share X and --alpha X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
+        "--note-tokens N (48), --embedding-note-tokens N (--note-tokens), --lr X, --pretrained-lr-share X, --alpha X and --tau X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
         "--rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
 
     /// <summary>The training recipe every trained row shares: the preset with this invocation's budget and learning rates.</summary>
@@ -70,6 +72,7 @@ internal sealed record ResultsSettings
                 LearningRate = LearningRate ?? preset.LearningRate,
                 PretrainedLearningRateShare = PretrainedLearningRateShare ?? preset.PretrainedLearningRateShare,
                 Alpha = Alpha ?? preset.Alpha,
+                InitialTau = Tau ?? preset.InitialTau,
             };
         }
     }
@@ -80,7 +83,7 @@ internal sealed record ResultsSettings
     /// </summary>
     public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}" +
         (EmbeddingNoteTokens is int embedding ? $" --embedding-note-tokens {embedding}" : "") +
-        $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)} --alpha {Number(Recipe.Alpha)}";
+        $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)} --alpha {Number(Recipe.Alpha)} --tau {Number(Recipe.InitialTau)}";
 
     /// <summary>The part of <see cref="Budget"/> that an untrained row depends on: the data, the note window and the generation sample.</summary>
     public string EvaluationBudget => EvaluationPart(Budget);
@@ -89,8 +92,9 @@ internal sealed record ResultsSettings
     public bool Measured(RowRecord record)
     {
         string budget = SpelledOut(record);
+        string[] independent = IndependentOf(record);
         return budget == Budget
-            || (!BalancesLosses(record) && WithoutAlpha(budget) == WithoutAlpha(Budget))
+            || (independent.Length > 0 && Without(budget, independent) == Without(Budget, independent))
             || (!Trains(record) && EvaluationPart(budget) == EvaluationBudget)
             || (ResultRows.Find(record.Id) is { ReadsNoteWindow: false } && DataPart(budget) == DataPart(Budget));
     }
@@ -106,21 +110,26 @@ internal sealed record ResultsSettings
     // untrained rows, and the ML.NET classifier, which trains no network
     private static bool Trains(RowRecord record) => record.Training is { Steps: > 0 };
 
-    // alpha weighs GCL against CSFT, so it changes only the rows that train both (the contrastive-only baselines set it
-    // to 0 and the w/o-GCL ablations weigh the contrastive loss 0)
-    private static bool BalancesLosses(RowRecord record) => record.Training is { Steps: > 0, Alpha: > 0, ContrastiveWeight: > 0 };
+    // The options a trained row's result does not depend on: alpha weighs GCL against CSFT, so it changes only the rows
+    // that train both (the contrastive-only baselines set it to 0 and the w/o-GCL ablations weigh the contrastive loss 0);
+    // tau scales GCL's similarities, so it changes only the rows that train GCL.
+    private static string[] IndependentOf(RowRecord record) => record.Training is { Steps: > 0 } t
+        ? [.. (t.Alpha > 0 && t.ContrastiveWeight > 0 ? Array.Empty<string>() : ["--alpha"]), .. (t.ContrastiveWeight > 0 ? Array.Empty<string>() : ["--tau"])]
+        : [];
 
-    // Records written before the budget spelled out the learning rates and alpha were all trained at 2e-4 with every
-    // weight at the full rate and alpha 0.5, the only recipe of the pretrained encoder until then.
+    // Records written before the budget spelled out the learning rates, alpha and tau were all trained at 2e-4 with every
+    // weight at the full rate, alpha 0.5 and tau 3, the only recipe of the pretrained encoder until then (and records
+    // written before it spelled out tau, with tau 3).
     private static string WithLearningRates(string budget) =>
         budget + (budget.Contains("--lr ", StringComparison.Ordinal) ? "" : " --lr 0.0002")
                + (budget.Contains("--pretrained-lr-share ", StringComparison.Ordinal) ? "" : " --pretrained-lr-share 1")
-               + (budget.Contains("--alpha ", StringComparison.Ordinal) ? "" : " --alpha 0.5");
+               + (budget.Contains("--alpha ", StringComparison.Ordinal) ? "" : " --alpha 0.5")
+               + (budget.Contains("--tau ", StringComparison.Ordinal) ? "" : " --tau 3");
 
-    private static string WithoutAlpha(string budget)
+    private static string Without(string budget, string[] options)
     {
         var words = budget.Split(' ');
-        return string.Join(' ', words.Where((w, i) => w != "--alpha" && (i == 0 || words[i - 1] != "--alpha")));
+        return string.Join(' ', words.Where((w, i) => !options.Contains(w) && (i == 0 || !options.Contains(words[i - 1]))));
     }
 
     private static string EvaluationPart(string budget) => Part(budget, "--data", "--note-tokens", "--embedding-note-tokens", "--gen-notes");
@@ -180,6 +189,7 @@ internal sealed record ResultsSettings
                 "--lr" => s with { LearningRate = Positive() },
                 "--pretrained-lr-share" => s with { PretrainedLearningRateShare = Positive() },
                 "--alpha" => s with { Alpha = Positive() },
+                "--tau" => s with { Tau = Positive() },
                 "--rows-dir" => s with { RowsDirectory = Value() },
                 "--output" => s with { Output = Value() },
                 _ => throw new ArgumentException($"unknown option '{name}' ({Usage})"),

@@ -39,11 +39,11 @@ internal sealed record RowRecord
 
     /// <summary>
     /// The file name of a row's record: its id, with the seed for rows measured over several seeds and the learning rates
-    /// and alpha when they are not the preset's, so a variant never overwrites the row the tables use.
+    /// alpha and tau when they are not the preset's, so a variant never overwrites the row the tables use.
     /// </summary>
     public static string FileName(string id, int? seed, ResultsSettings settings)
     {
-        // learning rates and alphas other than the preset's get files of their own, so exploring them never overwrites a row of the report
+        // learning rates, alphas and taus other than the preset's get files of their own, so exploring them never overwrites a row of the report
         var preset = NoteLLMTrainerOptions.ForPretrainedEncoder;
         var recipe = settings.Recipe;
         string Invariant(double x) => x.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
@@ -51,6 +51,7 @@ internal sealed record RowRecord
             + (recipe.LearningRate == preset.LearningRate ? "" : $"-lr-{Invariant(recipe.LearningRate)}")
             + (recipe.PretrainedLearningRateShare == preset.PretrainedLearningRateShare ? "" : $"-pretrained-lr-share-{Invariant(recipe.PretrainedLearningRateShare)}")
             + (recipe.Alpha == preset.Alpha ? "" : $"-alpha-{Invariant(recipe.Alpha)}")
+            + (recipe.InitialTau == preset.InitialTau ? "" : $"-tau-{Invariant(recipe.InitialTau)}")
             + ".json";
     }
 
@@ -91,4 +92,8 @@ internal sealed record HashtagRecord(int Notes, double Bleu4, double Rouge1, dou
 
 /// <summary>What a trained row was trained with and what it cost.</summary>
 internal sealed record TrainingRecord(int Steps, int BatchSize, double LearningRate, double Alpha, double ContrastiveWeight, double HashtagTaskRatio,
-    string Readout, long PairsSeen, double WallSeconds, double? LastLoss, double? BestValidationLoss, int? BestValidationStep);
+    string Readout, long PairsSeen, double WallSeconds, double? LastLoss, double? BestValidationLoss, int? BestValidationStep)
+{
+    /// <summary>Initial GCL temperature; null in records written before it was recorded (all trained with tau 3).</summary>
+    public double? InitialTau { get; init; }
+}
