@@ -130,7 +130,7 @@ internal static class ResultRows
             Size = "linear, word and character n-gram features",
             Category = CategoryRecord.Of(metrics),
             GenerationSeconds = watch.Elapsed.TotalSeconds,
-            Training = new TrainingRecord(0, 0, 0, 0, 0, 0, "-", 0, trainSeconds, null, null, null),
+            Training = new TrainingRecord(0, 0, 0, 0, 0, 0, "-", 0, trainSeconds, null, null, null, null),
         };
     }
 
@@ -161,7 +161,8 @@ internal static class ResultRows
             var result = new NoteLLMTrainer(model, options, line => Console.WriteLine("  " + line)).Train(c.Dataset.TrainPairs);
             training = new TrainingRecord(result.Steps, options.BatchSize, options.LearningRate, options.Alpha, options.ContrastiveWeight, options.HashtagTaskRatio,
                 model.Network.Readout.ToString(), (long)result.Steps * options.BatchSize * options.GradientAccumulationSteps, result.WallTime.TotalSeconds,
-                result.History.Count > 0 ? result.History[^1].Loss : null, result.BestValidationLoss, result.BestValidationStep) { InitialTau = options.InitialTau };
+                result.History.Count > 0 ? result.History[^1].Loss : null, result.BestValidationLoss, result.BestValidationStep,
+                options.InitialTau);
         }
 
         var decoding = new GreedyDecodingOptions { MaxNewTokens = 16 };
