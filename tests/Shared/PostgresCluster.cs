@@ -53,19 +53,12 @@ public sealed class PostgresCluster : IDisposable
     private static void RunAsServerUser(string program, params string[] args)
     {
         bool root = Environment.UserName == "root";
-        var start = new ProcessStartInfo(root ? "runuser" : program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(root ? "runuser" : program);
         if (root)
             foreach (string a in new[] { "-u", "postgres", "--", program }) start.ArgumentList.Add(a);
         foreach (string a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(Timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} did not finish within {Timeout}");
-        }
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({process.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+        var (exitCode, stdout, stderr) = ChildProcess.Run(start, Timeout, program);
+        if (exitCode != 0)
+            throw new InvalidOperationException($"{program} {string.Join(' ', args)} failed ({exitCode}):\n{stdout}\n{stderr}");
     }
 }

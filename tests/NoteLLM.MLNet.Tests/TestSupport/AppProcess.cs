@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using NoteLLM.MLNet.TestSupport;
 
 namespace NoteLLM.MLNet.Tests.TestSupport;
 
@@ -12,13 +13,7 @@ internal static class AppProcess
         TimeSpan timeout, params string[] args)
     {
         string baseDirectory = AppContext.BaseDirectory;
-        var start = new ProcessStartInfo(DotnetHost())
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory,
-        };
+        var start = new ProcessStartInfo(DotnetHost()) { WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory };
         foreach (string arg in new[]
         {
             "exec",
@@ -27,16 +22,7 @@ internal static class AppProcess
             Path.Combine(baseDirectory, app + ".dll"),
         }.Concat(args))
             start.ArgumentList.Add(arg);
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{app} {string.Join(' ', args)} did not finish within {timeout}.");
-        }
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        return ChildProcess.Run(start, timeout, $"{app} {string.Join(' ', args)}");
     }
 
     /// <summary>The dotnet host running the tests (the SDK's, under `dotnet test`), or `dotnet` from the PATH.</summary>
