@@ -122,7 +122,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
             foreach (var r in m.Records)
             {
                 string training = r.Training is { } t && t.Steps > 0
-                    ? $"{t.Steps} steps x {t.BatchSize} pairs, lr {t.LearningRate}, alpha {t.Alpha}, tau {t.InitialTau ?? 3:G4}, GCL weight {t.ContrastiveWeight}, r {t.HashtagTaskRatio}, read-out {t.Readout}; " +
+                    ? $"{t.Steps} steps x {t.BatchSize} pairs, lr {t.LearningRate}, alpha {t.Alpha}, tau {t.InitialTau ?? ResultsSettings.TauOfOlderRecords:G4}, GCL weight {t.ContrastiveWeight}, r {t.HashtagTaskRatio}, read-out {t.Readout}; " +
                       $"{Minutes(t.WallSeconds)}, last loss {t.LastLoss:F3}, best validation {t.BestValidationLoss:F3} (step {t.BestValidationStep})"
                     : r.Training is { } fit ? $"fit {Minutes(fit.WallSeconds)}" : "-";
                 Line($"| {m.Row.Name} | {r.Seed} | {m.Row.Description} | {r.Commit} | {r.Started:yyyy-MM-dd HH:mm} | {Minutes(r.WallSeconds)} | {r.LoadAtStart} / {r.LoadAtEnd} | " +

@@ -93,8 +93,7 @@ internal sealed record ResultsSettings
     {
         string budget = SpelledOut(record);
         string[] independent = IndependentOf(record);
-        return budget == Budget
-            || (independent.Length > 0 && Without(budget, independent) == Without(Budget, independent))
+        return Without(budget, independent) == Without(Budget, independent)
             || (!Trains(record) && EvaluationPart(budget) == EvaluationBudget)
             || (ResultRows.Find(record.Id) is { ReadsNoteWindow: false } && DataPart(budget) == DataPart(Budget));
     }
@@ -113,9 +112,17 @@ internal sealed record ResultsSettings
     // The options a trained row's result does not depend on: alpha weighs GCL against CSFT, so it changes only the rows
     // that train both (the contrastive-only baselines set it to 0 and the w/o-GCL ablations weigh the contrastive loss 0);
     // tau scales GCL's similarities, so it changes only the rows that train GCL.
-    private static string[] IndependentOf(RowRecord record) => record.Training is { Steps: > 0 } t
-        ? [.. (t.Alpha > 0 && t.ContrastiveWeight > 0 ? Array.Empty<string>() : ["--alpha"]), .. (t.ContrastiveWeight > 0 ? Array.Empty<string>() : ["--tau"])]
-        : [];
+    private static string[] IndependentOf(RowRecord record)
+    {
+        if (record.Training is not { Steps: > 0 } t) return [];
+        var independent = new List<string>();
+        if (t.Alpha == 0 || t.ContrastiveWeight == 0) independent.Add("--alpha");
+        if (t.ContrastiveWeight == 0) independent.Add("--tau");
+        return [.. independent];
+    }
+
+    /// <summary>The initial tau of every record written before the budget spelled it out.</summary>
+    public const double TauOfOlderRecords = 3.0;
 
     // Records written before the budget spelled out the learning rates, alpha and tau were all trained at 2e-4 with every
     // weight at the full rate, alpha 0.5 and tau 3, the only recipe of the pretrained encoder until then (and records
@@ -124,7 +131,7 @@ internal sealed record ResultsSettings
         budget + (budget.Contains("--lr ", StringComparison.Ordinal) ? "" : " --lr 0.0002")
                + (budget.Contains("--pretrained-lr-share ", StringComparison.Ordinal) ? "" : " --pretrained-lr-share 1")
                + (budget.Contains("--alpha ", StringComparison.Ordinal) ? "" : " --alpha 0.5")
-               + (budget.Contains("--tau ", StringComparison.Ordinal) ? "" : " --tau 3");
+               + (budget.Contains("--tau ", StringComparison.Ordinal) ? "" : $" --tau {Number(TauOfOlderRecords)}");
 
     private static string Without(string budget, string[] options)
     {

@@ -93,4 +93,4 @@ internal sealed record HashtagRecord(int Notes, double Bleu4, double Rouge1, dou
 /// <summary>What a trained row was trained with and what it cost.</summary>
 internal sealed record TrainingRecord(int Steps, int BatchSize, double LearningRate, double Alpha, double ContrastiveWeight, double HashtagTaskRatio,
     string Readout, long PairsSeen, double WallSeconds, double? LastLoss, double? BestValidationLoss, int? BestValidationStep,
-    double? InitialTau); // null in records written before tau was recorded, all trained with tau 3
+    double? InitialTau); // null in records written before tau was recorded (ResultsSettings.TauOfOlderRecords)
