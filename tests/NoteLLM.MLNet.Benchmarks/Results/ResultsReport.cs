@@ -67,8 +67,9 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
              $"initial GCL temperature tau {settings.Recipe.InitialTau:G4} (similarity scale exp(tau) = {Math.Exp(settings.Recipe.InitialTau):G3}), " +
              $"linear decay, weights of the lowest validation loss kept), note parts of at most {settings.NoteTokens} word pieces" +
              (settings.EmbeddingNoteTokens is int embeddingTokens ? $" in training and generation and {embeddingTokens} when embedding" : "") + ", 384-dimensional embeddings");
-        Line($"- Generation: greedy decoding, at most 16 new tokens, 3 hashtags asked, on {dataset.GenerationSample.Count} evenly spaced test notes of the " +
-             $"{dataset.TaggedTestNotes:N0} with hashtags and a category. Acc/Ill: the category the model outputs, decoding constrained to the training " +
+        Line($"- Generation: greedy decoding, at most 16 new tokens, 3 hashtags asked, on " +
+             (dataset.GenerationSample.Count == dataset.TaggedTestNotes ? $"all {dataset.TaggedTestNotes:N0} test notes" : $"{dataset.GenerationSample.Count} evenly spaced test notes of the {dataset.TaggedTestNotes:N0}") +
+             " with hashtags and a category. Acc/Ill: the category the model outputs, decoding constrained to the training " +
              "categories (illegal 0 by construction); free Acc/Ill: the same model decoding freely, as the paper measures it. Legal categories: those of the train notes");
         Line($"- Budget of this report: `{settings.Budget}`; a row recorded with another budget is listed but left out of the tables");
         Line();

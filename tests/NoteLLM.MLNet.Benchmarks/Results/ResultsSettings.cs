@@ -85,17 +85,14 @@ internal sealed record ResultsSettings
         (EmbeddingNoteTokens is int embedding ? $" --embedding-note-tokens {embedding}" : "") +
         $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)} --alpha {Number(Recipe.Alpha)} --tau {Number(Recipe.InitialTau)}";
 
-    /// <summary>The part of <see cref="Budget"/> that an untrained row depends on: the data, the note window and the generation sample.</summary>
-    public string EvaluationBudget => EvaluationPart(Budget);
-
     /// <summary>Whether <paramref name="record"/> was measured with this budget (an untrained row: with this evaluation budget).</summary>
     public bool Measured(RowRecord record)
     {
-        string budget = SpelledOut(record);
         string[] independent = IndependentOf(record);
-        return Without(budget, independent) == Without(Budget, independent)
-            || (!Trains(record) && EvaluationPart(budget) == EvaluationBudget)
-            || (ResultRows.Find(record.Id) is { ReadsNoteWindow: false } && DataPart(budget) == DataPart(Budget));
+        string budget = Without(SpelledOut(record), independent), current = Without(Budget, independent);
+        return budget == current
+            || (!Trains(record) && EvaluationPart(budget) == EvaluationPart(current))
+            || (ResultRows.Find(record.Id) is { ReadsNoteWindow: false } && DataPart(budget) == DataPart(current));
     }
 
     /// <summary>The budget <paramref name="record"/> was measured with, in today's spelling (options older records left implicit spelled out).</summary>
@@ -109,15 +106,19 @@ internal sealed record ResultsSettings
     // untrained rows, and the ML.NET classifier, which trains no network
     private static bool Trains(RowRecord record) => record.Training is { Steps: > 0 };
 
-    // The options a trained row's result does not depend on: alpha weighs GCL against CSFT, so it changes only the rows
-    // that train both (the contrastive-only baselines set it to 0 and the w/o-GCL ablations weigh the contrastive loss 0);
-    // tau scales GCL's similarities, so it changes only the rows that train GCL.
+    // The options a row's result does not depend on: the generation sample, unless the row generates; alpha weighs GCL
+    // against CSFT, so it changes only the rows that train both (the contrastive-only baselines set it to 0 and the
+    // w/o-GCL ablations weigh the contrastive loss 0); tau scales GCL's similarities, so it changes only the rows that
+    // train GCL.
     private static string[] IndependentOf(RowRecord record)
     {
-        if (record.Training is not { Steps: > 0 } t) return [];
         var independent = new List<string>();
-        if (t.Alpha == 0 || t.ContrastiveWeight == 0) independent.Add("--alpha");
-        if (t.ContrastiveWeight == 0) independent.Add("--tau");
+        if (record.Category is null) independent.Add("--gen-notes");
+        if (record.Training is { Steps: > 0 } t)
+        {
+            if (t.Alpha == 0 || t.ContrastiveWeight == 0) independent.Add("--alpha");
+            if (t.ContrastiveWeight == 0) independent.Add("--tau");
+        }
         return [.. independent];
     }
 
