@@ -57,7 +57,7 @@ internal sealed class ResultsBenchmark : IBenchmark
             .Where(x => settings.Verb == "row" || !IsRecorded(x.Row, x.Seed))
             .ToList();
         Console.WriteLine($"measuring {work.Count} row(s): {string.Join(", ", work.Select(w => $"{w.Row.Id} seed {w.Seed}"))}");
-        string commit = Commit(root);
+        string commit = Commit(root, settings.RowsDirectory);
         foreach (var (row, seed) in work)
         {
             var wall = Stopwatch.StartNew();
@@ -94,9 +94,11 @@ internal sealed class ResultsBenchmark : IBenchmark
 
     /// <summary>
     /// The commit the benchmark was built from (the SDK's source revision in the informational version), and the
-    /// repository's state at run time when it differs: rows should be measured by a build of a clean commit.
+    /// repository's state at run time when it differs: rows should be measured by a build of a clean commit. The records
+    /// in <paramref name="rowsDirectory"/> do not count as changes, so rows measured one after another by the same build
+    /// are not marked for the records of the rows before them.
     /// </summary>
-    private static string Commit(string root)
+    private static string Commit(string root, string rowsDirectory)
     {
         string Git(string arguments)
         {
@@ -113,7 +115,7 @@ internal sealed class ResultsBenchmark : IBenchmark
         int plus = version.IndexOf('+');
         string built = plus >= 0 && version.Length - plus > 7 ? version.Substring(plus + 1, 7) : "unknown";
         string head = Git("rev-parse --short=7 HEAD");
-        bool dirty = Git("status --porcelain --untracked-files=no").Length > 0;
+        bool dirty = Git($"status --porcelain --untracked-files=no -- . \":(exclude){rowsDirectory}\"").Length > 0;
         return head == built && !dirty ? built : $"built from {built}; repository at {(head.Length > 0 ? head : "unknown")}{(dirty ? " + uncommitted changes" : "")} when run";
     }
 
