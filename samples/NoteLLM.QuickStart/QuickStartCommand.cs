@@ -250,6 +250,8 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
                 NoteLLMBackbone.DecoderFromScratch => new NotePromptLimits { MaxNoteTokens = 64 },
                 _ => new NotePromptLimits(),
             },
+            // trained on short notes (what 2 cores afford), the encoder embeds longer ones better (docs/results-128.md)
+            EmbeddingPromptLimits = backbone == NoteLLMBackbone.PretrainedEncoder ? new NotePromptLimits { MaxNoteTokens = EncoderEmbeddingNoteTokens } : null,
             Training = training with
             {
                 BatchSize = settings.Batch ?? training.BatchSize,
@@ -263,7 +265,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         };
     }
 
-    private const int EncoderSteps = 100, EncoderBatch = 16, EncoderNoteTokens = 48;
+    private const int EncoderSteps = 100, EncoderBatch = 16, EncoderNoteTokens = 48, EncoderEmbeddingNoteTokens = 128;
 
     private static string Text(NoteRecord note) => note.Title + "\n" + note.Content;
 
