@@ -22,6 +22,8 @@ internal sealed class EncoderInferenceBenchmark : IBenchmark
     public string Name => "encoder-inference";
     public string Description => "embedding notes/s: NoteLLM on the MiniLM backbone (f32, bf16) vs ONNX Runtime on the packaged MiniLM, same prompt texts";
 
+    private const int BatchSize = 16;
+
     public int Run(string[] args)
     {
         int count = BenchmarkArgs.Option(args, "--notes", 600), noteTokens = BenchmarkArgs.Option(args, "--note-tokens", 48);
@@ -36,26 +38,27 @@ internal sealed class EncoderInferenceBenchmark : IBenchmark
         }).ToList();
         Console.WriteLine($"# {notes.Count} Debian notes; torch threads {get_num_threads()}");
 
-        using var onnx = new MiniLMEmbedder(batchSize: 16);
+        using var onnx = new MiniLMEmbedder(batchSize: BatchSize);
         onnx.Embed(texts.Take(32).ToList()); // warm-up
         var watch = Stopwatch.StartNew();
         onnx.Embed(texts);
         double onnxSeconds = watch.Elapsed.TotalSeconds;
         Console.WriteLine($"ONNX Runtime (the same prompt text) {notes.Count / onnxSeconds,8:F1} notes/s");
-        double promptTokens = noteTexts.Average(n => model.EmbeddingPrompts.Build(n, PromptTask.Category, output: null).EmbeddingPosition + 1.0);
+        var prompts = noteTexts.Select(n => model.EmbeddingPrompts.Build(n, PromptTask.Category, output: null)).ToList();
+        double promptTokens = prompts.Average(p => p.EmbeddingPosition + 1.0);
         var results = new List<(string Dtype, double NotesPerSecond)>();
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
             model.Network.to(dtype);
-            var predictor = new NotePredictor(model, batchSize: 16);
-            predictor.Embed(noteTexts.Take(16).ToList()); // warm-up
+            var predictor = new NotePredictor(model, batchSize: BatchSize);
+            predictor.Embed(noteTexts.Take(BatchSize).ToList()); // warm-up
             watch.Restart();
-            for (int i = 0; i < noteTexts.Count; i += 16) predictor.Embed(noteTexts.Skip(i).Take(16).ToList());
+            for (int i = 0; i < noteTexts.Count; i += BatchSize) predictor.Embed(noteTexts.Skip(i).Take(BatchSize).ToList());
             double seconds = watch.Elapsed.TotalSeconds;
             results.Add((dtype.ToString(), noteTexts.Count / seconds));
             Console.WriteLine($"NoteLLM {dtype,-8} (prompt)     {noteTexts.Count / seconds,8:F1} notes/s  ({promptTokens:F0} prompt tokens per note)");
         }
-        double gemmNotesPerSecond = MatrixProductsAlone(model, noteTexts);
+        double gemmNotesPerSecond = MatrixProductsAlone(model, prompts);
         Console.WriteLine($"its f32 matrix products alone    {gemmNotesPerSecond,8:F1} notes/s  (the encoder layers' linears on the same padded batches)");
         Console.WriteLine();
         Console.WriteLine("| embedder | notes/s | ratio to ONNX Runtime |");
@@ -70,20 +73,19 @@ internal sealed class EncoderInferenceBenchmark : IBenchmark
     // The ceiling of any f32 forward on this libtorch: only the matrix products of the encoder layers' linears (q, k, v,
     // attention output, the two feed-forward ones), on the padded batches NotePredictor builds, nothing else. When it is
     // below ONNX Runtime, the f32 gap is libtorch's GEMM on this CPU, not the model code around it.
-    private static double MatrixProductsAlone(NoteLLMModel model, IReadOnlyList<NoteText> notes)
+    private static double MatrixProductsAlone(NoteLLMModel model, IReadOnlyList<NotePrompt> prompts)
     {
         model.Network.to(ScalarType.Float32);
         using var _ = no_grad();
         var weights = model.Network.named_parameters().Where(p => p.name.Contains(".encoder.") && p.parameter.dim() == 2).Select(p => p.parameter).ToList();
-        var rows = notes.Chunk(16).Select(batch => 16L * batch.Max(n =>
-            model.Network.ReadoutLength(model.EmbeddingPrompts.Build(n, PromptTask.Category, output: null).EmbeddingPosition))).ToList();
         if (weights.Count == 0) throw new InvalidOperationException("no encoder layer weights found in the network's parameters");
+        var rows = prompts.Chunk(BatchSize).Select(batch => (long)BatchSize * batch.Max(p => model.Network.ReadoutLength(p.EmbeddingPosition))).ToList();
         var inputs = weights.Select(w => w.shape[1]).Distinct().ToDictionary(width => width, width => randn(rows.Max(), width));
         foreach (var w in weights) nn.functional.linear(inputs[w.shape[1]].narrow(0, 0, rows[0]), w).Dispose(); // warm-up
         var watch = Stopwatch.StartNew();
         foreach (long n in rows)
             foreach (var w in weights)
                 nn.functional.linear(inputs[w.shape[1]].narrow(0, 0, n), w).Dispose();
-        return notes.Count / watch.Elapsed.TotalSeconds;
+        return prompts.Count / watch.Elapsed.TotalSeconds;
     }
 }
