@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using NoteLLM.MLNet.Data;
+using NoteLLM.MLNet.TestSupport;
 
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
@@ -104,10 +105,8 @@ internal sealed class ResultsBenchmark : IBenchmark
         {
             try
             {
-                using var git = Process.Start(new ProcessStartInfo("git", arguments) { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true })!;
-                string output = git.StandardOutput.ReadToEnd().Trim();
-                git.WaitForExit();
-                return git.ExitCode == 0 ? output : "";
+                var (exitCode, stdout, _) = ChildProcess.Run(new ProcessStartInfo("git", arguments) { WorkingDirectory = root }, TimeSpan.FromMinutes(1), $"git {arguments}");
+                return exitCode == 0 ? stdout.Trim() : "";
             }
             catch (System.ComponentModel.Win32Exception) { return ""; }
         }
@@ -115,7 +114,10 @@ internal sealed class ResultsBenchmark : IBenchmark
         int plus = version.IndexOf('+');
         string built = plus >= 0 && version.Length - plus > 7 ? version.Substring(plus + 1, 7) : "unknown";
         string head = Git("rev-parse --short=7 HEAD");
-        bool dirty = Git($"status --porcelain --untracked-files=no -- . \":(exclude){rowsDirectory}\"").Length > 0;
+        // a rows folder outside the repository is no pathspec git takes, and no change of the repository either
+        string rows = Path.GetRelativePath(root, Path.GetFullPath(rowsDirectory, root));
+        bool rowsInRepository = rows != ".." && !rows.StartsWith(".." + Path.DirectorySeparatorChar, StringComparison.Ordinal) && !Path.IsPathRooted(rows);
+        bool dirty = Git("status --porcelain --untracked-files=no" + (rowsInRepository ? $" -- . \":(exclude){rows}\"" : "")).Length > 0;
         return head == built && !dirty ? built : $"built from {built}; repository at {(head.Length > 0 ? head : "unknown")}{(dirty ? " + uncommitted changes" : "")} when run";
     }
 
