@@ -47,6 +47,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
         var report = new TrainingDataReport();
         var pairs = ReadPairs(trainPairs, "training", report);
         var validation = validationPairs is null ? null : ReadPairs(validationPairs, "validation", new TrainingDataReport());
+        var generationNotes = options.GenerationNotes is null ? null : ReadGenerationNotes(options.GenerationNotes);
 
         var env = host as IHostEnvironmentInternal;
         var device = TorchDevice.Select(env?.GpuDeviceId, env?.FallbackToCpu ?? false, ch.Warning);
@@ -75,7 +76,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
         {
             if (model.Backbone.Dtype != dtype) model.Network.to(dtype);
             if (device.type != DeviceType.CPU) model.Network.to(device);
-            new NoteLLMTrainer(model, training, ch.Info, options.Progress) { CheckAlive = host.CheckAlive }.Train(pairs, validation, report: report);
+            new NoteLLMTrainer(model, training, ch.Info, options.Progress) { CheckAlive = host.CheckAlive }.Train(pairs, validation, report: report, generationNotes: generationNotes);
             if (options.EmbeddingPromptLimits is { } embedding && embedding != options.PromptLimits)
             {
                 ch.Info($"NoteLLM: the fitted model embeds with {embedding} (trained and generates with {options.PromptLimits})");
@@ -93,12 +94,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
     private List<NotePair> ReadPairs(IDataView data, string what, TrainingDataReport report)
     {
         string related = options.RelatedColumnPrefix;
-        var columns = new List<InputColumn>();
-        foreach (string prefix in new[] { "", related })
-        {
-            columns.AddRange(settings.Inputs(prefix));
-            if (options.CategoryColumnName is not null) columns.Add(InputColumn.Text(prefix + options.CategoryColumnName));
-        }
+        var columns = NoteColumns("").Concat(NoteColumns(related)).ToList();
         foreach (var column in columns) column.Check(data.Schema);
         bool hasIds = data.Schema.GetColumnOrNull(options.IdColumnName) is { Type: TextDataViewType }
                       && data.Schema.GetColumnOrNull(related + options.IdColumnName) is { Type: TextDataViewType };
@@ -106,19 +102,9 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
 
         var pairs = new List<NotePair>();
         using var cursor = data.GetRowCursor(columns.Select(c => data.Schema[c.Name]));
-        Func<string> Text(string name) => columns.First(c => c.Name == name).CreateTextGetter(cursor);
-        Func<string[]> List(string name) => columns.First(c => c.Name == name).CreateTextListGetter(cursor);
-        Func<NoteText> Note(string prefix)
-        {
-            var title = Text(prefix + options.TitleColumnName);
-            var content = Text(prefix + options.ContentColumnName);
-            var hashtags = options.HashtagsColumnName is null ? null : List(prefix + options.HashtagsColumnName);
-            var category = options.CategoryColumnName is null ? null : Text(prefix + options.CategoryColumnName);
-            return () => NoteText.Of(title(), content(), hashtags?.Invoke(), category?.Invoke());
-        }
-        var first = Note(""); var second = Note(related);
-        var firstId = hasIds ? Text(options.IdColumnName) : null;
-        var secondId = hasIds ? Text(related + options.IdColumnName) : null;
+        var first = NoteGetter(cursor, columns, ""); var second = NoteGetter(cursor, columns, related);
+        var firstId = hasIds ? columns.First(c => c.Name == options.IdColumnName).CreateTextGetter(cursor) : null;
+        var secondId = hasIds ? columns.First(c => c.Name == related + options.IdColumnName).CreateTextGetter(cursor) : null;
         while (cursor.MoveNext())
         {
             var a = first(); var b = second();
@@ -134,5 +120,36 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
             throw new ArgumentException($"The {what} data has no rows: NoteLLM needs related-note pairs, one per row, with columns " +
                 $"{string.Join(", ", columns.Select(c => c.Name))}.", nameof(data));
         return pairs;
+    }
+
+    // Reads NoteLLMOptions.GenerationNotes, one note per row, after checking its schema up front.
+    private List<NoteText> ReadGenerationNotes(IDataView data)
+    {
+        var columns = NoteColumns("").ToList();
+        foreach (var column in columns)
+        {
+            try { column.Check(data.Schema); }
+            catch (ArgumentOutOfRangeException e) { throw new ArgumentOutOfRangeException(nameof(NoteLLMOptions.GenerationNotes), $"NoteLLMOptions.GenerationNotes: {e.Message}"); }
+        }
+        var notes = new List<NoteText>();
+        using var cursor = data.GetRowCursor(columns.Select(c => data.Schema[c.Name]));
+        var note = NoteGetter(cursor, columns, "");
+        while (cursor.MoveNext()) notes.Add(note());
+        return notes;
+    }
+
+    // The columns of one note under a prefix: title, content, hashtags and category (those the options name).
+    private IEnumerable<InputColumn> NoteColumns(string prefix) => options.CategoryColumnName is null
+        ? settings.Inputs(prefix)
+        : settings.Inputs(prefix).Append(InputColumn.Text(prefix + options.CategoryColumnName));
+
+    private Func<NoteText> NoteGetter(DataViewRowCursor cursor, List<InputColumn> columns, string prefix)
+    {
+        InputColumn Column(string name) => columns.First(c => c.Name == prefix + name);
+        var title = Column(options.TitleColumnName).CreateTextGetter(cursor);
+        var content = Column(options.ContentColumnName).CreateTextGetter(cursor);
+        var hashtags = options.HashtagsColumnName is null ? null : Column(options.HashtagsColumnName).CreateTextListGetter(cursor);
+        var category = options.CategoryColumnName is null ? null : Column(options.CategoryColumnName).CreateTextGetter(cursor);
+        return () => NoteText.Of(title(), content(), hashtags?.Invoke(), category?.Invoke());
     }
 }

@@ -6,18 +6,20 @@ using static TorchSharp.torch;
 namespace NoteLLM.MLNet.Training;
 
 /// <summary>
-/// One training micro-batch as tensors: 2B right-padded prompts laid out [A_1..A_B, B_1..B_B], the position of
-/// each note's embedding token, and the supervised output tokens. Right padding keeps every real token's
+/// One training micro-batch as tensors: 2B right-padded prompts laid out [A_1..A_B, B_1..B_B], then the prompts of
+/// the micro-batch's generation-only notes (CSFT only, no part in GCL), the position of each note's embedding token,
+/// and the supervised output tokens. Right padding keeps every real token's
 /// attention in a causal decoder identical to the unpadded prompt (causal attention never looks right), so the
 /// fused causal path applies and <see cref="AttentionMask"/> is null; a backbone that reads the prompt
 /// bidirectionally gets the padding mask and where each bidirectional prompt ends.
 /// </summary>
 internal sealed class CsftBatch : IDisposable
 {
-    public required Tensor Ids { get; init; }                 // [2B, L]
-    public required Tensor? AttentionMask { get; init; }      // [2B, L] 1 = real token, or null for a causal decoder
-    public required Tensor PromptEnds { get; init; }          // [2B] end of each bidirectional prompt: the token after [EMB]
-    public required NotePrompt[] Prompts { get; init; }       // [2B], right-padded: each starts at column 0
+    public required Tensor Ids { get; init; }                 // [N, L], N = 2B + generation-only notes
+    public required Tensor? AttentionMask { get; init; }      // [N, L] 1 = real token, or null for a causal decoder
+    public required Tensor PromptEnds { get; init; }          // [N] end of each bidirectional prompt: the token after [EMB]
+    public required NotePrompt[] Prompts { get; init; }       // [N], right-padded: each starts at column 0
+    public required int PairNotes { get; init; }              // 2B: the rows GCL embeds
     public required Tensor LabelRows { get; init; }           // [T]
     public required Tensor LabelPositions { get; init; }      // [T]
     public required Tensor Labels { get; init; }              // [T]
@@ -26,11 +28,12 @@ internal sealed class CsftBatch : IDisposable
     public int Truncated { get; init; }
     public int WithoutTarget { get; init; }
 
-    /// <summary>The backbone's last hidden states of the batch [2B, L, D].</summary>
+    /// <summary>The backbone's last hidden states of the batch [N, L, D].</summary>
     public Tensor Hidden(NoteLLMNetwork network) => network.Backbone.Forward(Ids, AttentionMask, promptEnds: PromptEnds);
 
-    /// <summary>The notes' embeddings [2B, E] read from <paramref name="hidden"/>.</summary>
-    public Tensor Embeddings(NoteLLMNetwork network, Tensor hidden) => network.EmbeddingsOf(hidden, Prompts);
+    /// <summary>The pair notes' embeddings [2B, E] read from <paramref name="hidden"/> (generation-only notes have none).</summary>
+    public Tensor Embeddings(NoteLLMNetwork network, Tensor hidden) =>
+        network.EmbeddingsOf(hidden.narrow(0, 0, PairNotes), Prompts[..PairNotes]);
 
     public void Dispose()
     {
@@ -43,19 +46,20 @@ internal sealed class CsftBatch : IDisposable
     /// random sample of the note's hashtags, in random order, as the authors' code samples them (taking the first j
     /// would teach positions when a platform stores hashtags sorted). A note lacking what its task generates takes
     /// the other task, or the prompt alone (embedding only) when it has neither. Hashtags are the note's first
-    /// <see cref="NotePromptLimits.MaxHashtags"/> (<see cref="NotePromptBuilder.Hashtags"/>).
+    /// <see cref="NotePromptLimits.MaxHashtags"/> (<see cref="NotePromptBuilder.Hashtags"/>). The
+    /// <paramref name="generationNotes"/> follow the pairs, floor(r K) of them with the hashtag prompt.
     /// </summary>
-    public static CsftBatch Build(NoteLLMModel model, IReadOnlyList<NotePair> pairs, NoteLLMTrainerOptions options, Random random, Device device)
+    public static CsftBatch Build(NoteLLMModel model, IReadOnlyList<NotePair> pairs, NoteLLMTrainerOptions options, Random random, Device device,
+        IReadOnlyList<NoteText>? generationNotes = null)
     {
-        int b = pairs.Count;
-        var notes = pairs.Select(p => p.First).Concat(pairs.Select(p => p.Second)).ToArray();
-        int hashtagPerSide = (int)Math.Floor(options.HashtagTaskRatio * b);
-        var useHashtags = new bool[2 * b];
-        for (int side = 0; side < 2; side++)
-            foreach (int i in Enumerable.Range(0, b).OrderBy(_ => random.Next()).Take(hashtagPerSide))
-                useHashtags[side * b + i] = true;
+        int b = pairs.Count, k = generationNotes?.Count ?? 0;
+        var notes = pairs.Select(p => p.First).Concat(pairs.Select(p => p.Second)).Concat(generationNotes ?? []).ToArray();
+        var useHashtags = new bool[notes.Length];
+        foreach (var (start, count) in new[] { (0, b), (b, b), (2 * b, k) })
+            foreach (int i in Enumerable.Range(0, count).OrderBy(_ => random.Next()).Take((int)Math.Floor(options.HashtagTaskRatio * count)))
+                useHashtags[start + i] = true;
 
-        var prompts = new NotePrompt[2 * b];
+        var prompts = new NotePrompt[notes.Length];
         int truncated = 0, withoutTarget = 0;
         for (int i = 0; i < notes.Length; i++)
         {
@@ -82,6 +86,7 @@ internal sealed class CsftBatch : IDisposable
             AttentionMask = model.Backbone.BidirectionalPrompt ? tensor(mask, [prompts.Length, length], device: device) : null,
             PromptEnds = tensor(prompts.Select(p => (long)p.EmbeddingPosition + 1).ToArray(), device: device),
             Prompts = prompts,
+            PairNotes = 2 * b,
             LabelRows = tensor(labelRows.ToArray(), device: device),
             LabelPositions = tensor(labelPositions.ToArray(), device: device),
             Labels = tensor(labels.ToArray(), device: device),

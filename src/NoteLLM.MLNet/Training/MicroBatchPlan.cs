@@ -1,20 +1,29 @@
+using NoteLLM.MLNet.Prompting;
+
 namespace NoteLLM.MLNet.Training;
 
 /// <summary>
 /// Which pairs every optimizer step trains on: micro-batches of <see cref="BatchSize"/> pairs,
 /// <see cref="NoteLLMTrainerOptions.GradientAccumulationSteps"/> of them per step, each epoch in its own order drawn from
-/// (seed, epoch). A micro-batch depends on its index only, so a resumed run trains on what the first run would have.
+/// (seed, epoch), and with generation-only notes, the next <see cref="NoteLLMTrainerOptions.GenerationNotesPerMicroBatch"/>
+/// of them in their own seeded rounds. A micro-batch depends on its index only, so a resumed run trains on what the
+/// first run would have.
 /// </summary>
 internal sealed class MicroBatchPlan
 {
     private readonly IReadOnlyList<NotePair> train;
+    private readonly IReadOnlyList<NoteText> generationNotes;
+    private readonly int generationNotesPerMicroBatch;
     private readonly int seed;
     private readonly int microBatchesPerStep;
     private readonly Dictionary<int, int[]> epochOrders = [];
+    private readonly Dictionary<long, int[]> generationRounds = [];
 
-    public MicroBatchPlan(IReadOnlyList<NotePair> train, NoteLLMTrainerOptions options)
+    public MicroBatchPlan(IReadOnlyList<NotePair> train, NoteLLMTrainerOptions options, IReadOnlyList<NoteText>? generationNotes = null)
     {
         this.train = train;
+        this.generationNotes = generationNotes ?? [];
+        generationNotesPerMicroBatch = this.generationNotes.Count == 0 ? 0 : options.GenerationNotesPerMicroBatch;
         seed = options.Seed;
         microBatchesPerStep = options.GradientAccumulationSteps;
         BatchSize = Math.Min(options.BatchSize, train.Count);
@@ -50,14 +59,33 @@ internal sealed class MicroBatchPlan
         return Enumerable.Range(index * BatchSize, BatchSize).Select(i => train[order[i]]).ToList();
     }
 
-    private int[] EpochOrder(int epoch)
+    /// <summary>
+    /// The generation-only notes of micro-batch <paramref name="micro"/>: the next ones of a sequence that goes through
+    /// all of them in a seeded order, round after round (independent of the pairs' epochs: there may be more or fewer).
+    /// </summary>
+    public List<NoteText> GenerationNotesOf(int micro)
     {
-        if (!epochOrders.TryGetValue(epoch, out var order))
+        long first = (long)micro * generationNotesPerMicroBatch;
+        return Enumerable.Range(0, generationNotesPerMicroBatch).Select(i =>
         {
-            var rng = new Random(NoteLLMTrainer.Mix(seed, 1_000_003 + epoch));
-            order = Enumerable.Range(0, train.Count).ToArray();
+            long at = first + i;
+            long round = at / generationNotes.Count;
+            return generationNotes[GenerationRound(round)[at % generationNotes.Count]];
+        }).ToList();
+    }
+
+    private int[] EpochOrder(int epoch) => Order(epochOrders, epoch, 1_000_003 + epoch, train.Count);
+
+    private int[] GenerationRound(long round) => Order(generationRounds, round, unchecked(2_000_003 + (int)round), generationNotes.Count);
+
+    private int[] Order<TKey>(Dictionary<TKey, int[]> cache, TKey key, int salt, int count) where TKey : notnull
+    {
+        if (!cache.TryGetValue(key, out var order))
+        {
+            var rng = new Random(NoteLLMTrainer.Mix(seed, salt));
+            order = Enumerable.Range(0, count).ToArray();
             rng.Shuffle(order);
-            epochOrders[epoch] = order;
+            cache[key] = order;
         }
         return order;
     }

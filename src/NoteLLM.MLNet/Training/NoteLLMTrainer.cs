@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Modeling;
+using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -42,22 +43,26 @@ public sealed class NoteLLMTrainer
     internal Action? CheckAlive { get; init; }
 
     /// <summary>
-    /// Trains on <paramref name="pairs"/>. Without <paramref name="validation"/>, <see cref="NoteLLMTrainerOptions.ValidationFraction"/>
-    /// of the cleaned pairs is held out. Cancelling stops before the next step with <see cref="OperationCanceledException"/>,
+    /// Trains on <paramref name="pairs"/>, and CSFT also on <paramref name="generationNotes"/> when given (notes that generate
+    /// their category and hashtags and take no part in GCL, <see cref="NoteLLMTrainerOptions.GenerationNotesPerMicroBatch"/>
+    /// per micro-batch; empty ones and ones with neither category nor hashtags are counted and skipped). Without
+    /// <paramref name="validation"/>, <see cref="NoteLLMTrainerOptions.ValidationFraction"/> of the cleaned pairs is held out. Cancelling stops before the next step with <see cref="OperationCanceledException"/>,
     /// after writing a checkpoint of the steps done when <see cref="NoteLLMTrainerOptions.CheckpointDirectory"/> is set;
     /// training again with the same data and options resumes from it.
     /// </summary>
     public TrainingResult Train(IEnumerable<NotePair> pairs, IEnumerable<NotePair>? validation = null, CancellationToken cancellation = default,
-        TrainingDataReport? report = null)
+        TrainingDataReport? report = null, IEnumerable<NoteText>? generationNotes = null)
     {
         var wall = Stopwatch.StartNew();
         var (cleaned, dataReport) = TrainingData.Clean(pairs, report);
+        var extraNotes = TrainingData.CleanGenerationNotes(generationNotes ?? [], dataReport);
         log($"training data: {dataReport}");
         var (train, heldOut) = validation is not null ? (cleaned, TrainingData.Clean(validation).Kept) : HoldOut(cleaned);
         if (train.Count < 2)
             throw new InvalidOperationException($"NoteLLM needs at least 2 related-note pairs to train (GCL uses in-batch negatives); after cleaning {train.Count} remain ({dataReport}).");
 
-        model.Categories = train.SelectMany(p => new[] { p.First.Category, p.Second.Category }).OfType<string>().Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
+        model.Categories = train.SelectMany(p => new[] { p.First.Category, p.Second.Category }).Concat(extraNotes.Select(n => n.Category))
+            .OfType<string>().Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
         var network = model.Network;
         var device = model.Backbone.Device;
         if (options.LoraRank > 0) AddLora(network);
@@ -66,13 +71,15 @@ public sealed class NoteLLMTrainer
         var (optimizer, learningRateShares) = Optimizer(network, trainable, masters);
         var tau = masters.InFloat32(network.Tau);
 
-        var plan = new MicroBatchPlan(train, options);
+        var plan = new MicroBatchPlan(train, options, extraNotes);
         int totalSteps = plan.Steps;
-        log($"training {train.Count} pairs ({heldOut.Count} held out for validation), {plan.BatchSize} pairs per micro-batch x {options.GradientAccumulationSteps} per step, " +
+        log($"training {train.Count} pairs ({heldOut.Count} held out for validation), {plan.BatchSize} pairs" +
+            (extraNotes.Count > 0 ? $" and {options.GenerationNotesPerMicroBatch} of {extraNotes.Count} generation-only notes" : "") +
+            $" per micro-batch x {options.GradientAccumulationSteps} per step, " +
             $"{totalSteps} steps, {trainable.Sum(p => p.numel()):N0} trainable parameters on {device.type}, {model.Backbone.Dtype}" +
             (masters.AreCopies ? " with float32 master weights" : ""));
 
-        var checkpoints = new CheckpointSchedule(options.CheckpointDirectory, options.CheckpointEverySteps, network, optimizer, masters, Fingerprint(train, heldOut));
+        var checkpoints = new CheckpointSchedule(options.CheckpointDirectory, options.CheckpointEverySteps, network, optimizer, masters, Fingerprint(train, heldOut, extraNotes));
         var history = new List<TrainingProgress>();
         var resumedState = checkpoints.TryResume();
         int startStep = resumedState?.Step ?? 0;
@@ -113,7 +120,7 @@ public sealed class NoteLLMTrainer
                 var csfts = new List<CsftBatch>(micros);
                 for (int micro = firstMicro; micro < firstMicro + micros; micro++)
                 {
-                    var csft = CsftBatch.Build(model, plan.PairsOf(micro), options, new Random(Mix(options.Seed, micro)), device);
+                    var csft = CsftBatch.Build(model, plan.PairsOf(micro), options, new Random(Mix(options.Seed, micro)), device, plan.GenerationNotesOf(micro));
                     if (plan.EpochOf(micro) == 0) { dataReport.PromptsBuilt += csft.Notes; dataReport.TruncatedPrompts += csft.Truncated; dataReport.PromptsWithoutGenerationTarget += csft.WithoutTarget; }
                     notesSeen += csft.Notes; tokensSeen += csft.RealTokens;
                     csfts.Add(csft);
@@ -224,7 +231,7 @@ public sealed class NoteLLMTrainer
             offset += b;
             var hidden = micros[m].Hidden(network);
             var embeddings = micros[m].Embeddings(network, hidden);
-            var gen = GenerationLoss.Compute(network.Backbone, hidden, micros[m].LabelRows, micros[m].LabelPositions, micros[m].Labels);
+            var gen = GenerationLoss.Compute(network.Backbone, hidden, micros[m].LabelRows, micros[m].LabelPositions, micros[m].Labels, options.GenerationLossAverage);
             (embeddings * cached).sum().Plus(gen * generationFactor).backward();
             masters?.AccumulateGradients();
             generation += gen.item<float>() / micros.Count;
@@ -240,7 +247,7 @@ public sealed class NoteLLMTrainer
         var hidden = batch.Hidden(network);                                                 // [2B, L, D]
         var embeddings = batch.Embeddings(network, hidden);                                 // [2B, E]
         var cl = GenerativeContrastiveLoss.Compute(embeddings, tau);
-        var gen = GenerationLoss.Compute(network.Backbone, hidden, batch.LabelRows, batch.LabelPositions, batch.Labels);
+        var gen = GenerationLoss.Compute(network.Backbone, hidden, batch.LabelRows, batch.LabelPositions, batch.Labels, options.GenerationLossAverage);
         var (contrastiveWeight, generationWeight) = LossWeights();
         using Scalar contrastiveFactor = contrastiveWeight.ToScalar(), generationFactor = generationWeight.ToScalar(); // held: see HeldScalars
         return ((cl * contrastiveFactor).Plus(gen * generationFactor), cl, gen);
@@ -306,11 +313,12 @@ public sealed class NoteLLMTrainer
         return (optimizer, [options.PretrainedLearningRateShare, 1.0]);
     }
 
-    private string Fingerprint(List<NotePair> train, List<NotePair> heldOut)
+    private string Fingerprint(List<NotePair> train, List<NotePair> heldOut, List<NoteText> generationNotes)
     {
         var relevant = options with { CheckpointDirectory = null, LogEverySteps = 1, CheckpointEverySteps = 1 };
         var text = new StringBuilder(JsonSerializer.Serialize(relevant));
         foreach (var p in train.Concat(heldOut)) text.Append('\n').Append(TrainingData.Key(p.FirstId, p.First)).Append('|').Append(TrainingData.Key(p.SecondId, p.Second));
+        foreach (var n in generationNotes) text.Append("\ngeneration:").Append(TrainingData.Key(null, n)).Append('|').Append(n.Category).Append('|').Append(string.Join(',', n.Hashtags));
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 

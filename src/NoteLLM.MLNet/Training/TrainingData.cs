@@ -22,6 +22,10 @@ public sealed class TrainingDataReport
     public int NotesWithoutCategory { get; internal set; }
     /// <summary>Distinct kept notes without hashtags: they never take the hashtag task.</summary>
     public int NotesWithoutHashtags { get; internal set; }
+    /// <summary>Generation-only notes given (CSFT only, see <see cref="NoteLLMTrainer.Train"/>).</summary>
+    public int GenerationNotesIn { get; internal set; }
+    /// <summary>Generation-only notes kept: those with a title or content and a category or hashtags.</summary>
+    public int GenerationNotesKept { get; internal set; }
     /// <summary>Prompts built in the first epoch (counted while training; 0 before it starts).</summary>
     public int PromptsBuilt { get; internal set; }
     /// <summary>Prompts whose title, content, hashtags or note tokens were cut to the limits (counted while training).</summary>
@@ -32,6 +36,7 @@ public sealed class TrainingDataReport
     public override string ToString() =>
         $"pairs in {PairsIn}, kept {PairsKept}; dropped: self {SelfPairs}, duplicate {DuplicatePairs}, empty note {PairsWithEmptyNote}, unknown note {PairsWithUnknownNote}; " +
         $"notes without category {NotesWithoutCategory}, without hashtags {NotesWithoutHashtags}" +
+        (GenerationNotesIn == 0 ? "" : $"; generation-only notes in {GenerationNotesIn}, kept {GenerationNotesKept} (the others are empty or have nothing to generate)") +
         (PromptsBuilt == 0 ? "" : $"; prompts built {PromptsBuilt}: truncated {TruncatedPrompts}, without generation target {PromptsWithoutGenerationTarget}");
 }
 
@@ -59,6 +64,19 @@ public static class TrainingData
         report.NotesWithoutCategory = noteKeys.Values.Count(n => n.Category is null);
         report.NotesWithoutHashtags = noteKeys.Values.Count(n => n.Hashtags.Count == 0);
         return (kept, report);
+    }
+
+    /// <summary>The generation-only notes that can train CSFT: a title or content, and a category or hashtags to generate.</summary>
+    public static List<NoteText> CleanGenerationNotes(IEnumerable<NoteText> notes, TrainingDataReport report)
+    {
+        var kept = new List<NoteText>();
+        foreach (var note in notes)
+        {
+            report.GenerationNotesIn++;
+            if (!note.IsEmpty && (note.Category is not null || note.Hashtags.Count > 0)) kept.Add(note);
+        }
+        report.GenerationNotesKept = kept.Count;
+        return kept;
     }
 
     /// <summary>The identity of a note: its id, or its text when the data has no ids.</summary>

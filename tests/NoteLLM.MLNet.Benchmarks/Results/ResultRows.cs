@@ -53,7 +53,11 @@ internal static class ResultRows
             c => Trained(c, "SentenceBERT zero-shot, the rows' note window", PlainNote, EmbeddingReadout.MeanPooling, train: null, generates: false)),
         new("prompteol-zero-shot", "PromptEOL zero-shot", "the PromptEOL prompt around the note, read at its last token; no training", false,
             c => Trained(c, "PromptEOL zero-shot", PromptEol, EmbeddingReadout.TokenBeforeEmb, train: null, generates: false)),
-        new("mlnet-category", "ML.NET category classifier", "FeaturizeText + SdcaMaximumEntropy on title, hashtags and content of the train notes (category only)", false, CategoryClassifier) { ReadsNoteWindow = false },
+        new("mlnet-category", "ML.NET category classifier", "FeaturizeText + SdcaMaximumEntropy on title, hashtags and content of the train notes (category only)", false,
+            c => CategoryClassifier(c, c.Dataset.TrainNotes)) { ReadsNoteWindow = false },
+        new("mlnet-category-pair-notes", "ML.NET category classifier, the train pairs' notes",
+            "the classifier above trained only on the notes of the train pairs, each as often as it appears in them: the notes NoteLLM's CSFT sees", false,
+            c => CategoryClassifier(c, PairNotes(c.Dataset))) { ReadsNoteWindow = false },
         new("sentencebert", "SentenceBERT", "fine-tuned on the train pairs with the contrastive loss only: the note alone, mean pooling, no prompt, no CSFT", true,
             c => Trained(c, "SentenceBERT", PlainNote, EmbeddingReadout.MeanPooling, o => o with { Alpha = 0, HashtagTaskRatio = 0 }, generates: false)),
         new("prompteol-cse", "PromptEOL+CSE", "the PromptEOL prompt, read at its last token, contrastive loss only", false,
@@ -107,11 +111,18 @@ internal static class ResultRows
         public string PredictedCategory { get; set; } = "";
     }
 
-    private static RowRecord CategoryClassifier(RowContext c)
+    // every note of the train pairs, once per pair it is in
+    private static IEnumerable<NoteRecord> PairNotes(ResultsDataset dataset)
+    {
+        var byId = dataset.TrainNotes.ToDictionary(n => n.Id, StringComparer.Ordinal);
+        return dataset.TrainPairs.SelectMany(p => new[] { p.FirstId, p.SecondId }).Select(id => byId[id!]);
+    }
+
+    private static RowRecord CategoryClassifier(RowContext c, IEnumerable<NoteRecord> trainNotes)
     {
         var watch = Stopwatch.StartNew();
         var ml = new MLContext(seed: c.Seed);
-        var train = ml.Data.LoadFromEnumerable(c.Dataset.TrainNotes.Where(n => n.Category.Length > 0)
+        var train = ml.Data.LoadFromEnumerable(trainNotes.Where(n => n.Category.Length > 0)
             .Select(n => new CategoryRow { Text = ResultsDataset.BaselineText(n), Category = n.Category }));
         var pipeline = ml.Transforms.Conversion.MapValueToKey("Label", nameof(CategoryRow.Category))
             .Append(ml.Transforms.Text.FeaturizeText("Features", nameof(CategoryRow.Text)))
@@ -158,7 +169,8 @@ internal static class ResultRows
         {
             Console.WriteLine($"--- {name}, seed {c.Seed}: alpha {options.Alpha}, tau {options.InitialTau:G4}, contrastive weight {options.ContrastiveWeight}, r {options.HashtagTaskRatio}, " +
                 $"{options.MaxSteps} steps of {options.BatchSize} pairs, lr {options.LearningRate}, read-out {model.Network.Readout}");
-            var result = new NoteLLMTrainer(model, options, line => Console.WriteLine("  " + line)).Train(c.Dataset.TrainPairs);
+            var csftNotes = options.Alpha > 0 && options.GenerationNotesPerMicroBatch > 0 ? c.Dataset.TrainNotes.Select(ResultsDataset.ToText).ToList() : null;
+            var result = new NoteLLMTrainer(model, options, line => Console.WriteLine("  " + line)).Train(c.Dataset.TrainPairs, generationNotes: csftNotes);
             training = new TrainingRecord(result.Steps, options.BatchSize, options.LearningRate, options.Alpha, options.ContrastiveWeight, options.HashtagTaskRatio,
                 model.Network.Readout.ToString(), (long)result.Steps * options.BatchSize * options.GradientAccumulationSteps, result.WallTime.TotalSeconds,
                 result.History.Count > 0 ? result.History[^1].Loss : null, result.BestValidationLoss, result.BestValidationStep,

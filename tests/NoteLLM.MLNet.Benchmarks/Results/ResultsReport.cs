@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using NoteLLM.MLNet.Training;
 
 namespace NoteLLM.MLNet.Benchmarks.Results;
 
@@ -64,6 +65,8 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
              $"{settings.Steps} steps of {settings.BatchSize} pairs (`NoteLLMTrainerOptions.ForPretrainedEncoder`: AdamW, learning rate {settings.Recipe.LearningRate:G3} " +
              $"(the encoder's weights and the [EMB] projection at {settings.Recipe.PretrainedLearningRateShare:G3} of it), 10% warm-up, " +
              $"alpha {settings.Recipe.Alpha:G3} in L = (L_cl + alpha L_gen) / (1 + alpha) for the rows that train both, " +
+             $"L_gen averaged {(settings.Recipe.GenerationLossAverage == GenerationLossAverage.PerNote ? "over each note's output tokens, then over the notes" : "over the batch's output tokens")}" +
+             (settings.CsftNotes > 0 ? $" and, in the rows that train CSFT, {settings.CsftNotes} train notes per step drawn from all of them generating only (`NoteLLMOptions.GenerationNotes`)" : "") + ", " +
              $"initial GCL temperature tau {settings.Recipe.InitialTau:G4} (similarity scale exp(tau) = {Math.Exp(settings.Recipe.InitialTau):G3}), " +
              $"linear decay, weights of the lowest validation loss kept), note parts of at most {settings.NoteTokens} word pieces" +
              (settings.EmbeddingNoteTokens is int embeddingTokens ? $" in training and generation and {embeddingTokens} when embedding" : "") + ", 384-dimensional embeddings");
@@ -194,6 +197,8 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
         line(Check("NoteLLM R@100 not below fine-tuned SentenceBERT", R100(noteLlm), R100(sentenceBert), 0, (a, b) => a >= b));
         line(Check("NoteLLM category accuracy above the ML.NET classifier", noteLlm.Mean(r => r.Category?.Accuracy), classifier.Mean(r => r.Category?.Accuracy), 0, (a, b) => a > b));
         line(Check("NoteLLM category accuracy with free decoding above the ML.NET classifier", noteLlm.Mean(r => r.FreeCategory?.Accuracy), classifier.Mean(r => r.Category?.Accuracy), 0, (a, b) => a > b));
+        if (Row("mlnet-category-pair-notes").Mean(r => r.Category?.Accuracy) is double pairNotes)
+            line($"- (not a target) the same classifier trained only on the train pairs' notes, the notes CSFT sees without `--csft-notes`: {100 * pairNotes:F2}");
         var illegal = noteLlm.Mean(r => r.FreeCategory?.IllegalRate);
         line(illegal is double ill
             ? $"- NoteLLM illegal category rate at most 1%: {100 * noteLlm.Mean(r => r.Category?.IllegalRate):F2} as output (constrained), {100 * ill:F2} with free decoding — " +

@@ -47,6 +47,13 @@ internal sealed record ResultsSettings
     public double? Alpha { get; init; }
     /// <summary>Initial GCL temperature tau, similarity scale exp(tau), of the rows that train the contrastive loss (null: the preset's). --tau X.</summary>
     public double? Tau { get; init; }
+    /// <summary>What the CSFT loss averages over in the rows that train it (null: the preset's). --gen-loss per-token|per-note.</summary>
+    public GenerationLossAverage? GenerationLoss { get; init; }
+    /// <summary>
+    /// Train notes added to every micro-batch of the rows that train CSFT, generating only (0: the pairs' notes alone, as
+    /// before the option existed): drawn from all train notes. --csft-notes N.
+    /// </summary>
+    public int CsftNotes { get; init; }
     /// <summary>Tagged test notes whose category and hashtags are generated. --gen-notes N.</summary>
     public int GenerationNotes { get; init; } = 300;
     /// <summary>Where each measured row is recorded as JSON. --rows-dir DIR.</summary>
@@ -56,7 +63,8 @@ internal sealed record ResultsSettings
 
     public const string Usage =
         "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (100), --batch N (16), " +
-        "--note-tokens N (48), --embedding-note-tokens N (--note-tokens), --lr X, --pretrained-lr-share X, --alpha X and --tau X (the ForPretrainedEncoder preset's), --seeds 1,2,3, --gen-notes N (300), " +
+        "--note-tokens N (48), --embedding-note-tokens N (--note-tokens), --lr X, --pretrained-lr-share X, --alpha X, --tau X and --gen-loss per-token|per-note (the ForPretrainedEncoder preset's), " +
+        "--csft-notes N (0), --seeds 1,2,3, --gen-notes N (300), " +
         "--rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
 
     /// <summary>The training recipe every trained row shares: the preset with this invocation's budget and learning rates.</summary>
@@ -73,6 +81,8 @@ internal sealed record ResultsSettings
                 PretrainedLearningRateShare = PretrainedLearningRateShare ?? preset.PretrainedLearningRateShare,
                 Alpha = Alpha ?? preset.Alpha,
                 InitialTau = Tau ?? preset.InitialTau,
+                GenerationLossAverage = GenerationLoss ?? preset.GenerationLossAverage,
+                GenerationNotesPerMicroBatch = CsftNotes,
             };
         }
     }
@@ -83,7 +93,10 @@ internal sealed record ResultsSettings
     /// </summary>
     public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}" +
         (EmbeddingNoteTokens is int embedding ? $" --embedding-note-tokens {embedding}" : "") +
-        $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)} --alpha {Number(Recipe.Alpha)} --tau {Number(Recipe.InitialTau)}";
+        $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)} --alpha {Number(Recipe.Alpha)} --tau {Number(Recipe.InitialTau)}" +
+        $" --gen-loss {LossName(Recipe.GenerationLossAverage)} --csft-notes {CsftNotes}";
+
+    private static string LossName(GenerationLossAverage average) => average == GenerationLossAverage.PerNote ? "per-note" : "per-token";
 
     /// <summary>Whether <paramref name="record"/> was measured with this budget (an untrained row: with this evaluation budget).</summary>
     public bool Measured(RowRecord record)
@@ -118,6 +131,7 @@ internal sealed record ResultsSettings
         {
             if (t.Alpha == 0 || t.ContrastiveWeight == 0) independent.Add("--alpha");
             if (t.ContrastiveWeight == 0) independent.Add("--tau");
+            if (t.Alpha == 0) independent.AddRange(["--gen-loss", "--csft-notes"]); // no CSFT
         }
         return [.. independent];
     }
@@ -127,12 +141,15 @@ internal sealed record ResultsSettings
 
     // Records written before the budget spelled out the learning rates, alpha and tau were all trained at 2e-4 with every
     // weight at the full rate, alpha 0.5 and tau 3, the only recipe of the pretrained encoder until then (and records
-    // written before it spelled out tau, with tau 3).
+    // written before it spelled out tau, with tau 3); records written before --gen-loss and --csft-notes averaged L_gen
+    // over tokens and trained CSFT on the pairs' notes alone.
     private static string WithLearningRates(string budget) =>
         budget + (budget.Contains("--lr ", StringComparison.Ordinal) ? "" : " --lr 0.0002")
                + (budget.Contains("--pretrained-lr-share ", StringComparison.Ordinal) ? "" : " --pretrained-lr-share 1")
                + (budget.Contains("--alpha ", StringComparison.Ordinal) ? "" : " --alpha 0.5")
-               + (budget.Contains("--tau ", StringComparison.Ordinal) ? "" : $" --tau {Number(TauOfOlderRecords)}");
+               + (budget.Contains("--tau ", StringComparison.Ordinal) ? "" : $" --tau {Number(TauOfOlderRecords)}")
+               + (budget.Contains("--gen-loss ", StringComparison.Ordinal) ? "" : " --gen-loss per-token")
+               + (budget.Contains("--csft-notes ", StringComparison.Ordinal) ? "" : " --csft-notes 0");
 
     private static string Without(string budget, string[] options)
     {
@@ -198,6 +215,20 @@ internal sealed record ResultsSettings
                 "--pretrained-lr-share" => s with { PretrainedLearningRateShare = Positive() },
                 "--alpha" => s with { Alpha = Positive() },
                 "--tau" => s with { Tau = Positive() },
+                "--gen-loss" => s with
+                {
+                    GenerationLoss = Value() switch
+                    {
+                        "per-token" => GenerationLossAverage.PerToken,
+                        "per-note" => GenerationLossAverage.PerNote,
+                        var other => throw new ArgumentException($"option --gen-loss expects per-token or per-note, got '{other}'"),
+                    },
+                },
+                "--csft-notes" => s with
+                {
+                    CsftNotes = int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) && n >= 0
+                        ? n : throw new ArgumentException($"option --csft-notes expects a count >= 0, got '{args[i]}'"),
+                },
                 "--rows-dir" => s with { RowsDirectory = Value() },
                 "--output" => s with { Output = Value() },
                 _ => throw new ArgumentException($"unknown option '{name}' ({Usage})"),

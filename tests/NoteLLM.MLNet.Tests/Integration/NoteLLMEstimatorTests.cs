@@ -338,6 +338,35 @@ public class HuggingFaceCheckpointFitTests
     }
 }
 
+public class GenerationNotesOptionTests
+{
+    [Fact]
+    public void GenerationNotesTrainWithThePairsAndTheirCategoriesBecomeLegal()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = NoteLLMFixture.Options();
+        options.Training = options.Training! with { MaxSteps = 2, GenerationNotesPerMicroBatch = 2 };
+        options.GenerationNotes = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 3).Select(i =>
+            new { Title = $"extra {i}", Content = "a note in no pair", Hashtags = new[] { "tag::extra" }, Category = "onlyinnotes" }));
+        var log = new List<string>();
+        ml.Log += (_, e) => { lock (log) log.Add(e.Message); };
+        using var model = ml.Transforms.NoteLLM(options).Fit(ml.Data.LoadFromEnumerable(NoteLLMFixture.CreatePairs()));
+        Assert.Contains("onlyinnotes", model.Model.Categories);
+        Assert.Contains(log, m => m.Contains("generation-only notes in 3, kept 3"));
+    }
+
+    [Fact]
+    public void GenerationNotesWithoutANoteColumnAreNamedBeforeTraining()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = NoteLLMFixture.Options();
+        options.GenerationNotes = ml.Data.LoadFromEnumerable(new[] { new { Title = "t", Content = "c", Hashtags = new[] { "h" } } });
+        var e = Assert.ThrowsAny<ArgumentException>(() => ml.Transforms.NoteLLM(options).Fit(ml.Data.LoadFromEnumerable(NoteLLMFixture.CreatePairs())));
+        Assert.Contains("NoteLLMOptions.GenerationNotes", e.Message);
+        Assert.Contains("Column 'Category' not found", e.Message);
+    }
+}
+
 public class InitialTauTests
 {
     [Fact]
@@ -486,10 +515,5 @@ public class FitCancellationTests
         var expected = uninterrupted.Model.Network.state_dict();
         foreach (var (name, t) in resumed.Model.Network.state_dict())
             Assert.True(expected[name].eq(t).all().item<bool>(), $"{name} differs between the uninterrupted and the resumed fit");
-    }
-
-    private sealed class SynchronousProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
     }
 }

@@ -327,9 +327,4 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         Assert.Contains("diverged at step 1", e.Message);
         Assert.Contains("NaN", e.Message);
     }
-
-    private sealed class SynchronousProgress(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
-    }
 }
