@@ -79,6 +79,8 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
         // 2. fit mlContext.Transforms.NoteLLM(options) with a progress bar fed by NoteLLMOptions.Progress
         var history = new List<TrainingProgress>();
         var options = Options(settings);
+        // every train note also teaches the generation (CSFT only), not just the notes that happen to be in pairs
+        options.GenerationNotes = ml.Data.LoadFromEnumerable(data.TrainNotes);
         NoteLLMTransformer model = null!;
         AnsiConsole.Progress().Columns(ProgressColumns()).Start(progress =>
         {
@@ -217,7 +219,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
             : settings.Backbone == "scratch" ? NoteLLMBackbone.DecoderFromScratch : NoteLLMBackbone.PretrainedEncoder;
         var training = backbone switch
         {
-            NoteLLMBackbone.PretrainedEncoder => NoteLLMTrainerOptions.ForPretrainedEncoder with { BatchSize = EncoderBatch, MaxSteps = EncoderSteps },
+            NoteLLMBackbone.PretrainedEncoder => NoteLLMTrainerOptions.ForPretrainedEncoder with { BatchSize = EncoderBatch, MaxSteps = EncoderSteps, GenerationNotesPerMicroBatch = EncoderBatch },
             NoteLLMBackbone.DecoderFromScratch => NoteLLMTrainerOptions.ForSmallModelFromScratch with { BatchSize = 8, LearningRate = 5e-4, Alpha = 1, Epochs = 2, EmbeddingDimension = 64 },
             _ => new NoteLLMTrainerOptions(),
         };
