@@ -512,8 +512,6 @@ public class FitCancellationTests
         again.Log += (_, e) => { lock (log) log.Add(e.Message); };
         using var resumed = again.Transforms.NoteLLM(Options(dir.Path)).Fit(again.Data.LoadFromEnumerable(pairs));
         Assert.Contains(log, m => m.Contains("at step 4"));
-        var expected = uninterrupted.Model.Network.state_dict();
-        foreach (var (name, t) in resumed.Model.Network.state_dict())
-            Assert.True(expected[name].eq(t).all().item<bool>(), $"{name} differs between the uninterrupted and the resumed fit");
+        TinyModels.AssertIdenticalWeights(uninterrupted.Model.Network, resumed.Model.Network, "the uninterrupted and the resumed fit");
     }
 }

@@ -1,4 +1,6 @@
+using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Modeling;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace NoteLLM.MLNet.Tests.TestSupport;
@@ -55,5 +57,21 @@ public static class TinyModels
             if (name.EndsWith("LayerNorm.weight")) p.uniform_(0.5, 1.5); else p.normal_(0, 0.2);
         model.eval();
         return model;
+    }
+
+    /// <summary>The NoteLLM model the training tests train: a 2-layer decoder (d=64) from random weights, 32-dimensional embeddings.</summary>
+    public static NoteLLMModel NoteLLM(int seed = 0, ScalarType dtype = ScalarType.Float32)
+    {
+        var model = NoteLLMModel.CreateFromScratch(Config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, tied: true), embeddingDimension: 32, seed: seed);
+        if (dtype != ScalarType.Float32) model.Network.to(dtype);
+        return model;
+    }
+
+    /// <summary>Asserts that two modules hold bit-identical weights (a resumed run against an uninterrupted one).</summary>
+    public static void AssertIdenticalWeights(nn.Module expected, nn.Module actual, string runs)
+    {
+        var want = expected.state_dict();
+        foreach (var (name, t) in actual.state_dict())
+            Assert.True(want[name].eq(t).all().item<bool>(), $"{name} differs between {runs}");
     }
 }

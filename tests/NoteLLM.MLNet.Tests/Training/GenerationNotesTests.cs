@@ -10,16 +10,13 @@ namespace NoteLLM.MLNet.Tests.Training;
 /// <summary>Notes that train CSFT only (NoteLLMOptions.GenerationNotes): they generate, take no part in GCL, and resume exactly.</summary>
 public class GenerationNotesTests
 {
-    private static NoteLLMModel TinyModel(int seed = 0) =>
-        NoteLLMModel.CreateFromScratch(TinyModels.Config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, tied: true), embeddingDimension: 32, seed: seed);
-
     private static List<NoteText> Notes(int count, string category) => Enumerable.Range(0, count)
         .Select(i => new NoteText($"extra note {i}", $"about {category} number {i}", [$"tag::{category}"], category)).ToList();
 
     [Fact]
     public void TheyAddGenerationTargetsAndNoEmbeddings()
     {
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         var options = new NoteLLMTrainerOptions { HashtagTaskRatio = 0 };
         var pairs = SyntheticNotes.Pairs(3);
         using var plain = CsftBatch.Build(model, pairs, options, new Random(1), CPU);
@@ -43,7 +40,7 @@ public class GenerationNotesTests
     [Fact]
     public void TheyChangeNoGradientOfTheContrastiveLoss()
     {
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         var pairs = SyntheticNotes.Pairs(4);
         var contrastiveOnly = new NoteLLMTrainerOptions { HashtagTaskRatio = 0, EmbeddingDimension = 32, Alpha = 0 };
         Dictionary<string, Tensor> Gradients(IReadOnlyList<NoteText>? notes)
@@ -75,7 +72,7 @@ public class GenerationNotesTests
             CheckpointEverySteps = 3,
             LogEverySteps = 1,
         };
-        using var uninterrupted = TinyModel();
+        using var uninterrupted = TinyModels.NoteLLM();
         var full = new NoteLLMTrainer(uninterrupted, options).Train(pairs, generationNotes: notes);
         Assert.Equal(7, full.Data.GenerationNotesIn);
         Assert.Equal(5, full.Data.GenerationNotesKept);
@@ -84,20 +81,18 @@ public class GenerationNotesTests
 
         using var dir = new TempFolder();
         var withCheckpoints = options with { CheckpointDirectory = dir.Path };
-        using (var killed = TinyModel())
+        using (var killed = TinyModels.NoteLLM())
         {
             var trainer = new NoteLLMTrainer(killed, withCheckpoints, progress: new SynchronousProgress(p => { if (p.Step == 4) throw new IOException("killed"); }));
             Assert.Throws<IOException>(() => trainer.Train(pairs, generationNotes: notes));
         }
-        using var resumedModel = TinyModel(seed: 123);
+        using var resumedModel = TinyModels.NoteLLM(seed: 123);
         var resumed = new NoteLLMTrainer(resumedModel, withCheckpoints).Train(pairs, generationNotes: notes);
         Assert.True(resumed.ResumedFromCheckpoint);
-        var a = uninterrupted.Network.state_dict();
-        foreach (var (name, t) in resumedModel.Network.state_dict())
-            Assert.True(a[name].eq(t).all().item<bool>(), $"{name} differs between the uninterrupted and the resumed run");
+        TinyModels.AssertIdenticalWeights(uninterrupted.Network, resumedModel.Network, "the uninterrupted and the resumed run");
 
         // other generation notes are other training data: the checkpoint is not resumed
-        using var other = TinyModel();
+        using var other = TinyModels.NoteLLM();
         var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(other, withCheckpoints).Train(pairs, generationNotes: notes.Take(3)));
         Assert.Contains("other training data or options", e.Message);
     }

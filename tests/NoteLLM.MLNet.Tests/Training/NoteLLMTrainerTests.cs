@@ -11,13 +11,6 @@ namespace NoteLLM.MLNet.Tests.Training;
 
 public class NoteLLMTrainerTests(ITestOutputHelper output)
 {
-    private static NoteLLMModel TinyModel(int seed = 0, ScalarType dtype = ScalarType.Float32)
-    {
-        var model = NoteLLMModel.CreateFromScratch(TinyModels.Config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, tied: true), embeddingDimension: 32, seed: seed);
-        if (dtype != ScalarType.Float32) model.Network.to(dtype);
-        return model;
-    }
-
     private static double RecallAt1(float[][] embeddings, int pairs)
     {
         // note i's partner is i + pairs (and back); rank every other note by dot product
@@ -37,7 +30,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     {
         var pairs = SyntheticNotes.Pairs(24);
         var notes = pairs.Select(p => p.First).Concat(pairs.Select(p => p.Second)).ToList();
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         var predictor = new NotePredictor(model, new GreedyDecodingOptions { MaxNewTokens = 4, RepetitionPenalty = 1.0 });
         double before = RecallAt1(predictor.Embed(notes), pairs.Count);
 
@@ -79,27 +72,25 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
             CheckpointEverySteps = 4,
         };
 
-        using var uninterrupted = TinyModel(dtype: dtype);
+        using var uninterrupted = TinyModels.NoteLLM(dtype: dtype);
         var full = new NoteLLMTrainer(uninterrupted, options).Train(pairs);
 
         using var dir = new TempFolder();
         var withCheckpoints = options with { CheckpointDirectory = dir.Path };
-        using (var killed = TinyModel(dtype: dtype))
+        using (var killed = TinyModels.NoteLLM(dtype: dtype))
         {
             // a crash after step 6 (no chance to write a checkpoint): the last one is at step 4, so steps 5-6 are redone on resume
             var trainer = new NoteLLMTrainer(killed, withCheckpoints with { LogEverySteps = 1 },
                 progress: new SynchronousProgress(p => { if (p.Step == 6) throw new IOException("killed"); }));
             Assert.Throws<IOException>(() => trainer.Train(pairs));
         }
-        using var resumedModel = TinyModel(seed: 123, dtype: dtype); // different initial weights: everything must come from the checkpoint
+        using var resumedModel = TinyModels.NoteLLM(seed: 123, dtype: dtype); // different initial weights: everything must come from the checkpoint
         var resumed = new NoteLLMTrainer(resumedModel, withCheckpoints).Train(pairs);
 
         Assert.True(resumed.ResumedFromCheckpoint);
         Assert.Equal(full.Steps, resumed.Steps);
         Assert.Equal(full.BestValidationStep, resumed.BestValidationStep);
-        var a = uninterrupted.Network.state_dict();
-        foreach (var (name, t) in resumedModel.Network.state_dict())
-            Assert.True(a[name].eq(t).all().item<bool>(), $"{name} differs between the uninterrupted and the resumed run");
+        TinyModels.AssertIdenticalWeights(uninterrupted.Network, resumedModel.Network, "the uninterrupted and the resumed run");
     }
 
     [Fact]
@@ -117,7 +108,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
             CheckpointEverySteps = 100,
             LogEverySteps = 1,
         };
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         using var cancel = new CancellationTokenSource();
         var steps = new List<int>();
         var trainer = new NoteLLMTrainer(model, options, progress: new SynchronousProgress(p => { steps.Add(p.Step); if (p.Step == 5) cancel.Cancel(); }));
@@ -142,7 +133,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
             CheckpointEverySteps = 100,
             CheckpointDirectory = folder,
         };
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(12));
         Assert.True(File.Exists(Path.Combine(folder, "best-weights.bin")));
     }
@@ -164,7 +155,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         };
         (float Backbone, float Projection, float Tau) LargestStep(double share)
         {
-            using var model = TinyModel();
+            using var model = TinyModels.NoteLLM();
             var before = model.Network.named_parameters().ToDictionary(p => p.name, p => p.parameter.detach().clone());
             new NoteLLMTrainer(model, options with { PretrainedLearningRateShare = share }).Train(pairs);
             float Largest(string prefix) => model.Network.named_parameters().Where(p => p.name.StartsWith(prefix, StringComparison.Ordinal))
@@ -183,8 +174,8 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     {
         using var dir = new TempFolder();
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0, CheckpointDirectory = dir.Path };
-        using (var model = TinyModel()) new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8));
-        using var other = TinyModel();
+        using (var model = TinyModels.NoteLLM()) new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8));
+        using var other = TinyModels.NoteLLM();
         var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(other, options).Train(SyntheticNotes.Pairs(10)));
         Assert.Contains("other training data or options", e.Message);
     }
@@ -204,7 +195,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
             new("lonely", noTargets, "n4a", good[4].First),                      // trains the embedding only
             new(null, new NoteText(new string('w', 5000), string.Join(" ", Enumerable.Repeat("long", 3000)), ["t"], "c"), null, good[5].Second), // far over the limits
         };
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 8, Epochs = 1, ValidationFraction = 0 };
         var result = new NoteLLMTrainer(model, options, output.WriteLine).Train(pairs);
         var r = result.Data;
@@ -222,7 +213,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     [Fact]
     public void GenerationLabelsAreOutputTokensOnlyWhateverThePrompt()
     {
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         var options = new NoteLLMTrainerOptions { HashtagTaskRatio = 0 };
         var pairs = SyntheticNotes.Pairs(2);
         using var a = CsftBatch.Build(model, pairs, options, new Random(1), CPU);
@@ -243,7 +234,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     public void SavedModelLoadsWithIdenticalPredictions()
     {
         var pairs = SyntheticNotes.Pairs(6);
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         new NoteLLMTrainer(model, NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 2, ValidationFraction = 0 }).Train(pairs);
         using var dir = new TempFolder();
         NoteLLMModelFiles.Save(model, dir.Path);
@@ -265,7 +256,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     [Fact]
     public void LoraTrainsAdaptersEmbeddingsProjectionAndTauOnly()
     {
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         var before = model.Network.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 2, ValidationFraction = 0, LoraRank = 4, LoraTargets = ["q_proj", "v_proj"] };
         new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8));
@@ -292,7 +283,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         // Two micro-batches of 3 pairs with negatives across both (gradient caching) must give the gradients of
         // L = (L_cl over all 6 pairs + alpha mean(L_gen of each micro-batch)) / (1 + alpha), alpha = 0.5.
         var pairs = SyntheticNotes.Pairs(6);
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         var options = new NoteLLMTrainerOptions { HashtagTaskRatio = 0, EmbeddingDimension = 32, Alpha = 0.5 };
         using var whole = CsftBatch.Build(model, pairs, options, new Random(1), CPU);
         using var first = CsftBatch.Build(model, pairs.Take(3).ToList(), options, new Random(1), CPU);
@@ -320,7 +311,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     [Fact]
     public void NonFiniteLossStopsWithAClearMessage()
     {
-        using var model = TinyModel();
+        using var model = TinyModels.NoteLLM();
         using (no_grad()) model.Network.EmbeddingProjection.Weight.fill_(float.NaN);
         var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0 };
         var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8)));
