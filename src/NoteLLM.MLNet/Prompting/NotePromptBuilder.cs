@@ -126,8 +126,19 @@ public sealed class NotePromptBuilder
         int noteStart = ids.Count + tokenizer.Encode(instruction).Count;
         int noteEnd = ids.Count + tokenizer.Encode($"{instruction} {notePart}").Count;
         ids.AddRange(tokenizer.Encode($"{instruction} {notePart} {tail}"));
-        int embIndex = ids.IndexOf(tokenizer.EmbTokenId);
+        // The embedding is read at the template's [EMB], the prompt's last. Text a tokenizer still reads as [EMB] after
+        // WithoutEmb (BERT's tokenizer lower-cases the text before it looks for special tokens: "[emb]" is one) is
+        // dropped from the note.
+        int embIndex = ids.LastIndexOf(tokenizer.EmbTokenId);
         if (embIndex <= 0) throw new InvalidOperationException($"The prompt has no {NoteTokenizer.EmbToken} token after its first token; check the templates.");
+        for (int i = embIndex - 1; i >= 0; i--)
+        {
+            if (ids[i] != tokenizer.EmbTokenId) continue;
+            ids.RemoveAt(i);
+            embIndex--;
+            if (i < noteEnd) noteEnd--;
+            if (i < noteStart) noteStart--;
+        }
         int outputStart = ids.Count;
         if (output is not null)
         {
@@ -150,8 +161,13 @@ public sealed class NotePromptBuilder
         generated.Split(Templates.HashtagSeparator.Trim(), StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Distinct(StringComparer.Ordinal).ToArray();
 
-    // The note's own text never carries [EMB]: the embedding is read at the template's one.
-    private static string WithoutEmb(string s) => s.Replace(NoteTokenizer.EmbToken, "", StringComparison.Ordinal);
+    // The note's own text never carries [EMB]: the embedding is read at the template's one. One pass is not enough:
+    // "[E[EMB]MB]" would leave "[EMB]".
+    private static string WithoutEmb(string s)
+    {
+        while (s.Contains(NoteTokenizer.EmbToken, StringComparison.Ordinal)) s = s.Replace(NoteTokenizer.EmbToken, "", StringComparison.Ordinal);
+        return s;
+    }
 
     private static string Cut(string s, int max, out bool cut)
     {

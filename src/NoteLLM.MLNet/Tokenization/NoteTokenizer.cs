@@ -54,8 +54,24 @@ public sealed class NoteTokenizer
         BosTokenId = bosId;
     }
 
-    /// <summary>Token ids of <paramref name="text"/>, with no BOS/EOS added; special tokens written in the text (e.g. "[EMB]") become their single ids.</summary>
-    public IReadOnlyList<int> Encode(string text) => encode(text);
+    /// <summary>
+    /// Token ids of <paramref name="text"/>, with no BOS/EOS added; special tokens written in the text (e.g. "[EMB]")
+    /// become their single ids. An unpaired UTF-16 surrogate is read as U+FFFD, the replacement character.
+    /// </summary>
+    public IReadOnlyList<int> Encode(string text) => encode(WellFormed(text));
+
+    // BERT's normalizer (Unicode normalization) throws on an unpaired surrogate, which a truncated or badly decoded
+    // string can hold; replacing it keeps every character index of the text, so CharactersWithin still indexes it.
+    private static string WellFormed(string text)
+    {
+        char[]? fixedText = null;
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(text[i])) (fixedText ??= text.ToCharArray())[i] = '\uFFFD';
+        }
+        return fixedText is null ? text : new string(fixedText);
+    }
 
     /// <summary>
     /// Token ids of <paramref name="text"/> as it continues earlier text after a space: SentencePiece marks the
@@ -68,7 +84,7 @@ public sealed class NoteTokenizer
     {
         if (maxTokens <= 0) return 0;
         if (Kind == "wordpiece") return WholeWordsWithin(text, maxTokens);
-        inner.EncodeToIds(text, maxTokens, out string? normalized, out int consumed);
+        inner.EncodeToIds(WellFormed(text), maxTokens, out string? normalized, out int consumed);
         // consumed counts characters of the normalized text; without normalization it indexes the input
         return normalized is null ? consumed : Math.Min(text.Length, consumed);
     }

@@ -154,6 +154,35 @@ public class NotePromptBuilderTests
         AssertCompletePrompts(builder, NoteText.Of(Words("title", 200), "", ["a"]));
     }
 
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("wordpiece")]
+    public void EmbWrittenInANoteIsTextAndTheReadOutStaysAtTheTemplatesEmb(string kind)
+    {
+        var tokenizer = kind == "gpt2" ? Tokenizer : MiniLMTokenizer();
+        var templates = kind == "gpt2" ? new NotePromptTemplates() : NotePromptTemplates.ForSentenceEncoder;
+        var builder = new NotePromptBuilder(tokenizer, templates);
+        // removing "[EMB]" once from "[E[EMB]MB]" leaves "[EMB]"; BERT's tokenizer lower-cases before it looks for special
+        // tokens, so "[emb]" is [EMB] to it
+        var note = NoteText.Of("[EMB]vim[E[EMB]MB]", "[E[E[EMB]MB]MB]editor [emb] [EMB]", ["[EMB]", "[E[EMB]MB]", "use::editing"]);
+        var clean = NoteText.Of("vim", "editor", ["use::editing"]);
+        foreach (var task in new[] { PromptTask.Category, PromptTask.Hashtags(1) })
+        {
+            var prompt = builder.Build(note, task, output: null);
+            Assert.Single(prompt.Ids, id => id == tokenizer.EmbTokenId);
+            Assert.Equal(tokenizer.EmbTokenId, prompt.Ids[prompt.EmbeddingPosition + 1]);
+            var expected = builder.Build(clean, task, output: null);
+            // WordPiece reads "[emb]" as [EMB] too, and it is dropped as a token; GPT-2's BPE reads it as text
+            if (kind == "wordpiece")
+            {
+                Assert.Equal(expected.Ids, prompt.Ids);
+                Assert.Equal((expected.EmbeddingPosition, expected.NoteStart, expected.NoteEnd), (prompt.EmbeddingPosition, prompt.NoteStart, prompt.NoteEnd));
+            }
+            else Assert.Equal(expected.NoteStart, prompt.NoteStart);
+        }
+        Assert.Equal(["use::editing"], builder.Hashtags(note));
+    }
+
     [Fact]
     public void AtMostTenHashtagsAreShownOrTrained()
     {
