@@ -219,7 +219,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
             : settings.Backbone == "scratch" ? NoteLLMBackbone.DecoderFromScratch : NoteLLMBackbone.PretrainedEncoder;
         var training = backbone switch
         {
-            NoteLLMBackbone.PretrainedEncoder => NoteLLMTrainerOptions.ForPretrainedEncoder with { BatchSize = EncoderBatch, MaxSteps = EncoderSteps, GenerationNotesPerMicroBatch = EncoderBatch },
+            NoteLLMBackbone.PretrainedEncoder => NoteLLMTrainerOptions.ForPretrainedEncoder with { BatchSize = EncoderBatch, MaxSteps = EncoderSteps, GenerationNotesPerMicroBatch = 2 * EncoderBatch },
             NoteLLMBackbone.DecoderFromScratch => NoteLLMTrainerOptions.ForSmallModelFromScratch with { BatchSize = 8, LearningRate = 5e-4, Alpha = 1, Epochs = 2, EmbeddingDimension = 64 },
             _ => new NoteLLMTrainerOptions(),
         };
