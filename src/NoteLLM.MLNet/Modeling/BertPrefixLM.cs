@@ -9,7 +9,9 @@
 // generated category or hashtags) attend causally to the prompt and to earlier tokens, so one forward pass serves
 // the embedding and the generation loss, and greedy decoding reuses the prompt's keys and values. The output layer
 // is tied to the word embeddings, as BERT's masked-LM decoder is. Post-LN blocks, exact GELU, learned absolute
-// positions. Shapes: B batch, T new tokens, S tokens attended (past + new), D hidden, H heads, E head dim, F ffn.
+// positions. Padding is skipped: a padded batch's real tokens travel packed as rows [N, D] through every linear,
+// norm and feed-forward block, and only attention sees the padded layout (PackedTokens).
+// Shapes: B batch, T new tokens, N real new tokens, S tokens attended (past + new), D hidden, H heads, E head dim, F ffn.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using NoteLLM.MLNet.Runtime;
@@ -116,13 +118,45 @@ public sealed class BertEmbeddings : nn.Module
 
     public Embedding WordEmbeddings => word_embeddings;
 
-    public Tensor Forward(Tensor inputIds, Tensor positions) // [B, T], [B, T] -> [B, T, D]
+    public Tensor Forward(Tensor inputIds, Tensor positions) // [N], [N] -> [N, D] (or [B, T] -> [B, T, D])
     {
         using var scope = NewDisposeScope();
         // every token is segment 0: a NoteLLM prompt is a single segment
         var h = word_embeddings.forward(inputIds).Plus(position_embeddings.forward(positions)).Plus(token_type_embeddings.weight![0]);
         return LayerNorm.forward(h).MoveToOuterDisposeScope();
     }
+}
+
+/// <summary>
+/// The real tokens of a padded batch as rows [N, ...], so that linears, norms and feed-forward blocks spend nothing
+/// on padding; attention unpacks them into the padded [B, T] layout, zeros at padding, where the mask blocks them.
+/// The same idea as the "unpadding" of NVIDIA's BERT and FlashAttention's variable-length kernels, with the padded
+/// layout kept for attention. The index tensor lives in the caller's dispose scope.
+/// </summary>
+public sealed class PackedTokens
+{
+    private readonly Tensor index; // [N] flat indexes of the real tokens in [B * T]
+
+    private PackedTokens(Tensor index, long batch, long length) { this.index = index; Batch = batch; Length = length; }
+
+    public long Batch { get; }
+    public long Length { get; }
+
+    /// <summary>The packing of the [B, T] 1/0 mask's real tokens, or null when none of them is padding.</summary>
+    public static PackedTokens? Of(Tensor real)
+    {
+        long b = real.shape[0], t = real.shape[1];
+        var index = real.reshape(b * t).nonzero().squeeze(1);                      // [N]
+        if (index.shape[0] == b * t) { index.Dispose(); return null; }
+        return new PackedTokens(index, b, t);
+    }
+
+    /// <summary>[B, T, ...] -> [N, ...]: the real tokens' rows.</summary>
+    public Tensor Pack(Tensor x) => x.reshape([Batch * Length, .. x.shape[2..]]).index_select(0, index);
+
+    /// <summary>[N, ...] -> [B, T, ...], zeros at padding.</summary>
+    public Tensor Unpack(Tensor x) =>
+        zeros([Batch * Length, .. x.shape[1..]], dtype: x.dtype, device: x.device).index_copy(0, index, x).view([Batch, Length, .. x.shape[1..]]);
 }
 
 /// <summary>Multi-head self-attention projections (HF <c>BertSelfAttention</c>), through scaled_dot_product_attention.</summary>
@@ -140,20 +174,23 @@ public sealed class BertSelfAttention : nn.Module
         RegisterComponents();
     }
 
-    /// <param name="x">[B, T, D]</param>
+    /// <param name="x">[N, D] packed real tokens (<paramref name="packed"/>), or [B, T, D]</param>
     /// <param name="mask">additive [B, 1, T, S], or null when every token sees every token</param>
     /// <param name="cache">this layer's KV cache, or null</param>
-    /// <returns>[B, T, D], heads merged</returns>
-    public Tensor Forward(Tensor x, Tensor? mask, LayerKvCache? cache)
+    /// <param name="packed">where <paramref name="x"/>'s rows sit in the padded [B, T] layout, or null when x is [B, T, D]</param>
+    /// <returns>heads merged, in <paramref name="x"/>'s layout</returns>
+    public Tensor Forward(Tensor x, Tensor? mask, LayerKvCache? cache, PackedTokens? packed)
     {
         using var scope = NewDisposeScope();
-        long b = x.shape[0], t = x.shape[1];
-        var q = query.forward(x).view(b, t, heads, headDim).transpose(1, 2);   // [B, H, T, E]
-        var k = key.forward(x).view(b, t, heads, headDim).transpose(1, 2);     // [B, H, T, E]
-        var v = value.forward(x).view(b, t, heads, headDim).transpose(1, 2);   // [B, H, T, E]
+        long b = packed?.Batch ?? x.shape[0], t = packed?.Length ?? x.shape[1];
+        Tensor Heads(Tensor projected) => (packed?.Unpack(projected) ?? projected).view(b, t, heads, headDim).transpose(1, 2);
+        var q = Heads(query.forward(x));                                       // [B, H, T, E]
+        var k = Heads(key.forward(x));                                         // [B, H, T, E]
+        var v = Heads(value.forward(x));                                       // [B, H, T, E]
         if (cache is not null) (k, v) = cache.Append(k, v);                    // [B, H, S, E]
         var attended = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask); // [B, H, T, E]
-        return attended.transpose(1, 2).reshape(b, t, heads * headDim).MoveToOuterDisposeScope();
+        var merged = attended.transpose(1, 2).reshape(b, t, heads * headDim);  // [B, T, D]
+        return (packed?.Pack(merged) ?? merged).MoveToOuterDisposeScope();     // [N, D] when packed
     }
 }
 
@@ -170,7 +207,7 @@ public sealed class BertResidualOutput : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor h, Tensor residual) // [B, T, in], [B, T, D] -> [B, T, D]
+    public Tensor Forward(Tensor h, Tensor residual) // [N, in], [N, D] -> [N, D] (or with [B, T] in front)
     {
         using var scope = NewDisposeScope();
         return LayerNorm.forward(dense.forward(h).Plus(residual)).MoveToOuterDisposeScope();
@@ -190,10 +227,10 @@ public sealed class BertAttention : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor? mask, LayerKvCache? cache) // [B, T, D] -> [B, T, D]
+    public Tensor Forward(Tensor x, Tensor? mask, LayerKvCache? cache, PackedTokens? packed) // [N, D] -> [N, D]
     {
         using var scope = NewDisposeScope();
-        return output.Forward(self.Forward(x, mask, cache), x).MoveToOuterDisposeScope();
+        return output.Forward(self.Forward(x, mask, cache, packed), x).MoveToOuterDisposeScope();
     }
 }
 
@@ -208,7 +245,7 @@ public sealed class BertIntermediate : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => nn.functional.gelu(dense.forward(x)); // [B, T, D] -> [B, T, F]
+    public override Tensor forward(Tensor x) => nn.functional.gelu(dense.forward(x)); // [N, D] -> [N, F]
 }
 
 /// <summary>One post-LN encoder block: LN(x + attn(x)), then LN(. + ffn(.)) (HF <c>BertLayer</c>).</summary>
@@ -226,10 +263,10 @@ public sealed class BertLayer : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor x, Tensor? mask, LayerKvCache? cache) // [B, T, D] -> [B, T, D]
+    public Tensor Forward(Tensor x, Tensor? mask, LayerKvCache? cache, PackedTokens? packed) // [N, D] -> [N, D]
     {
         using var scope = NewDisposeScope();
-        var h = attention.Forward(x, mask, cache);
+        var h = attention.Forward(x, mask, cache, packed);
         return output.Forward(intermediate.forward(h), h).MoveToOuterDisposeScope();
     }
 }
@@ -249,10 +286,17 @@ public sealed class BertModel : nn.Module
 
     public BertEmbeddings Embeddings => embeddings;
 
-    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache) // [B, T] -> [B, T, D]
+    /// <summary>
+    /// Hidden states [B, T, D] of <paramref name="inputIds"/> [B, T]; with <paramref name="packed"/>, only its real
+    /// tokens are computed and padding positions come back as zeros.
+    /// </summary>
+    public Tensor Forward(Tensor inputIds, Tensor positions, Tensor? mask, KvCache? cache, PackedTokens? packed)
     {
         using var scope = NewDisposeScope();
-        return encoder.Forward(embeddings.Forward(inputIds, positions), mask, cache).MoveToOuterDisposeScope();
+        var ids = packed?.Pack(inputIds) ?? inputIds;                              // [N] or [B, T]
+        var h = embeddings.Forward(ids, packed?.Pack(positions) ?? positions);    // [N, D] or [B, T, D]
+        h = encoder.Forward(h, mask, cache, packed);
+        return (packed?.Unpack(h) ?? h).MoveToOuterDisposeScope();                // [B, T, D]
     }
 }
 
@@ -267,13 +311,13 @@ public sealed class BertEncoder : nn.Module
         RegisterComponents();
     }
 
-    public Tensor Forward(Tensor h, Tensor? mask, KvCache? cache)
+    public Tensor Forward(Tensor h, Tensor? mask, KvCache? cache, PackedTokens? packed)
     {
         for (int i = 0; i < layer.Count; i++)
         {
             // a scope per layer frees the layer's intermediates as soon as its output exists
             using var layerScope = NewDisposeScope();
-            h = layer[i].Forward(h, mask, cache?.Layers[i]).MoveToOuterDisposeScope();
+            h = layer[i].Forward(h, mask, cache?.Layers[i], packed).MoveToOuterDisposeScope();
         }
         return h;
     }
@@ -390,7 +434,8 @@ public sealed class BertPrefixLM : LanguageBackbone
             var ends = promptEnds ?? full([b], length, dtype: int64, device: device); // null: everything bidirectional
             mask = AdditiveMask(real, t, ends, Dtype);
         }
-        return bert.Forward(inputIds, positions, mask, cache).MoveToOuterDisposeScope();
+        var packed = attentionMask is null ? null : PackedTokens.Of(attentionMask.narrow(1, past, t));
+        return bert.Forward(inputIds, positions, mask, cache, packed).MoveToOuterDisposeScope();
     }
 
     public override Tensor Logits(Tensor hidden)

@@ -68,6 +68,39 @@ public class BertPrefixLMTests
         Assert.True(alone.allclose(shifted, rtol: 1e-4, atol: 1e-5));
     }
 
+    [Fact]
+    public void APaddedBatchComputesOnlyRealTokensWithTheGradientsOfEachRowAlone()
+    {
+        using var model = TinyModels.CreateBert();
+        long[][] rows = [Sequence, Sequence[..7], Sequence[..4]];
+        int[] ends = [PromptEnd, 5, 4];
+        // reference: each row alone (no padding), loss = sum of its hidden states times fixed weights
+        var probe = randn(Sequence.Length, model.HiddenSize, generator: new Generator(7));
+        model.zero_grad();
+        var aloneHidden = new List<Tensor>();
+        for (int r = 0; r < rows.Length; r++)
+        {
+            var h = model.Forward(tensor(rows[r]).unsqueeze(0), promptEnds: tensor(new long[] { ends[r] }))[0]; // [T_r, D]
+            h.mul(probe.narrow(0, 0, rows[r].Length)).sum().backward();
+            aloneHidden.Add(h.detach());
+        }
+        var aloneGrads = model.parameters().Select(p => p.grad?.clone()).ToList();
+
+        model.zero_grad();
+        var (ids, mask, length) = LanguageBackbone.RightPadded(rows.Select(r => r.Select(i => (int)i).ToList()).ToList(), pad: 0);
+        var hidden = model.Forward(tensor(ids, [rows.Length, length]), tensor(mask, [rows.Length, length]), promptEnds: tensor(ends.Select(e => (long)e).ToArray())); // [B, L, D]
+        var realMask = tensor(mask, [rows.Length, length]).unsqueeze(2).to(float32);
+        hidden.mul(probe.unsqueeze(0)).mul(realMask).sum().backward();
+        for (int r = 0; r < rows.Length; r++)
+        {
+            Assert.True(hidden[r].narrow(0, 0, rows[r].Length).allclose(aloneHidden[r], rtol: 1e-4, atol: 1e-5), $"row {r}");
+            if (rows[r].Length < length) Assert.Equal(0.0, hidden[r].narrow(0, rows[r].Length, length - rows[r].Length).abs().max().item<float>()); // padding is never computed
+        }
+        var batchedGrads = model.parameters().Select(p => p.grad).ToList();
+        for (int i = 0; i < aloneGrads.Count; i++)
+            if (aloneGrads[i] is { } alone) Assert.True(batchedGrads[i]!.allclose(alone, rtol: 1e-3, atol: 1e-5), $"parameter {i}");
+    }
+
     private static readonly int[][] Prompts = [[1, 5, 17, 33, 42, 8], [1, 9, 4], [1, 60, 61, 62, 63, 64, 65, 66, 67]];
     private static readonly int[] PromptLengths = [4, 2, 6];
 
