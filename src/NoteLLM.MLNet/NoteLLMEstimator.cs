@@ -66,6 +66,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
             _ => "training a decoder from scratch",
         }} on {device.type}, {dtype}; embedding read-out {readout}; {(templates == NotePromptTemplates.ForSentenceEncoder ? "the sentence encoder's prompt (no instruction, plain note text)" : templates == new NotePromptTemplates() ? "the paper's prompt" : "the prompt templates given")}");
         ch.Info($"NoteLLM training options ({(options.Training is null ? $"the {backbone} preset" : "as given")}): {training}");
+        if (CpuMatrixProducts.TakeAdvice(device, dtype) is { } advice) ch.Info($"NoteLLM: {advice}");
         var model = backbone switch
         {
             NoteLLMBackbone.PretrainedEncoder => NoteLLMModel.FromPretrainedEncoder(options.Encoder, dim, templates, options.PromptLimits, seed, training.InitialTau, readout),

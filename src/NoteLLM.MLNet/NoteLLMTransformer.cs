@@ -155,6 +155,7 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
             var model = NoteLLMModelFiles.Load(new ZipModelFileSource(reader, ModelFolder));
             var device = TorchDevice.Select((env as IHostEnvironmentInternal)?.GpuDeviceId, (env as IHostEnvironmentInternal)?.FallbackToCpu ?? false,
                 message => env.Register(nameof(NoteLLMTransformer)).Start("load").Warning(message));
+            if (CpuMatrixProducts.TakeAdvice(device, model.Backbone.Dtype) is { } advice) env.Register(nameof(NoteLLMTransformer)).Start("load").Info($"NoteLLM: {advice}");
             if (device.type != DeviceType.CPU) model.Network.to(device);
             return new NoteLLMTransformer(env, model, settings);
         });

@@ -30,9 +30,13 @@ internal static class BenchmarkArgs
     /// Runs this bench app again with <paramref name="args"/> (a fresh process, so its peak RSS is its own) and returns
     /// the last line it printed.
     /// </summary>
-    public static string RunSelf(params string[] args)
+    public static string RunSelf(params string[] args) => RunSelf(new Dictionary<string, string>(), args);
+
+    /// <summary><see cref="RunSelf(string[])"/> with <paramref name="environment"/> added to the child's environment.</summary>
+    public static string RunSelf(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var (name, value) in environment) psi.Environment[name] = value;
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet") psi.ArgumentList.Add(typeof(BenchmarkArgs).Assembly.Location);
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;

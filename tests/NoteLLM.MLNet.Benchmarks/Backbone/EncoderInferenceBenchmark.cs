@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using NoteLLM.MLNet.Benchmarks.Baselines;
 using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.Data;
@@ -13,79 +14,137 @@ namespace NoteLLM.MLNet.Benchmarks.Backbone;
 /// <summary>
 /// Embedding speed of NoteLLM on the pretrained MiniLM backbone against ONNX Runtime running the same packaged
 /// all-MiniLM-L6-v2 graph, side by side on the same texts: ONNX Runtime embeds exactly the prompt text NoteLLM embeds
-/// (instruction and note as json, note part cut to --note-tokens word pieces, up to [EMB]). NoteLLM in f32 and bf16,
-/// batches of 16 for both. The weights are the pretrained ones; speed does not depend on fine-tuning.
-/// Options: --notes N (test notes of the Debian subset, default 600), --note-tokens N (default 48).
+/// (the note cut to --note-tokens word pieces, up to [EMB]). NoteLLM in f32 and bf16, batches of 16 for both. The
+/// weights are the pretrained ones; speed does not depend on fine-tuning. On a CPU with AVX-512 the f32 row is run
+/// once more in a child process with oneMKL's vendor test answered "Intel" (tools/mkl-amd-shim, LD_PRELOAD), which
+/// lets libtorch's matrix products use MKL's AVX-512 kernels on AMD CPUs.
+/// Options: --notes N (test notes of the Debian subset, default 600), --note-tokens N (default 140, the prompt
+/// limit a model gets unless its options set another).
 /// </summary>
 internal sealed class EncoderInferenceBenchmark : IBenchmark
 {
     public string Name => "encoder-inference";
-    public string Description => "embedding notes/s: NoteLLM on the MiniLM backbone (f32, bf16) vs ONNX Runtime on the packaged MiniLM, same prompt texts";
+    public string Description => "embedding notes/s: NoteLLM on the MiniLM backbone (f32, bf16, f32 with MKL's AVX-512 path) vs ONNX Runtime on the packaged MiniLM, same prompt texts";
 
     private const int BatchSize = 16;
+    private const string ShimBuildScript = "tools/mkl-amd-shim/build.sh";
+
+    private sealed record F32Result(double NotesPerSecond, double MatrixProductsNotesPerSecond);
 
     public int Run(string[] args)
     {
-        int count = BenchmarkArgs.Option(args, "--notes", 600), noteTokens = BenchmarkArgs.Option(args, "--note-tokens", 48);
+        int count = BenchmarkArgs.Option(args, "--notes", 600), noteTokens = BenchmarkArgs.Option(args, "--note-tokens", 140);
         var notes = NotesJsonlFile.Read("data/debian-notes-subset/notes.jsonl.gz").Take(count).ToList();
         var noteTexts = notes.Select(n => new NoteText(n.Title, n.Content, n.Hashtags, n.Category)).ToList();
         using var model = NoteLLMModel.FromPretrainedEncoder(PretrainedEncoder.MiniLM, 384, limits: new NotePromptLimits { MaxNoteTokens = noteTokens });
         model.Network.eval();
+        var prompts = noteTexts.Select(n => model.EmbeddingPrompts.Build(n, PromptTask.Category, output: null)).ToList();
+        var readoutLengths = prompts.Select(p => (long)model.Network.ReadoutLength(p.EmbeddingPosition)).ToList();
+        if (args.Contains("--child-f32"))
+        {
+            // the last line is read by the parent
+            Console.WriteLine(JsonSerializer.Serialize(new F32Result(NoteLLMNotesPerSecond(model, noteTexts, ScalarType.Float32), MatrixProductsAlone(model, readoutLengths))));
+            return 0;
+        }
+
         var texts = notes.Select((n, i) =>
         {
             string prompt = model.EmbeddingPrompts.PromptText(noteTexts[i], PromptTask.Category).Text;
             return (n.Id, Text: prompt[..prompt.IndexOf(Tokenization.NoteTokenizer.EmbToken, StringComparison.Ordinal)]);
         }).ToList();
-        Console.WriteLine($"# {notes.Count} Debian notes; torch threads {get_num_threads()}");
+        Console.WriteLine($"# {notes.Count} Debian notes, note parts of at most {noteTokens} word pieces; torch threads {get_num_threads()}");
+        long realTokens = readoutLengths.Sum(), paddedTokens = readoutLengths.Chunk(BatchSize).Sum(batch => batch.Length * batch.Max());
+        Console.WriteLine($"# {realTokens / (double)notes.Count:F1} prompt tokens per note; padding {paddedTokens - realTokens} of {paddedTokens} tokens in batches of {BatchSize} ({100.0 * (paddedTokens - realTokens) / paddedTokens:F1}%), which the backbone's packed forward skips");
 
         using var onnx = new MiniLMEmbedder(batchSize: BatchSize);
         onnx.Embed(texts.Take(32).ToList()); // warm-up
         var watch = Stopwatch.StartNew();
         onnx.Embed(texts);
-        double onnxSeconds = watch.Elapsed.TotalSeconds;
-        Console.WriteLine($"ONNX Runtime (the same prompt text) {notes.Count / onnxSeconds,8:F1} notes/s");
-        var prompts = noteTexts.Select(n => model.EmbeddingPrompts.Build(n, PromptTask.Category, output: null)).ToList();
-        double promptTokens = prompts.Average(p => p.EmbeddingPosition + 1.0);
-        var results = new List<(string Dtype, double NotesPerSecond)>();
-        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        double onnxNotesPerSecond = notes.Count / watch.Elapsed.TotalSeconds;
+        Console.WriteLine($"ONNX Runtime (the same prompt text) {onnxNotesPerSecond,8:F1} notes/s");
+
+        var rows = new List<(string Name, double NotesPerSecond)>();
+        void Row(string name, double notesPerSecond)
         {
-            model.Network.to(dtype);
-            var predictor = new NotePredictor(model, batchSize: BatchSize);
-            predictor.Embed(noteTexts.Take(BatchSize).ToList()); // warm-up
-            watch.Restart();
-            for (int i = 0; i < noteTexts.Count; i += BatchSize) predictor.Embed(noteTexts.Skip(i).Take(BatchSize).ToList());
-            double seconds = watch.Elapsed.TotalSeconds;
-            results.Add((dtype.ToString(), noteTexts.Count / seconds));
-            Console.WriteLine($"NoteLLM {dtype,-8} (prompt)     {noteTexts.Count / seconds,8:F1} notes/s  ({promptTokens:F0} prompt tokens per note)");
+            rows.Add((name, notesPerSecond));
+            Console.WriteLine($"{name,-58} {notesPerSecond,8:F1} notes/s");
         }
-        double gemmNotesPerSecond = MatrixProductsAlone(model, prompts);
-        Console.WriteLine($"its f32 matrix products alone    {gemmNotesPerSecond,8:F1} notes/s  (the encoder layers' linears on the same padded batches)");
+        Row("NoteLLM on MiniLM, f32", NoteLLMNotesPerSecond(model, noteTexts, ScalarType.Float32));
+        Row("NoteLLM on MiniLM, bf16", NoteLLMNotesPerSecond(model, noteTexts, ScalarType.BFloat16));
+        Row("(its f32 matrix products alone)", MatrixProductsAlone(model, readoutLengths));
+        if (WithMklShim(args, noteTokens, count) is { } shim)
+        {
+            Row("NoteLLM on MiniLM, f32, MKL's AVX-512 path (shim)", shim.NotesPerSecond);
+            Row("(its f32 matrix products alone, MKL's AVX-512 path)", shim.MatrixProductsNotesPerSecond);
+        }
+
         Console.WriteLine();
         Console.WriteLine("| embedder | notes/s | ratio to ONNX Runtime |");
         Console.WriteLine("|---|---:|---:|");
-        Console.WriteLine($"| ONNX Runtime, packaged all-MiniLM-L6-v2, f32 | {notes.Count / onnxSeconds:F1} | 1.00 |");
-        foreach (var (dtype, notesPerSecond) in results)
-            Console.WriteLine($"| NoteLLM on MiniLM, {dtype} | {notesPerSecond:F1} | {notesPerSecond * onnxSeconds / notes.Count:F2} |");
-        Console.WriteLine($"| (its f32 matrix products alone) | {gemmNotesPerSecond:F1} | {gemmNotesPerSecond * onnxSeconds / notes.Count:F2} |");
+        Console.WriteLine($"| ONNX Runtime, packaged all-MiniLM-L6-v2, f32 | {onnxNotesPerSecond:F1} | 1.00 |");
+        foreach (var (name, notesPerSecond) in rows)
+            Console.WriteLine($"| {name} | {notesPerSecond:F1} | {notesPerSecond / onnxNotesPerSecond:F2} |");
         return 0;
     }
 
+    private static double NoteLLMNotesPerSecond(NoteLLMModel model, IReadOnlyList<NoteText> noteTexts, ScalarType dtype)
+    {
+        model.Network.to(dtype);
+        var predictor = new NotePredictor(model, batchSize: BatchSize);
+        predictor.Embed(noteTexts.Take(BatchSize).ToList()); // warm-up
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < noteTexts.Count; i += BatchSize) predictor.Embed(noteTexts.Skip(i).Take(BatchSize).ToList());
+        return noteTexts.Count / watch.Elapsed.TotalSeconds;
+    }
+
+    // The f32 rows again in a child process whose oneMKL takes its AVX-512 kernels; null (and why) when the CPU has
+    // no AVX-512 or the shim cannot be built here.
+    private static F32Result? WithMklShim(string[] args, int noteTokens, int count)
+    {
+        if (!File.ReadAllText("/proc/cpuinfo").Contains(" avx512f", StringComparison.Ordinal))
+        {
+            Console.WriteLine("# no AVX-512 on this CPU: no MKL shim row");
+            return null;
+        }
+        string shim;
+        try { shim = Path.GetFullPath(RunScript(ShimBuildScript)); }
+        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            Console.WriteLine($"# MKL shim not built ({e.Message.Trim()}): no MKL shim row");
+            return null;
+        }
+        string line = BenchmarkArgs.RunSelf(new Dictionary<string, string> { ["LD_PRELOAD"] = shim },
+            "encoder-inference", "--child-f32", "--note-tokens", noteTokens.ToString(), "--notes", count.ToString());
+        return JsonSerializer.Deserialize<F32Result>(line)!;
+    }
+
+    private static string RunScript(string script)
+    {
+        var psi = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(script);
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd(), error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{script} exited with {p.ExitCode}: {error}");
+        return output.Trim().Split('\n')[^1];
+    }
+
     // The ceiling of any f32 forward on this libtorch: only the matrix products of the encoder layers' linears (q, k, v,
-    // attention output, the two feed-forward ones), on the padded batches NotePredictor builds, nothing else. When it is
-    // below ONNX Runtime, the f32 gap is libtorch's GEMM on this CPU, not the model code around it.
-    private static double MatrixProductsAlone(NoteLLMModel model, IReadOnlyList<NotePrompt> prompts)
+    // attention output, the two feed-forward ones), on the real tokens of each batch (the rows the backbone's packed
+    // forward computes), nothing else. When it is below ONNX Runtime, the f32 gap is libtorch's GEMM on this CPU.
+    private static double MatrixProductsAlone(NoteLLMModel model, IReadOnlyList<long> readoutLengths)
     {
         model.Network.to(ScalarType.Float32);
         using var _ = no_grad();
         var weights = model.Network.named_parameters().Where(p => p.name.Contains(".encoder.") && p.parameter.dim() == 2).Select(p => p.parameter).ToList();
         if (weights.Count == 0) throw new InvalidOperationException("no encoder layer weights found in the network's parameters");
-        var rows = prompts.Chunk(BatchSize).Select(batch => (long)BatchSize * batch.Max(p => model.Network.ReadoutLength(p.EmbeddingPosition))).ToList();
+        var rows = readoutLengths.Chunk(BatchSize).Select(batch => batch.Sum()).ToList();
         var inputs = weights.Select(w => w.shape[1]).Distinct().ToDictionary(width => width, width => randn(rows.Max(), width));
         foreach (var w in weights) nn.functional.linear(inputs[w.shape[1]].narrow(0, 0, rows[0]), w).Dispose(); // warm-up
         var watch = Stopwatch.StartNew();
         foreach (long n in rows)
             foreach (var w in weights)
                 nn.functional.linear(inputs[w.shape[1]].narrow(0, 0, n), w).Dispose();
-        return prompts.Count / watch.Elapsed.TotalSeconds;
+        return readoutLengths.Count / watch.Elapsed.TotalSeconds;
     }
 }
