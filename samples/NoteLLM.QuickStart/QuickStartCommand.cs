@@ -254,7 +254,7 @@ public sealed class QuickStartCommand : Command<QuickStartSettings>
                 NoteLLMBackbone.DecoderFromScratch => new NotePromptLimits { MaxNoteTokens = 64 },
                 _ => new NotePromptLimits(),
             },
-            // trained on short notes (what 2 cores afford), the encoder embeds longer ones better (docs/results-128.md)
+            // trained on short notes (what 2 cores afford), the encoder embeds longer ones better (docs/results.md)
             EmbeddingPromptLimits = backbone == NoteLLMBackbone.PretrainedEncoder ? new NotePromptLimits { MaxNoteTokens = EncoderEmbeddingNoteTokens } : null,
             Training = training with
             {

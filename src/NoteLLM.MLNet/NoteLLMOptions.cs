@@ -79,7 +79,7 @@ public sealed class NoteLLMOptions
     /// <summary>
     /// Limits of the prompts the fitted transformer embeds notes with; null (default): <see cref="PromptLimits"/>.
     /// A model fine-tuned on short note windows (cheap on a CPU) embeds longer ones better, but generates worse from
-    /// them, so generation keeps <see cref="PromptLimits"/>: docs/results-128.md measures training at 48 word pieces and
+    /// them, so generation keeps <see cref="PromptLimits"/>: docs/results.md measures training at 48 word pieces and
     /// embedding at 128. Saved with the model.
     /// </summary>
     public NotePromptLimits? EmbeddingPromptLimits { get; set; }

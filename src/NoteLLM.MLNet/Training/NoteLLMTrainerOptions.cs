@@ -120,7 +120,7 @@ public sealed record NoteLLMTrainerOptions
     /// only ':' tokens, and at 4e-4 recall fell below the zero-shot encoder; see docs/getting-started.md), and alpha 5:
     /// as in the paper's Table 6, a larger alpha buys category accuracy at no cost in recall up to a point (full Debian
     /// split, 300 steps of 16 pairs, seed 1: alpha 0.5, 2, 5, 10 gave category accuracy 55.7, 71.7, 75.0, 75.0% and avg
-    /// recall 80.3, 80.5, 80.3, 79.9; see docs/results-128.md). The GCL temperature starts at tau = ln 10 (similarity
+    /// recall 80.3, 80.5, 80.3, 79.9; see docs/results.md). The GCL temperature starts at tau = ln 10 (similarity
     /// scale 10) instead of the authors' 3.0 (scale 20): tau is learnable (section 3.3) but moves by less than 0.01 in a
     /// few hundred steps, and at scale 20 the encoder spread its notes apart less (same split and budget, seed 1: mean
     /// cosine of random note pairs 0.62 at scale 20, 0.24 at scale 10; avg recall 80.3 and 81.5). L_gen is averaged per
@@ -129,7 +129,7 @@ public sealed record NoteLLMTrainerOptions
     /// category accuracy was 77.5% averaged per token, 78.4% per note, 80.2% per note with one of all train notes per
     /// pair, and 81.1% with two (hashtag ROUGE-L 35.2, 32.0, 39.6, 42.9; avg recall 81.5, 82.3, 81.7, 81.1). Over 3
     /// seeds, two per pair is the setting where category accuracy passes the ML.NET classifier's; one per pair keeps
-    /// about a point more recall (see docs/results-128.md).
+    /// about a point more recall (see docs/results.md).
     /// </summary>
     public static NoteLLMTrainerOptions ForPretrainedEncoder => new()
     {

@@ -69,7 +69,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
              (settings.CsftNotes > 0 ? $" and, in the rows that train CSFT, {settings.CsftNotes} train notes per step drawn from all of them generating only (`NoteLLMOptions.GenerationNotes`)" : "") + ", " +
              $"initial GCL temperature tau {settings.Recipe.InitialTau:G4} (similarity scale exp(tau) = {Math.Exp(settings.Recipe.InitialTau):G3}), " +
              $"linear decay, weights of the lowest validation loss kept), note parts of at most {settings.NoteTokens} word pieces" +
-             (settings.EmbeddingNoteTokens is int embeddingTokens ? $" in training and generation and {embeddingTokens} when embedding" : "") + ", 384-dimensional embeddings");
+             (settings.EmbeddingLimits is { } embeddingLimits ? $" in training and generation and {embeddingLimits.MaxNoteTokens} when embedding" : "") + ", 384-dimensional embeddings");
         Line($"- Generation: greedy decoding, at most 16 new tokens, 3 hashtags asked, on " +
              (dataset.GenerationSample.Count == dataset.TaggedTestNotes ? $"all {dataset.TaggedTestNotes:N0} test notes" : $"{dataset.GenerationSample.Count} evenly spaced test notes of the {dataset.TaggedTestNotes:N0}") +
              " with hashtags and a category. Acc/Ill: the category the model outputs, decoding constrained to the training " +

@@ -14,7 +14,7 @@ internal sealed record ResultsSettings
     /// <summary>Dataset folder (notes.jsonl.gz, train-pairs.csv.gz, test-pairs.csv.gz). --data DIR.</summary>
     public string DataDirectory { get; init; } = "data/debian-notes";
     /// <summary>Optimizer steps of every trained row. --steps N.</summary>
-    public int Steps { get; init; } = 100;
+    public int Steps { get; init; } = 300;
     /// <summary>Pairs per optimizer step of every trained row. --batch N.</summary>
     public int BatchSize { get; init; } = 16;
     /// <summary>Word pieces of a note's part of the prompt (title, hashtags, content). --note-tokens N.</summary>
@@ -23,7 +23,7 @@ internal sealed record ResultsSettings
     /// Word pieces of a note's part of the prompt when the rows embed (null: <see cref="NoteTokens"/>): a model trained
     /// on short prompts, read over longer ones; generation keeps <see cref="NoteTokens"/>. --embedding-note-tokens N.
     /// </summary>
-    public int? EmbeddingNoteTokens { get; init; }
+    public int? EmbeddingNoteTokens { get; init; } = 128;
     /// <summary>The prompt limits of training: note parts of <see cref="NoteTokens"/> word pieces.</summary>
     public NotePromptLimits TrainingLimits => new() { MaxNoteTokens = NoteTokens };
 
@@ -53,18 +53,18 @@ internal sealed record ResultsSettings
     /// Train notes added to every micro-batch of the rows that train CSFT, generating only (0: the pairs' notes alone, as
     /// before the option existed): drawn from all train notes. --csft-notes N.
     /// </summary>
-    public int CsftNotes { get; init; }
+    public int CsftNotes { get; init; } = 32;
     /// <summary>Tagged test notes whose category and hashtags are generated. --gen-notes N.</summary>
-    public int GenerationNotes { get; init; } = 300;
+    public int GenerationNotes { get; init; } = 4535;
     /// <summary>Where each measured row is recorded as JSON. --rows-dir DIR.</summary>
     public string RowsDirectory { get; init; } = "docs/results-rows";
     /// <summary>Where <c>assemble</c> writes the tables (atomically). --output FILE.</summary>
     public string Output { get; init; } = "docs/results.md";
 
     public const string Usage =
-        "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (100), --batch N (16), " +
-        "--note-tokens N (48), --embedding-note-tokens N (--note-tokens), --lr X, --pretrained-lr-share X, --alpha X, --tau X and --gen-loss per-token|per-note (the ForPretrainedEncoder preset's), " +
-        "--csft-notes N (0), --seeds 1,2,3, --gen-notes N (300), " +
+        "usage: results list | row ID[,ID...] | missing | assemble; options: --data DIR (data/debian-notes), --steps N (300), --batch N (16), " +
+        "--note-tokens N (48), --embedding-note-tokens N (128), --lr X, --pretrained-lr-share X, --alpha X, --tau X and --gen-loss per-token|per-note (the ForPretrainedEncoder preset's), " +
+        "--csft-notes N (32), --seeds 1,2,3, --gen-notes N (4535: every tagged test note of the full split), " +
         "--rows-dir DIR (docs/results-rows), --output FILE (docs/results.md)";
 
     /// <summary>The training recipe every trained row shares: the preset with this invocation's budget and learning rates.</summary>
@@ -92,7 +92,7 @@ internal sealed record ResultsSettings
     /// told apart. The learning rates are spelled out, so a record stays comparable when the preset changes.
     /// </summary>
     public string Budget => $"--data {DataDirectory} --steps {Steps} --batch {BatchSize} --note-tokens {NoteTokens} --gen-notes {GenerationNotes}" +
-        (EmbeddingNoteTokens is int embedding ? $" --embedding-note-tokens {embedding}" : "") +
+        (EmbeddingNoteTokens is int embedding && embedding != NoteTokens ? $" --embedding-note-tokens {embedding}" : "") +
         $" --lr {Number(Recipe.LearningRate)} --pretrained-lr-share {Number(Recipe.PretrainedLearningRateShare)} --alpha {Number(Recipe.Alpha)} --tau {Number(Recipe.InitialTau)}" +
         $" --gen-loss {LossName(Recipe.GenerationLossAverage)} --csft-notes {CsftNotes}";
 
