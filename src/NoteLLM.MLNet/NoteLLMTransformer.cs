@@ -153,9 +153,9 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
                 reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt32(),
                 ConstrainCategories: reader.Version >= ConstrainedCategoriesVersion && reader.ReadInt32() != 0);
             var model = NoteLLMModelFiles.Load(new ZipModelFileSource(reader, ModelFolder));
-            var device = TorchDevice.Select((env as IHostEnvironmentInternal)?.GpuDeviceId, (env as IHostEnvironmentInternal)?.FallbackToCpu ?? false,
-                message => env.Register(nameof(NoteLLMTransformer)).Start("load").Warning(message));
-            if (CpuMatrixProducts.TakeAdvice(device, model.Backbone.Dtype) is { } advice) env.Register(nameof(NoteLLMTransformer)).Start("load").Info($"NoteLLM: {advice}");
+            using var ch = env.Register(nameof(NoteLLMTransformer)).Start("load");
+            var device = TorchDevice.Select((env as IHostEnvironmentInternal)?.GpuDeviceId, (env as IHostEnvironmentInternal)?.FallbackToCpu ?? false, ch.Warning);
+            if (CpuMatrixProducts.TakeAdvice(device, model.Backbone.Dtype) is { } advice) ch.Info($"NoteLLM: {advice}");
             if (device.type != DeviceType.CPU) model.Network.to(device);
             return new NoteLLMTransformer(env, model, settings);
         });

@@ -20,7 +20,7 @@ public static class CpuMatrixProducts
     /// </summary>
     public static string? TakeAdvice(Device device, ScalarType dtype)
     {
-        if (device.type != DeviceType.CPU || dtype != ScalarType.Float32 || !AmdWithAvx512.Value || MklSeesIntel()) return null;
+        if (Volatile.Read(ref advised) == 1 || device.type != DeviceType.CPU || dtype != ScalarType.Float32 || !AmdWithAvx512.Value || MklSeesIntel()) return null;
         if (Interlocked.Exchange(ref advised, 1) == 1) return null;
         return "f32 matrix products run oneMKL's AVX2 kernels on this AMD CPU although it has AVX-512; preloading the " +
                "NoteLLM.MLNet repository's tools/mkl-amd-shim (LD_PRELOAD) lets them use its AVX-512 kernels, about twice " +
