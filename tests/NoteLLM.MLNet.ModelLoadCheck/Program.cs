@@ -6,7 +6,8 @@
 // column of the result. With --threads N it then predicts every note with one PredictionEngine on this thread (the
 // reference, printed with "Thread": 0) and again on N threads at once, each with its own PredictionEngine and in its
 // own order (printed with "Thread": 1..N); the model must have the Embedding, GeneratedCategory and
-// GeneratedHashtags columns. Exit code 0 on success, 1 on a load/transform error (message on stderr), 2 on bad usage.
+// GeneratedHashtags columns. Messages the model logs (ML.NET log lines that contain "NoteLLM: ") go to stderr.
+// Exit code 0 on success, 1 on a load/transform error (message on stderr), 2 on bad usage.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.ML;
@@ -23,6 +24,7 @@ try
 {
     var notes = NoteFile.Read(args[1]);
     var mlContext = new MLContext(seed: 1);
+    mlContext.Log += (_, e) => { if (e.Message.Contains("NoteLLM: ", StringComparison.Ordinal)) Console.Error.WriteLine(e.Message); };
     ITransformer model = mlContext.Model.Load(args[0], out _);
     IDataView output = model.Transform(mlContext.Data.LoadFromEnumerable(notes));
     using var stdout = Console.OpenStandardOutput();

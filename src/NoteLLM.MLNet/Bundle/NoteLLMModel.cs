@@ -11,6 +11,9 @@ namespace NoteLLM.MLNet.Bundle;
 /// </summary>
 public sealed class NoteLLMModel : IDisposable
 {
+    // before any of the model's matrix products: oneMKL chooses its kernels at its first call
+    static NoteLLMModel() => Runtime.CpuMatrixProducts.UseAvx512KernelsOnAmd();
+
     public NoteLLMNetwork Network { get; }
     public NoteTokenizer Tokenizer { get; }
     /// <summary>The prompts the model is trained and generates with.</summary>

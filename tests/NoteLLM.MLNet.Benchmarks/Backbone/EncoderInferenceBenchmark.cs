@@ -6,6 +6,7 @@ using NoteLLM.MLNet.Data;
 using NoteLLM.MLNet.Generation;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
+using NoteLLM.MLNet.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,19 +16,18 @@ namespace NoteLLM.MLNet.Benchmarks.Backbone;
 /// Embedding speed of NoteLLM on the pretrained MiniLM backbone against ONNX Runtime running the same packaged
 /// all-MiniLM-L6-v2 graph, side by side on the same texts: ONNX Runtime embeds exactly the prompt text NoteLLM embeds
 /// (the note cut to --note-tokens word pieces, up to [EMB]). NoteLLM in f32 and bf16, batches of 16 for both. The
-/// weights are the pretrained ones; speed does not depend on fine-tuning. On a CPU with AVX-512 the f32 row is run
-/// once more in a child process with oneMKL's vendor test answered "Intel" (tools/mkl-amd-shim, LD_PRELOAD), which
-/// lets libtorch's matrix products use MKL's AVX-512 kernels on AMD CPUs.
+/// weights are the pretrained ones; speed does not depend on fine-tuning. On an AMD CPU with AVX-512, where NoteLLM
+/// lets oneMKL take its AVX-512 kernels (Runtime/CpuMatrixProducts.cs), the f32 rows are run once more in a child
+/// process with NOTELLM_MKL_AVX512_ON_AMD=0, i.e. with oneMKL's own AVX2 choice, to show what that does.
 /// Options: --notes N (test notes of the Debian subset, default 600), --note-tokens N (default 140, the prompt
 /// limit a model gets unless its options set another).
 /// </summary>
 internal sealed class EncoderInferenceBenchmark : IBenchmark
 {
     public string Name => "encoder-inference";
-    public string Description => "embedding notes/s: NoteLLM on the MiniLM backbone (f32, bf16, f32 with MKL's AVX-512 path) vs ONNX Runtime on the packaged MiniLM, same prompt texts";
+    public string Description => "embedding notes/s: NoteLLM on the MiniLM backbone (f32, bf16; on AMD also f32 with oneMKL's AVX2 choice) vs ONNX Runtime on the packaged MiniLM, same prompt texts";
 
     private const int BatchSize = 16;
-    private const string ShimBuildScript = "tools/mkl-amd-shim/build.sh";
 
     private sealed record F32Result(double NotesPerSecond, double MatrixProductsNotesPerSecond);
 
@@ -53,6 +53,7 @@ internal sealed class EncoderInferenceBenchmark : IBenchmark
             return (n.Id, Text: prompt[..prompt.IndexOf(Tokenization.NoteTokenizer.EmbToken, StringComparison.Ordinal)]);
         }).ToList();
         Console.WriteLine($"# {notes.Count} Debian notes, note parts of at most {noteTokens} word pieces; torch threads {get_num_threads()}");
+        Console.WriteLine($"# oneMKL's vendor test: {CpuMatrixProducts.UseAvx512KernelsOnAmd()}; its AVX-512 kernels: {CpuMatrixProducts.MklUsesAvx512()?.ToString() ?? "unknown"}");
         long realTokens = readoutLengths.Sum(), paddedTokens = readoutLengths.Chunk(BatchSize).Sum(batch => batch.Length * batch.Max());
         Console.WriteLine($"# {realTokens / (double)notes.Count:F1} prompt tokens per note; padding {paddedTokens - realTokens} of {paddedTokens} tokens in batches of {BatchSize} ({100.0 * (paddedTokens - realTokens) / paddedTokens:F1}%), which the backbone's packed forward skips");
 
@@ -72,10 +73,11 @@ internal sealed class EncoderInferenceBenchmark : IBenchmark
         Row("NoteLLM on MiniLM, f32", NoteLLMNotesPerSecond(model, noteTexts, ScalarType.Float32));
         Row("NoteLLM on MiniLM, bf16", NoteLLMNotesPerSecond(model, noteTexts, ScalarType.BFloat16));
         Row("(its f32 matrix products alone)", MatrixProductsAlone(model, readoutLengths));
-        if (WithMklShim(args, noteTokens, count) is { } shim)
+        if (CpuMatrixProducts.UseAvx512KernelsOnAmd() == CpuMatrixProducts.VendorTestAnswer.Loaded)
         {
-            Row("NoteLLM on MiniLM, f32, MKL's AVX-512 path (shim)", shim.NotesPerSecond);
-            Row("(its f32 matrix products alone, MKL's AVX-512 path)", shim.MatrixProductsNotesPerSecond);
+            var avx2 = WithMklAvx2Choice(noteTokens, count);
+            Row("NoteLLM on MiniLM, f32, oneMKL's AVX2 choice (opted out)", avx2.NotesPerSecond);
+            Row("(its f32 matrix products alone, oneMKL's AVX2 choice)", avx2.MatrixProductsNotesPerSecond);
         }
 
         Console.WriteLine();
@@ -97,36 +99,12 @@ internal sealed class EncoderInferenceBenchmark : IBenchmark
         return noteTexts.Count / watch.Elapsed.TotalSeconds;
     }
 
-    // The f32 rows again in a child process whose oneMKL takes its AVX-512 kernels; null (and why) when the CPU has
-    // no AVX-512 or the shim cannot be built here.
-    private static F32Result? WithMklShim(string[] args, int noteTokens, int count)
+    // The f32 rows again in a child process that keeps oneMKL's vendor-based choice of kernels (AVX2 on AMD CPUs).
+    private static F32Result WithMklAvx2Choice(int noteTokens, int count)
     {
-        if (!File.ReadAllText("/proc/cpuinfo").Contains(" avx512f", StringComparison.Ordinal))
-        {
-            Console.WriteLine("# no AVX-512 on this CPU: no MKL shim row");
-            return null;
-        }
-        string shim;
-        try { shim = Path.GetFullPath(RunScript(ShimBuildScript)); }
-        catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception)
-        {
-            Console.WriteLine($"# MKL shim not built ({e.Message.Trim()}): no MKL shim row");
-            return null;
-        }
-        string line = BenchmarkArgs.RunSelf(new Dictionary<string, string> { ["LD_PRELOAD"] = shim },
+        string line = BenchmarkArgs.RunSelf(new Dictionary<string, string> { [CpuMatrixProducts.OptOutVariable] = "0" },
             "encoder-inference", "--child-f32", "--note-tokens", noteTokens.ToString(), "--notes", count.ToString());
         return JsonSerializer.Deserialize<F32Result>(line)!;
-    }
-
-    private static string RunScript(string script)
-    {
-        var psi = new ProcessStartInfo("sh") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(script);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd(), error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{script} exited with {p.ExitCode}: {error}");
-        return output.Trim().Split('\n')[^1];
     }
 
     // The ceiling of any f32 forward on this libtorch: only the matrix products of the encoder layers' linears (q, k, v,

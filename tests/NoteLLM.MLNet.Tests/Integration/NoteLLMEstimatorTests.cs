@@ -5,6 +5,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using NoteLLM.MLNet.Evaluation;
 using NoteLLM.MLNet.Generation;
+using NoteLLM.MLNet.Runtime;
 using NoteLLM.MLNet.Tests.DataViews;
 using NoteLLM.MLNet.Tests.TestSupport;
 using NoteLLM.MLNet.Training;
@@ -64,6 +65,20 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
             GeneratedCategory = r["GeneratedCategory"]!.GetValue<string>(),
         }).ToList();
         AssertSame(expected, actual, 1e-5);
+        // a consumer that only loads a zip gets oneMKL's AVX-512 kernels on an AMD CPU with AVX-512 too, and hears of it;
+        // it shares this process's CPU and environment (a preload, the opt-out, a build without a C compiler)
+        switch (CpuMatrixProducts.UseAvx512KernelsOnAmd())
+        {
+            case CpuMatrixProducts.VendorTestAnswer.NotNeeded or CpuMatrixProducts.VendorTestAnswer.AlreadyIntel:
+                Assert.DoesNotContain("oneMKL", stderr);
+                break;
+            case CpuMatrixProducts.VendorTestAnswer.Loaded:
+                Assert.Contains("f32 matrix products run oneMKL's AVX-512 kernels on this AMD CPU", stderr);
+                break;
+            default:
+                Assert.Contains("f32 matrix products run oneMKL's AVX2 kernels on this AMD CPU", stderr);
+                break;
+        }
     }
 
     [Fact]

@@ -41,6 +41,10 @@ public class PackageMetadataTests(PackageFixture package)
         Assert.Contains("lib/net8.0/NoteLLM.MLNet.dll", package.EntryNames);
         Assert.Contains("buildTransitive/NoteLLM.MLNet.targets", package.EntryNames);
         Assert.Contains("buildTransitive/WeakenGlibcxxRequirement.cs", package.EntryNames);
+        // oneMKL's vendor test answered for AMD CPUs with AVX-512 (Runtime/CpuMatrixProducts.cs), built where a C
+        // compiler is: the repository's Linux x64 builds need one
+        if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64)
+            Assert.Contains("runtimes/linux-x64/native/libnotellm_mkl_intel_cpu_true.so", package.EntryNames);
     }
 
     [Fact]

@@ -52,8 +52,13 @@ public class GenerationNotesTests
         }
         var without = Gradients(null);
         var with = Gradients(Notes(3, "extra"));
+        // equal up to float rounding, which the matrix products' blocking makes depend on the batch's row count: within
+        // 1e-4 of each tensor's largest gradient (a contribution of the extra notes would be of the gradients' own size)
         foreach (var (name, gradient) in with)
-            Assert.True(gradient.allclose(without[name], rtol: 1e-4, atol: 1e-7), $"{name}: largest difference {(gradient - without[name]).abs().max().item<float>()}");
+        {
+            float difference = (gradient - without[name]).abs().max().item<float>(), scale = without[name].abs().max().item<float>();
+            Assert.True(difference <= 1e-4 * scale, $"{name}: largest difference {difference}, largest gradient {scale}");
+        }
     }
 
     [Fact]

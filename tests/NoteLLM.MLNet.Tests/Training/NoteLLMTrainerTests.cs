@@ -38,7 +38,7 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         {
             EmbeddingDimension = 32,
             BatchSize = 8,
-            Epochs = 60,
+            Epochs = 80,
             LearningRate = 3e-3,
             ValidationFraction = 0,
             LogEverySteps = 20,
