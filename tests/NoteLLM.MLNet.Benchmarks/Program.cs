@@ -26,4 +26,7 @@ if (chosen is null)
 }
 Console.WriteLine($"# {chosen.Name}: {chosen.Description}");
 Console.WriteLine($"# {Environment.ProcessorCount} cores, {RuntimeInformationText.Describe()}");
+// before any benchmark's first tensor, as NoteLLM does in an app: every row gets the kernels a NoteLLM app gets, also
+// rows that build networks without a NoteLLM model
+Console.WriteLine($"# oneMKL's vendor test: {NoteLLM.MLNet.Runtime.CpuMatrixProducts.UseAvx512KernelsOnAmd()} ({NoteLLM.MLNet.Runtime.CpuMatrixProducts.OptOutVariable}=0 opts out)");
 return chosen.Run(args.Skip(1).ToArray());

@@ -53,7 +53,7 @@ internal sealed class EncoderInferenceBenchmark : IBenchmark
             return (n.Id, Text: prompt[..prompt.IndexOf(Tokenization.NoteTokenizer.EmbToken, StringComparison.Ordinal)]);
         }).ToList();
         Console.WriteLine($"# {notes.Count} Debian notes, note parts of at most {noteTokens} word pieces; torch threads {get_num_threads()}");
-        Console.WriteLine($"# oneMKL's vendor test: {CpuMatrixProducts.UseAvx512KernelsOnAmd()}; its AVX-512 kernels: {CpuMatrixProducts.MklUsesAvx512()?.ToString() ?? "unknown"}");
+        Console.WriteLine($"# oneMKL's AVX-512 kernels: {CpuMatrixProducts.MklUsesAvx512()?.ToString() ?? "unknown"}");
         long realTokens = readoutLengths.Sum(), paddedTokens = readoutLengths.Chunk(BatchSize).Sum(batch => batch.Length * batch.Max());
         Console.WriteLine($"# {realTokens / (double)notes.Count:F1} prompt tokens per note; padding {paddedTokens - realTokens} of {paddedTokens} tokens in batches of {BatchSize} ({100.0 * (paddedTokens - realTokens) / paddedTokens:F1}%), which the backbone's packed forward skips");
 
