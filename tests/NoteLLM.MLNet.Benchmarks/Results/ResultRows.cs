@@ -70,7 +70,7 @@ internal static class ResultRows
             c => Trained(c, "NoteLLM, the paper's prompt, zero-shot", new NotePromptTemplates(), null, train: null, generates: false)),
         new("notellm", "NoteLLM", "GCL + CSFT (r = 40%) on the sentence encoder's prompt (the note's text, [EMB], the output guidance), mean over the note's tokens", true,
             c => Trained(c, "NoteLLM", null, null, o => o, generates: true)),
-        new("notellm-paper-prompt", "NoteLLM, the paper's prompt", "the NoteLLM row on the paper's prompt: its instruction, json note and compression sentence around the same note text", false,
+        new("notellm-paper-prompt", "NoteLLM, the paper's prompt", "the NoteLLM row on the paper's prompt: its instruction, json note and compression sentence around the same note text", true,
             c => Trained(c, "NoteLLM, the paper's prompt", new NotePromptTemplates(), null, o => o, generates: true)),
         new("wo-csft", "w/o CSFT", "NoteLLM with alpha = 0", false,
             c => Trained(c, "w/o CSFT", null, null, o => o with { Alpha = 0 }, generates: true)),
