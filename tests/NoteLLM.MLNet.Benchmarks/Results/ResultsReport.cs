@@ -75,6 +75,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
              " with hashtags and a category. Acc/Ill: the category the model outputs, decoding constrained to the training " +
              "categories (illegal 0 by construction); free Acc/Ill: the same model decoding freely, as the paper measures it. Legal categories: those of the train notes");
         Line($"- Budget of this report: `{settings.Budget}`; a row recorded with another budget is listed but left out of the tables");
+        Line("- Kernels: on this AMD CPU, rows recorded before commit ebd5b61 (2026-12-05) ran f32 matrix products on oneMKL's AVX2 kernels, later ones on its AVX-512 kernels (Runtime/CpuMatrixProducts.cs); the computation is the same up to rounding, and the quick start's tables came out identical under both");
         Line();
 
         string Caps(int corpus) => string.Join("", Cutoffs.Select(k => $" R@{Short(k)}{(k > corpus ? "*" : "")} |"));
