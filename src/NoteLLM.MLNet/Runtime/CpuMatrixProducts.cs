@@ -107,16 +107,18 @@ public static class CpuMatrixProducts
         return MklSeesIntel() ? (VendorTestAnswer.Loaded, null) : (VendorTestAnswer.NotLoaded, $"{LibraryName} is loaded but oneMKL's vendor test does not resolve to it.");
     }
 
-    internal static bool AmdWithAvx512()
+    /// <summary>Whether this Linux x64 CPU has AVX-512 (avx512f in /proc/cpuinfo); false on other systems.</summary>
+    internal static bool HasAvx512() => CpuInfo.Value.Contains(" avx512f", StringComparison.Ordinal);
+
+    internal static bool AmdWithAvx512() => HasAvx512() && CpuInfo.Value.Contains("AuthenticAMD", StringComparison.Ordinal);
+
+    // /proc/cpuinfo on Linux x64, read once; empty on other systems or when it cannot be read.
+    private static readonly Lazy<string> CpuInfo = new(() =>
     {
-        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return false;
-        try
-        {
-            string cpuinfo = File.ReadAllText("/proc/cpuinfo");
-            return cpuinfo.Contains("AuthenticAMD", StringComparison.Ordinal) && cpuinfo.Contains(" avx512f", StringComparison.Ordinal);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return false; }
-    }
+        if (!OperatingSystem.IsLinux() || RuntimeInformation.ProcessArchitecture != Architecture.X64) return "";
+        try { return File.ReadAllText("/proc/cpuinfo"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return ""; }
+    });
 
     // MKL's vendor test as the process resolves it: a global definition comes first; without one the name is libtorch's
     // own (answering 0 on AMD) or, since .NET loads libtorch locally, not found.
