@@ -91,11 +91,8 @@ public class NoteLLMWeakenGlibcxxRequirement : Task
                         ushort flags = BitConverter.ToUInt16(elf, (int)aux + 4);
                         if ((flags & VerFlgWeak) != 0) return false;
                         flags |= VerFlgWeak;
-                        using (var f = new FileStream(path, FileMode.Open, FileAccess.Write))
-                        {
-                            f.Position = aux + 4;
-                            f.Write(BitConverter.GetBytes(flags), 0, 2);
-                        }
+                        BitConverter.GetBytes(flags).CopyTo(elf, (int)aux + 4);
+                        ReplaceWith(path, elf);
                         return true;
                     }
                     uint nextAux = BitConverter.ToUInt32(elf, (int)aux + 12);
@@ -108,6 +105,16 @@ public class NoteLLMWeakenGlibcxxRequirement : Task
             }
         }
         return false;
+    }
+
+    // Writes the patched library beside the original and renames it over it. Never writes into the existing file:
+    // when the build hard-links copy-local files (CreateHardLinksForCopyLocalIfPossible) that file is the NuGet
+    // cache's own copy, and the rename also means no reader ever sees a half-written library.
+    static void ReplaceWith(string path, byte[] contents)
+    {
+        string patched = path + ".notellm-patched";
+        File.WriteAllBytes(patched, contents);
+        File.Replace(patched, path, null);
     }
 
     static string ReadCString(byte[] b, long at)

@@ -94,6 +94,8 @@ public sealed class PackageFixture : IDisposable
                 <ImplicitUsings>enable</ImplicitUsings>
                 <Nullable>enable</Nullable>
                 <NuGetAudit>false</NuGetAudit>
+                <!-- libtorch for every OS is 1.1 GB: link it from the NuGet cache rather than copy it (tests share CI's disk) -->
+                <CreateHardLinksForCopyLocalIfPossible>true</CreateHardLinksForCopyLocalIfPossible>
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="{packageId}" Version="{Version}" />
