@@ -15,7 +15,9 @@ public readonly record struct PromptTask(int HashtagCount)
 /// A tokenized note compression prompt. <see cref="EmbeddingPosition"/> is the index of the token immediately
 /// before [EMB], whose last-layer hidden state becomes the note embedding (paper section 3.2).
 /// <see cref="OutputStart"/> is where the output tokens begin (== Ids.Length when the prompt has no output).
-/// The input note's own tokens (the filled note template) are <see cref="NoteStart"/> up to, not including, <see cref="NoteEnd"/>.
+/// The input note's own tokens (the filled note template) are <see cref="NoteStart"/> up to, not including, <see cref="NoteEnd"/>;
+/// a note that has none (empty, or only characters the tokenizer drops) spans the whole prompt before [EMB] instead, so the
+/// span is never empty and never reaches past <see cref="EmbeddingPosition"/>.
 /// </summary>
 public sealed record NotePrompt(int[] Ids, int EmbeddingPosition, int OutputStart, PromptTask Task, bool Truncated, int NoteStart, int NoteEnd)
 {
@@ -145,7 +147,11 @@ public sealed class NotePromptBuilder
             ids.AddRange(tokenizer.EncodeContinuation(output));
             ids.Add(tokenizer.EosTokenId);
         }
-        return new NotePrompt(ids.ToArray(), embIndex - 1, outputStart, task, truncated, noteStart, Math.Max(noteStart + 1, Math.Min(noteEnd, embIndex)));
+        noteEnd = Math.Min(noteEnd, embIndex);
+        // a note without tokens (empty, or only characters the tokenizer drops) is pooled over the prompt before [EMB]:
+        // its span must hold a token the embedding pass computes, which [EMB] itself is not
+        if (noteEnd <= noteStart) (noteStart, noteEnd) = (0, embIndex);
+        return new NotePrompt(ids.ToArray(), embIndex - 1, outputStart, task, truncated, noteStart, noteEnd);
     }
 
     /// <summary>The output a note's prompt is trained to produce for <paramref name="task"/>, or null when the note lacks it.</summary>

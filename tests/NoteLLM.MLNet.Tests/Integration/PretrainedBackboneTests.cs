@@ -104,6 +104,8 @@ public sealed class PretrainedBackboneTests
             new() { Id = "scripts and emoji", Title = "\U0001D518\U0001D52B\U0001D526 \U0001F916\U0001F9D1\u200D\U0001F4BB", Content = "\u4E2D\u6587 \u05E2\u05D1\u05E8\u05D9\u05EA \u0627\u0644\u0639\u0631\u0628\u064A\u0629 e\u0301 \u200B\u200F\uFEFF" },
             new() { Id = "special tokens as text", Title = "[CLS] [SEP]", Content = "[EMB] [emb] [MASK] [PAD] [UNK] <|pad|> [SEP]", Hashtags = ["[EMB]", "[SEP]"] },
             new() { Id = "odd hashtags", Title = "tags", Content = "a note", Hashtags = ["", "   ", new string('#', 100_000), "tag with spaces"] },
+            new() { Id = "only characters the tokenizer drops", Title = "\u200B", Content = "\0\u0001\uFEFF", Hashtags = ["\u200B"] },
+            new() { Id = "empty", Title = "", Content = "" },
         ];
         var alone = Transformed(ml, model, ordinary);
 

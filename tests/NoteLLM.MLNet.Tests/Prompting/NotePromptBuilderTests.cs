@@ -49,6 +49,27 @@ public class NotePromptBuilderTests
         }
     }
 
+    [Theory]
+    [InlineData("gpt2")]
+    [InlineData("wordpiece")]
+    public void ANoteWithoutTokensSpansThePromptBeforeEmb(string kind)
+    {
+        // mean pooling reads the span from a pass that stops at EmbeddingPosition: an empty span, or one holding only
+        // [EMB], would be 0 / 0. The paper's template frames the note with field names, which are tokens of the note.
+        var tokenizer = kind == "gpt2" ? Tokenizer : MiniLMTokenizer();
+        NoteText[] tokenless = kind == "gpt2" ? [NoteText.Of("", "")] : [NoteText.Of("", ""), NoteText.Of("\u200B", "\0\u0001\uFEFF")];
+        foreach (var templates in new[] { new NotePromptTemplates(), NotePromptTemplates.ForSentenceEncoder })
+            foreach (var note in tokenless)
+                foreach (var task in new[] { PromptTask.Category, PromptTask.Hashtags(2) })
+                {
+                    var prompt = new NotePromptBuilder(tokenizer, templates).Build(note, task, output: null);
+                    Assert.InRange(prompt.NoteStart, 0, prompt.NoteEnd - 1);
+                    Assert.InRange(prompt.NoteEnd, 1, prompt.EmbeddingPosition + 1);
+                    if (kind == "wordpiece" && templates == NotePromptTemplates.ForSentenceEncoder) // no frame, no token: the span is [CLS]
+                        Assert.Equal((0, prompt.EmbeddingPosition + 1), (prompt.NoteStart, prompt.NoteEnd));
+                }
+    }
+
     [Fact]
     public void SentenceEncoderPromptIsThePlainNoteThenEmbAndGuidance()
     {
