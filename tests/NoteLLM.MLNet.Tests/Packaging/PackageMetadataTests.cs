@@ -1,4 +1,6 @@
+using System.IO.Compression;
 using System.Xml.Linq;
+using NoteLLM.MLNet.Tests.TestSupport;
 
 namespace NoteLLM.MLNet.Tests.Packaging;
 
@@ -43,8 +45,28 @@ public class PackageMetadataTests(PackageFixture package)
         Assert.Contains("buildTransitive/WeakenGlibcxxRequirement.cs", package.EntryNames);
         // oneMKL's vendor test answered for AMD CPUs with AVX-512 (Runtime/CpuMatrixProducts.cs), built where a C
         // compiler is: the repository's Linux x64 builds need one
-        if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.X64)
-            Assert.Contains("runtimes/linux-x64/native/libnotellm_mkl_intel_cpu_true.so", package.EntryNames);
+        if (PackageFixture.BuildsNativeLibrary)
+            Assert.Contains(NativeLibraryEntry, package.EntryNames);
+    }
+
+    private const string NativeLibraryEntry = "runtimes/linux-x64/native/libnotellm_mkl_intel_cpu_true.so";
+
+    [Fact]
+    public void PackRefusesAPackageWithoutTheNativeLibraryUnlessTold()
+    {
+        using var output = new TempFolder();
+        string[] packWithoutLibrary = ["pack", "src/NoteLLM.MLNet/NoteLLM.MLNet.csproj", "--no-build", "-c", package.Configuration,
+            "-o", output.Path, $"-p:Version={package.Version}", "-p:_NoteLLMBuildsMklShim=false", $"-p:_NoteLLMMklShim={output.File("missing.so")}"];
+
+        var (exit, text) = DotnetCli.Run(package.Root, TimeSpan.FromMinutes(5), packWithoutLibrary);
+        Assert.True(exit != 0, $"pack without the native library succeeded:\n{text}");
+        Assert.Contains("NOTELLM003", text);
+        Assert.Empty(Directory.GetFiles(output.Path, "*.nupkg"));
+
+        (exit, text) = DotnetCli.Run(package.Root, TimeSpan.FromMinutes(5), [.. packWithoutLibrary, "-p:NoteLLMAllowPackWithoutMklShim=true"]);
+        Assert.True(exit == 0, $"pack told to go without the native library failed:\n{text}");
+        using var nupkg = ZipFile.OpenRead(Assert.Single(Directory.GetFiles(output.Path, "*.nupkg")));
+        Assert.DoesNotContain(nupkg.Entries, e => e.FullName == NativeLibraryEntry);
     }
 
     [Fact]
