@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.Runtime;
 using NoteLLM.MLNet.Bundle;
 using NoteLLM.MLNet.DataViews;
+using NoteLLM.MLNet.Generation;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Runtime;
@@ -78,6 +79,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
             if (model.Backbone.Dtype != dtype) model.Network.to(dtype);
             if (device.type != DeviceType.CPU) model.Network.to(device);
             new NoteLLMTrainer(model, training, ch.Info, options.Progress) { CheckAlive = host.CheckAlive }.Train(pairs, validation, report: report, generationNotes: generationNotes);
+            WarnOfUnlearnedOutputs(ch, model.LearnedTasks, training);
             if (options.EmbeddingPromptLimits is { } embedding && embedding != options.PromptLimits)
             {
                 ch.Info($"NoteLLM: the fitted model embeds with {embedding} (trained and generates with {options.PromptLimits})");
@@ -86,6 +88,25 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
             return new NoteLLMTransformer(host, model, settings);
         }
         catch { model.Dispose(); throw; }
+    }
+
+    // An output column the fitted model can only leave empty: nothing in training taught its task.
+    private void WarnOfUnlearnedOutputs(IChannel ch, GenerationTasks learned, NoteLLMTrainerOptions training)
+    {
+        foreach (var (task, column, output, input) in new[]
+        {
+            (GenerationTasks.Category, NoteOutputs.Category, settings.GeneratedCategoryColumn, options.CategoryColumnName),
+            (GenerationTasks.Hashtags, NoteOutputs.Hashtags, settings.GeneratedHashtagsColumn, options.HashtagsColumnName),
+        })
+        {
+            if (!options.Outputs.HasFlag(column) || learned.HasFlag(task)) continue;
+            string why = training.Alpha == 0 ? "the training options' Alpha is 0, which trains no generation"
+                : $"no training note took that task, which needs notes with {(input is null ? "a column the options name" : $"'{input}'")}" +
+                  (task == GenerationTasks.Category && training.HashtagTaskRatio == 1 ? " and no hashtags (HashtagTaskRatio is 1)"
+                  : task == GenerationTasks.Hashtags && training.HashtagTaskRatio == 0 ? " and no category (HashtagTaskRatio is 0)" : "");
+            ch.Warning($"NoteLLM did not learn to generate '{output}': {why}. The column will be empty for every note; " +
+                $"leave {column} out of NoteLLMOptions.Outputs to drop it.");
+        }
     }
 
     public SchemaShape GetOutputSchema(SchemaShape inputSchema) => OutputColumn.GetOutputSchema(inputSchema,

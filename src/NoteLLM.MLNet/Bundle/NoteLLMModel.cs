@@ -24,6 +24,13 @@ public sealed class NoteLLMModel : IDisposable
     /// </summary>
     public IReadOnlyList<string> Categories { get; internal set; }
 
+    /// <summary>
+    /// The generation tasks the model learned; training sets them from its notes (<see cref="Training.NoteLLMTrainer"/>). A task the model did not learn generates
+    /// nothing, an empty category or no hashtags: what a backbone writes after a prompt it was never trained on is noise.
+    /// Both for a model that was not trained here.
+    /// </summary>
+    public GenerationTasks LearnedTasks { get; internal set; } = GenerationTasks.Both;
+
     public NoteLLMModel(NoteLLMNetwork network, NoteTokenizer tokenizer, NotePromptBuilder prompts, IReadOnlyList<string>? categories = null)
     {
         if (network.Backbone.VocabularySize < tokenizer.VocabularySize)

@@ -10,7 +10,7 @@ namespace NoteLLM.MLNet.Bundle;
 
 /// <summary>
 /// Saves and loads a <see cref="NoteLLMModel"/> as a set of files: <c>notellm.json</c> (format version, embedding
-/// size and read-out, prompt templates and limits, legal categories, tokenizer kind), <c>config.json</c> (the backbone, HF form),
+/// size and read-out, prompt templates and limits, legal categories, generation tasks learned, tokenizer kind), <c>config.json</c> (the backbone, HF form),
 /// <c>model.safetensors</c> (every weight) and <c>tokenizer/*</c> (the tokenizer's own files).
 /// </summary>
 public static class NoteLLMModelFiles
@@ -18,13 +18,15 @@ public static class NoteLLMModelFiles
     /// <summary>Version of this layout; bump it when the layout changes, and keep reading the old ones.</summary>
     /// <remarks>
     /// 2: the embedding read-out and BERT backbones (version 1 files read out the token before [EMB]). 3: embedding
-    /// prompt limits of their own; a model without them is still written as version 2, so older readers load it.
+    /// prompt limits of their own; a model without them is still written as version 2, so older readers load it. The
+    /// generation tasks learned are optional (absent: both), so they need no version: older readers ignore them.
     /// </remarks>
     public const int FormatVersion = 3;
 
     private sealed record Manifest(int FormatVersion, int EmbeddingDimension, string TokenizerKind, string[] TokenizerFiles,
         NotePromptTemplates Templates, NotePromptLimits Limits, string[] Categories, string Dtype, LoraAdapter[]? Lora,
-        EmbeddingReadout Readout = EmbeddingReadout.TokenBeforeEmb, NotePromptLimits? EmbeddingLimits = null);
+        EmbeddingReadout Readout = EmbeddingReadout.TokenBeforeEmb, NotePromptLimits? EmbeddingLimits = null,
+        GenerationTasks? LearnedTasks = null);
 
     /// <summary>A LoRA adapter on the decoder projection <paramref name="Module"/> (rebuilt before the weights load).</summary>
     private sealed record LoraAdapter(string Module, int Rank, double Alpha);
@@ -43,7 +45,7 @@ public static class NoteLLMModelFiles
             model.Prompts.Templates, model.Prompts.Limits, model.Categories.ToArray(), model.Backbone.Dtype.ToString(),
             model.Backbone.named_modules().Where(m => m.module is DecoderLinear { HasLora: true })
                 .Select(m => { var (rank, alpha) = ((DecoderLinear)m.module).Lora!.Value; return new LoraAdapter(m.name, rank, alpha); }).ToArray(),
-            model.Network.Readout, embeddingLimits);
+            model.Network.Readout, embeddingLimits, model.LearnedTasks);
         storage.Write("notellm.json", s => JsonSerializer.Serialize(s, manifest, Json));
         storage.Write("config.json", s => { using var w = new StreamWriter(s); w.Write(model.Backbone.ToHuggingFaceJson()); });
         foreach (var (name, bytes) in model.Tokenizer.Files)
@@ -88,6 +90,7 @@ public static class NoteLLMModelFiles
         catch { network.Dispose(); throw; }
         var model = new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, manifest.Templates, manifest.Limits), manifest.Categories);
         if (manifest.EmbeddingLimits is { } embedding) model.UseEmbeddingPromptLimits(embedding);
+        if (manifest.LearnedTasks is { } learned) model.LearnedTasks = learned; // absent before it was recorded: both
         return model;
     }
 }

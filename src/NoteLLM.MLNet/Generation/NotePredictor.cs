@@ -38,11 +38,16 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
     /// <summary>
     /// The <paramref name="outputs"/> of every note. A note with neither title nor content (<see cref="NoteText.IsEmpty"/>)
     /// has nothing to generate from: it gets the embedding of its prompt with empty fields and an empty category and
-    /// hashtag list, computed apart from the other notes so that their outputs are those of a batch without it.
+    /// hashtag list, computed apart from the other notes so that their outputs are those of a batch without it. A
+    /// generation task the model did not learn (<see cref="NoteLLMModel.LearnedTasks"/>) gives every note an empty
+    /// category or no hashtags.
     /// </summary>
     public IReadOnlyList<NotePrediction> Predict(IReadOnlyList<NoteText> notes, NoteOutputs outputs = NoteOutputs.All)
     {
         var result = new NotePrediction[notes.Count];
+        // a generation task the model did not learn gives nothing (NoteLLMModel.LearnedTasks) and costs no decoding
+        var notLearned = outputs & ~Learned(Model.LearnedTasks) & (NoteOutputs.Category | NoteOutputs.Hashtags);
+        outputs &= ~notLearned;
         var empty = Enumerable.Range(0, notes.Count).Where(i => notes[i].IsEmpty).ToList();
         var others = Enumerable.Range(0, notes.Count).Where(i => !notes[i].IsEmpty).ToList();
         foreach (var rows in empty.Chunk(BatchSize))
@@ -65,8 +70,18 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
             for (int i = 0; i < rows.Length; i++)
                 result[rows[i]] = new NotePrediction(embeddings?[i], categories?[i], hashtags?[i]);
         }
+        if (notLearned != NoteOutputs.None)
+            for (int i = 0; i < result.Length; i++)
+                result[i] = result[i] with
+                {
+                    Category = notLearned.HasFlag(NoteOutputs.Category) ? "" : result[i].Category,
+                    Hashtags = notLearned.HasFlag(NoteOutputs.Hashtags) ? [] : result[i].Hashtags,
+                };
         return result;
     }
+
+    private static NoteOutputs Learned(GenerationTasks tasks) =>
+        (tasks.HasFlag(GenerationTasks.Category) ? NoteOutputs.Category : NoteOutputs.None) | (tasks.HasFlag(GenerationTasks.Hashtags) ? NoteOutputs.Hashtags : NoteOutputs.None);
 
     /// <summary>Unit-length embeddings [notes][EmbeddingDimension].</summary>
     public float[][] Embed(IReadOnlyList<NoteText> notes)

@@ -11,6 +11,10 @@ public readonly record struct PromptTask(int HashtagCount)
     public override string ToString() => IsCategory ? "category" : $"{HashtagCount} hashtags";
 }
 
+/// <summary>The two generation tasks of CSFT (paper section 3.3), as a set.</summary>
+[Flags]
+public enum GenerationTasks { None = 0, Category = 1, Hashtags = 2, Both = Category | Hashtags }
+
 /// <summary>
 /// A tokenized note compression prompt. <see cref="EmbeddingPosition"/> is the index of the token immediately
 /// before [EMB], whose last-layer hidden state becomes the note embedding (paper section 3.2).

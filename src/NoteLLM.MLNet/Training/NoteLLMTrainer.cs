@@ -63,6 +63,7 @@ public sealed class NoteLLMTrainer
 
         model.Categories = train.SelectMany(p => new[] { p.First.Category, p.Second.Category }).Concat(extraNotes.Select(n => n.Category))
             .OfType<string>().Distinct().OrderBy(c => c, StringComparer.Ordinal).ToArray();
+        model.LearnedTasks = LearnedTasks(train.SelectMany(p => new[] { p.First, p.Second }).Concat(extraNotes));
         var network = model.Network;
         var device = model.Backbone.Device;
         if (options.LoraRank > 0) AddLora(network);
@@ -164,6 +165,22 @@ public sealed class NoteLLMTrainer
 
     // Without a validation set: a seeded, order-independent split that holds out the ValidationFraction of the pairs
     // with the smallest seeded hash (none when that is fewer than 2).
+    // The CSFT tasks some training note can take (CsftBatch): a note with hashtags takes the hashtag task when drawn for
+    // it (a share r of each side of the batch) or when it has no category; a note with a category takes the category
+    // task otherwise. Alpha = 0 trains no generation at all.
+    private GenerationTasks LearnedTasks(IEnumerable<NoteText> notes)
+    {
+        if (options.Alpha == 0) return GenerationTasks.None;
+        var learned = GenerationTasks.None;
+        foreach (var note in notes)
+        {
+            bool hasHashtags = model.Prompts.Hashtags(note).Count > 0;
+            if (hasHashtags && (options.HashtagTaskRatio > 0 || note.Category is null)) learned |= GenerationTasks.Hashtags;
+            if (note.Category is not null && (options.HashtagTaskRatio < 1 || !hasHashtags)) learned |= GenerationTasks.Category;
+        }
+        return learned;
+    }
+
     private (List<NotePair> Train, List<NotePair> HeldOut) HoldOut(List<NotePair> cleaned)
     {
         int count = (int)Math.Floor(options.ValidationFraction * cleaned.Count);

@@ -382,6 +382,51 @@ public class GenerationNotesOptionTests
     }
 }
 
+/// <summary>
+/// A generation task nothing in training taught gives an empty column, not what the untrained backbone writes after a
+/// prompt it never learned (noise); Fit says so through ML.NET's log, and a saved model remembers it.
+/// </summary>
+public class UnlearnedGenerationTests
+{
+    [Theory]
+    [InlineData("no categories")]
+    [InlineData("no hashtags")]
+    [InlineData("alpha 0")]
+    public void AnUnlearnedTaskLeavesItsColumnEmptyAndFitSaysSo(string training)
+    {
+        var ml = new MLContext(seed: 1);
+        var warnings = new List<string>();
+        ml.Log += (_, e) => { if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Warning) lock (warnings) warnings.Add(e.Message); };
+        var pairs = NoteLLMFixture.CreatePairs();
+        foreach (var pair in pairs)
+        {
+            if (training == "no categories") (pair.Category, pair.RelatedCategory) = (null, null);
+            if (training == "no hashtags") (pair.Hashtags, pair.RelatedHashtags) = ([], []);
+        }
+        var options = NoteLLMFixture.Options();
+        options.Training = options.Training! with { MaxSteps = 2, Alpha = training == "alpha 0" ? 0 : options.Training.Alpha };
+        using var model = ml.Transforms.NoteLLM(options).Fit(ml.Data.LoadFromEnumerable(pairs));
+        bool categoryLearned = training == "no hashtags", hashtagsLearned = training == "no categories";
+
+        using var dir = new TempFolder();
+        var notes = NoteLLMFixture.CreatePairs().Select(p => new NoteRow { Id = p.Id, Title = p.Title, Content = p.Content, Hashtags = p.Hashtags }).ToList();
+        ml.Model.Save(model, ml.Data.LoadFromEnumerable(notes).Schema, dir.File("model.zip"));
+        var loaded = ml.Model.Load(dir.File("model.zip"), out _);
+        foreach (var outputs in new[] { Transformed(model), Transformed(loaded) })
+        {
+            Assert.Equal(categoryLearned, outputs.Any(o => o.GeneratedCategory != ""));
+            Assert.Equal(hashtagsLearned, outputs.Any(o => o.GeneratedHashtags.Length > 0));
+            Assert.All(outputs, o => Assert.Equal(1.0, Math.Sqrt(o.Embedding.Sum(x => (double)x * x)), 4));
+        }
+        Assert.Equal(!categoryLearned, warnings.Any(w => w.Contains("did not learn to generate 'GeneratedCategory'")));
+        Assert.Equal(!hashtagsLearned, warnings.Any(w => w.Contains("did not learn to generate 'GeneratedHashtags'")));
+        (loaded as IDisposable)?.Dispose();
+
+        List<NoteLLMOutput> Transformed(ITransformer transformer) =>
+            ml.Data.CreateEnumerable<NoteLLMOutput>(transformer.Transform(ml.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
+    }
+}
+
 public class InitialTauTests
 {
     [Fact]
