@@ -93,19 +93,20 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
     // An output column the fitted model can only leave empty: nothing in training taught its task.
     private void WarnOfUnlearnedOutputs(IChannel ch, GenerationTasks learned, NoteLLMTrainerOptions training)
     {
-        foreach (var (task, column, output, input) in new[]
+        foreach (var (task, output, column, input) in new[]
         {
             (GenerationTasks.Category, NoteOutputs.Category, settings.GeneratedCategoryColumn, options.CategoryColumnName),
             (GenerationTasks.Hashtags, NoteOutputs.Hashtags, settings.GeneratedHashtagsColumn, options.HashtagsColumnName),
         })
         {
-            if (!options.Outputs.HasFlag(column) || learned.HasFlag(task)) continue;
+            if (!options.Outputs.HasFlag(output) || learned.HasFlag(task)) continue;
             string why = training.Alpha == 0 ? "the training options' Alpha is 0, which trains no generation"
-                : $"no training note took that task, which needs notes with {(input is null ? "a column the options name" : $"'{input}'")}" +
+                : input is null ? $"the options name no input column for it ({(task == GenerationTasks.Category ? nameof(options.CategoryColumnName) : nameof(options.HashtagsColumnName))} is null)"
+                : $"no training note took that task, which needs notes with '{input}'" +
                   (task == GenerationTasks.Category && training.HashtagTaskRatio == 1 ? " and no hashtags (HashtagTaskRatio is 1)"
                   : task == GenerationTasks.Hashtags && training.HashtagTaskRatio == 0 ? " and no category (HashtagTaskRatio is 0)" : "");
-            ch.Warning($"NoteLLM did not learn to generate '{output}': {why}. The column will be empty for every note; " +
-                $"leave {column} out of NoteLLMOptions.Outputs to drop it.");
+            ch.Warning($"NoteLLM did not learn to generate '{column}': {why}. The column will be empty for every note; " +
+                $"leave {output} out of NoteLLMOptions.Outputs to drop it.");
         }
     }
 

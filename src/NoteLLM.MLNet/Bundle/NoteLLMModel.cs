@@ -25,9 +25,9 @@ public sealed class NoteLLMModel : IDisposable
     public IReadOnlyList<string> Categories { get; internal set; }
 
     /// <summary>
-    /// The generation tasks the model learned; training sets them from its notes (<see cref="Training.NoteLLMTrainer"/>). A task the model did not learn generates
-    /// nothing, an empty category or no hashtags: what a backbone writes after a prompt it was never trained on is noise.
-    /// Both for a model that was not trained here.
+    /// The generation tasks the model learned, which training sets from its notes (<see cref="Training.NoteLLMTrainer"/>).
+    /// A task the model did not learn generates nothing, an empty category or no hashtags: what a backbone writes after a
+    /// prompt it was never trained on is noise. Both for a model that was not trained here.
     /// </summary>
     public GenerationTasks LearnedTasks { get; internal set; } = GenerationTasks.Both;
 

@@ -163,8 +163,6 @@ public sealed class NoteLLMTrainer
         return new TrainingResult(totalSteps, history, best.BestLoss, best.BestStep, dataReport, wall.Elapsed, resumedState is not null);
     }
 
-    // Without a validation set: a seeded, order-independent split that holds out the ValidationFraction of the pairs
-    // with the smallest seeded hash (none when that is fewer than 2).
     // The CSFT tasks some training note can take (CsftBatch): a note with hashtags takes the hashtag task when drawn for
     // it (a share r of each side of the batch) or when it has no category; a note with a category takes the category
     // task otherwise. Alpha = 0 trains no generation at all.
@@ -181,6 +179,8 @@ public sealed class NoteLLMTrainer
         return learned;
     }
 
+    // Without a validation set: a seeded, order-independent split that holds out the ValidationFraction of the pairs
+    // with the smallest seeded hash (none when that is fewer than 2).
     private (List<NotePair> Train, List<NotePair> HeldOut) HoldOut(List<NotePair> cleaned)
     {
         int count = (int)Math.Floor(options.ValidationFraction * cleaned.Count);
