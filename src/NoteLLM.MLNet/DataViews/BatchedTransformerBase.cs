@@ -114,13 +114,18 @@ public abstract class BatchedTransformerBase : ITransformer, IDisposable
         }
     }
 
-    /// <summary>Runs <see cref="ComputeBatch"/>, one call at a time.</summary>
+    /// <summary>
+    /// Runs <see cref="ComputeBatch"/>, one call at a time; after <c>mlContext.CancelExecution()</c> on the context the
+    /// transformer was fitted or loaded with, it throws <see cref="OperationCanceledException"/> instead, so that a
+    /// long transform (an evaluation, an index build) stops within one batch.
+    /// </summary>
     internal void RunBatch(BatchInput input, BatchOutput output)
     {
         lifetimeLock.EnterReadLock();
         try
         {
             ThrowIfDisposed();
+            Host.CheckAlive();
             lock (computeLock)
                 ComputeBatch(input, output);
         }

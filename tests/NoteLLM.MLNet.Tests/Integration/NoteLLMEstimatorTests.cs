@@ -543,6 +543,34 @@ public class NoteLLMEvaluationTests(NoteLLMFixture fixture) : IClassFixture<Note
     }
 }
 
+public class TransformCancellationTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture>
+{
+    [Fact]
+    public void CancelExecutionStopsATransformWithinOneBatch()
+    {
+        using var dir = new TempFolder();
+        var notes = Enumerable.Repeat(fixture.Notes, 10).SelectMany(n => n).ToList(); // 480 notes, 60 batches of 8
+        fixture.MLContext.Model.Save(fixture.Model, fixture.MLContext.Data.LoadFromEnumerable(notes).Schema, dir.File("model.zip"));
+        var ml = new MLContext(seed: 1);
+        var model = ml.Model.Load(dir.File("model.zip"), out _);
+        var output = model.Transform(ml.Data.LoadFromEnumerable(notes));
+        using var cursor = output.GetRowCursor(output.Schema.Where(c => c.Name == "Embedding"));
+        var embedding = cursor.GetGetter<VBuffer<float>>(output.Schema["Embedding"]);
+        VBuffer<float> value = default;
+        int rows = 0;
+        Assert.Throws<OperationCanceledException>(() =>
+        {
+            while (cursor.MoveNext())
+            {
+                embedding(ref value);
+                if (++rows == 3) ml.CancelExecution();
+            }
+        });
+        Assert.Equal(8, rows); // the rest of the computed batch (InferenceBatchSize 8) is read, the next is never computed
+        (model as IDisposable)?.Dispose();
+    }
+}
+
 public class FitCancellationTests
 {
     private static NoteLLMOptions Options(string? checkpoints, Action<TrainingProgress>? progress = null)
