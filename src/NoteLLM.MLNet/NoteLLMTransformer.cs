@@ -97,11 +97,11 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
         var notes = new NoteText[input.Count];
         for (int i = 0; i < notes.Length; i++)
             notes[i] = NoteText.Of(titles[i], contents[i], settings.HashtagsColumn is null ? null : hashtags[i]);
-        int empty = notes.Count(n => n.IsEmpty);
+        int empty = notes.Count(Model.Prompts.HasNoText);
         if (empty > 0 && Interlocked.Add(ref emptyNotes, empty) == empty) // the first batch with one: reported once
         {
             using var ch = Host.Start("NoteLLM transform");
-            ch.Warning($"A note has neither '{settings.TitleColumn}' nor '{settings.ContentColumn}' text (null and white space read as empty). " +
+            ch.Warning($"A note has neither '{settings.TitleColumn}' nor '{settings.ContentColumn}' text (null, white space and characters the tokenizer drops read as empty). " +
                 "NoteLLM gives such a note the embedding of the prompt with empty fields, an empty category and no hashtags; the other notes " +
                 $"of its batch are unaffected. This warning is given once; {nameof(NoteLLMTransformer)}.{nameof(EmptyNoteCount)} counts such notes.");
         }

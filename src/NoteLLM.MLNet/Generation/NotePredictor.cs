@@ -36,8 +36,8 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
     public bool ConstrainCategories { get; } = constrainCategories;
 
     /// <summary>
-    /// The <paramref name="outputs"/> of every note. A note with neither title nor content (<see cref="NoteText.IsEmpty"/>)
-    /// has nothing to generate from: it gets the embedding of its prompt with empty fields and an empty category and
+    /// The <paramref name="outputs"/> of every note. A note with no text (<see cref="NotePromptBuilder.HasNoText"/>:
+    /// neither title nor content, or only characters the tokenizer drops) has nothing to generate from: it gets the embedding of its prompt with empty fields and an empty category and
     /// hashtag list, computed apart from the other notes so that their outputs are those of a batch without it. A
     /// generation task the model did not learn (<see cref="NoteLLMModel.LearnedTasks"/>) gives every note an empty
     /// category or no hashtags.
@@ -48,8 +48,9 @@ public sealed class NotePredictor(NoteLLMModel model, GreedyDecodingOptions? dec
         // a generation task the model did not learn gives nothing (NoteLLMModel.LearnedTasks) and costs no decoding
         var notLearned = outputs & ~Learned(Model.LearnedTasks) & (NoteOutputs.Category | NoteOutputs.Hashtags);
         outputs &= ~notLearned;
-        var empty = Enumerable.Range(0, notes.Count).Where(i => notes[i].IsEmpty).ToList();
-        var others = Enumerable.Range(0, notes.Count).Where(i => !notes[i].IsEmpty).ToList();
+        var noText = notes.Select(Model.Prompts.HasNoText).ToArray();
+        var empty = Enumerable.Range(0, notes.Count).Where(i => noText[i]).ToList();
+        var others = Enumerable.Range(0, notes.Count).Where(i => !noText[i]).ToList();
         foreach (var rows in empty.Chunk(BatchSize))
         {
             var embeddings = outputs.HasFlag(NoteOutputs.Embedding) ? Embed(rows.Select(i => notes[i]).ToList()) : null;

@@ -114,6 +114,14 @@ public sealed class NotePromptBuilder
         return (instruction, Fill(title, shown, content), $"{t.Compression} {guidance}", titleCut || contentCut || hashtagsCut || tokenCut);
     }
 
+    /// <summary>
+    /// True when the note gives the model no text to read: <see cref="NoteText.IsEmpty"/>, or a title and content made
+    /// only of characters the tokenizer drops (BERT's WordPiece drops control and zero-width characters).
+    /// </summary>
+    public bool HasNoText(NoteText note) =>
+        note.IsEmpty || (note.Title + note.Content).All(c => !char.IsLetterOrDigit(c) && !char.IsPunctuation(c) && !char.IsSymbol(c))
+            && tokenizer.Encode($"{note.Title} {note.Content}").Count == 0;
+
     /// <summary>The hashtags a prompt of <paramref name="note"/> shows or trains on: its first <see cref="NotePromptLimits.MaxHashtags"/>.</summary>
     public IReadOnlyList<string> Hashtags(NoteText note) =>
         note.Hashtags.Select(WithoutEmb).Where(h => h.Length > 0).Take(Limits.MaxHashtags).ToArray();

@@ -126,6 +126,11 @@ public sealed class PretrainedBackboneTests
             Assert.Equal(expected.GeneratedCategory, actual.GeneratedCategory);
             Assert.Equal(expected.GeneratedHashtags, actual.GeneratedHashtags);
         }
+        // a note of only characters the tokenizer drops has no text, like the empty one: nothing generated, counted
+        var noText = mixed.Where(o => o.Id is "only characters the tokenizer drops" or "empty").ToList();
+        Assert.All(noText, o => Assert.Equal(("", 0), (o.GeneratedCategory, o.GeneratedHashtags.Length)));
+        Assert.True(noText[0].Embedding.Zip(noText[1].Embedding, (a, b) => Math.Abs(a - b)).Max() < 1e-5, "two notes without text embed differently");
+        Assert.Equal(2, model.EmptyNoteCount);
         // text written as [EMB] is the note's text, not a second read-out position
         var injected = mixed.Single(o => o.Id == "special tokens as text");
         var plain = Transformed(ml, model, [new NoteRow { Id = "plain", Title = "[CLS] [SEP]", Content = "[emb] [MASK] [PAD] [UNK] <|pad|> [SEP]", Hashtags = ["[SEP]"] }]).Single();
