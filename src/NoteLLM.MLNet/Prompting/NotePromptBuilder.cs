@@ -119,8 +119,10 @@ public sealed class NotePromptBuilder
     /// only of characters the tokenizer drops (BERT's WordPiece drops control and zero-width characters).
     /// </summary>
     public bool HasNoText(NoteText note) =>
-        note.IsEmpty || (note.Title + note.Content).All(c => !char.IsLetterOrDigit(c) && !char.IsPunctuation(c) && !char.IsSymbol(c))
-            && tokenizer.Encode($"{note.Title} {note.Content}").Count == 0;
+        note.IsEmpty || note.Title.All(MayBeDropped) && note.Content.All(MayBeDropped) && tokenizer.Encode($"{note.Title} {note.Content}").Count == 0;
+
+    // what no tokenizer drops: the tokenizer runs only on text without any of it
+    private static bool MayBeDropped(char c) => !char.IsLetterOrDigit(c) && !char.IsPunctuation(c) && !char.IsSymbol(c);
 
     /// <summary>The hashtags a prompt of <paramref name="note"/> shows or trains on: its first <see cref="NotePromptLimits.MaxHashtags"/>.</summary>
     public IReadOnlyList<string> Hashtags(NoteText note) =>
