@@ -121,7 +121,7 @@ public sealed class NotePromptBuilder
     public bool HasNoText(NoteText note) =>
         note.IsEmpty || note.Title.All(MayBeDropped) && note.Content.All(MayBeDropped) && tokenizer.Encode($"{note.Title} {note.Content}").Count == 0;
 
-    // what no tokenizer drops: the tokenizer runs only on text without any of it
+    // letters, digits, punctuation and symbols always give a token: only text without any is tokenized to find out
     private static bool MayBeDropped(char c) => !char.IsLetterOrDigit(c) && !char.IsPunctuation(c) && !char.IsSymbol(c);
 
     /// <summary>The hashtags a prompt of <paramref name="note"/> shows or trains on: its first <see cref="NotePromptLimits.MaxHashtags"/>.</summary>
