@@ -54,10 +54,10 @@ public sealed class NoteLLMTrainer
         TrainingDataReport? report = null, IEnumerable<NoteText>? generationNotes = null)
     {
         var wall = Stopwatch.StartNew();
-        var (cleaned, dataReport) = TrainingData.Clean(pairs, report);
-        var extraNotes = TrainingData.CleanGenerationNotes(generationNotes ?? [], dataReport);
+        var (cleaned, dataReport) = TrainingData.Clean(pairs, report, model.Prompts.HasNoText);
+        var extraNotes = TrainingData.CleanGenerationNotes(generationNotes ?? [], dataReport, model.Prompts.HasNoText);
         log($"training data: {dataReport}");
-        var (train, heldOut) = validation is not null ? (cleaned, TrainingData.Clean(validation).Kept) : HoldOut(cleaned);
+        var (train, heldOut) = validation is not null ? (cleaned, TrainingData.Clean(validation, hasNoText: model.Prompts.HasNoText).Kept) : HoldOut(cleaned);
         if (train.Count < 2)
             throw new InvalidOperationException($"NoteLLM needs at least 2 related-note pairs to train (GCL uses in-batch negatives); after cleaning {train.Count} remain ({dataReport}).");
 

@@ -14,7 +14,7 @@ public sealed class TrainingDataReport
     public int SelfPairs { get; internal set; }
     /// <summary>Repeated pairs (in either order); dropped.</summary>
     public int DuplicatePairs { get; internal set; }
-    /// <summary>Pairs with a note that has neither title nor content; dropped.</summary>
+    /// <summary>Pairs with a note without text (neither title nor content, or only characters the tokenizer drops); dropped.</summary>
     public int PairsWithEmptyNote { get; internal set; }
     /// <summary>Pairs naming a note that is not in the note table (set by the caller that joins pairs to notes); dropped.</summary>
     public int PairsWithUnknownNote { get; internal set; }
@@ -43,16 +43,22 @@ public sealed class TrainingDataReport
 /// <summary>Cleans related-note pairs before training; every case is counted in a <see cref="TrainingDataReport"/>, nothing throws.</summary>
 public static class TrainingData
 {
-    public static (List<NotePair> Kept, TrainingDataReport Report) Clean(IEnumerable<NotePair> pairs, TrainingDataReport? report = null)
+    /// <summary>
+    /// The pairs that can train; <paramref name="hasNoText"/> tells a note without text (default
+    /// <see cref="NoteText.IsEmpty"/>; the trainer asks its model's <see cref="NotePromptBuilder.HasNoText"/>).
+    /// </summary>
+    public static (List<NotePair> Kept, TrainingDataReport Report) Clean(IEnumerable<NotePair> pairs, TrainingDataReport? report = null,
+        Func<NoteText, bool>? hasNoText = null)
     {
         report ??= new TrainingDataReport();
+        hasNoText ??= note => note.IsEmpty;
         var kept = new List<NotePair>();
         var seenPairs = new HashSet<(string, string)>();
         var noteKeys = new Dictionary<string, NoteText>();
         foreach (var pair in pairs)
         {
             report.PairsIn++;
-            if (pair.First.IsEmpty || pair.Second.IsEmpty) { report.PairsWithEmptyNote++; continue; }
+            if (hasNoText(pair.First) || hasNoText(pair.Second)) { report.PairsWithEmptyNote++; continue; }
             string a = Key(pair.FirstId, pair.First), b = Key(pair.SecondId, pair.Second);
             if (a == b) { report.SelfPairs++; continue; }
             if (!seenPairs.Add(string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a))) { report.DuplicatePairs++; continue; }
@@ -66,14 +72,15 @@ public static class TrainingData
         return (kept, report);
     }
 
-    /// <summary>The generation-only notes that can train CSFT: a title or content, and a category or hashtags to generate.</summary>
-    public static List<NoteText> CleanGenerationNotes(IEnumerable<NoteText> notes, TrainingDataReport report)
+    /// <summary>The generation-only notes that can train CSFT: text (as in <see cref="Clean"/>), and a category or hashtags to generate.</summary>
+    public static List<NoteText> CleanGenerationNotes(IEnumerable<NoteText> notes, TrainingDataReport report, Func<NoteText, bool>? hasNoText = null)
     {
+        hasNoText ??= note => note.IsEmpty;
         var kept = new List<NoteText>();
         foreach (var note in notes)
         {
             report.GenerationNotesIn++;
-            if (!note.IsEmpty && (note.Category is not null || note.Hashtags.Count > 0)) kept.Add(note);
+            if (!hasNoText(note) && (note.Category is not null || note.Hashtags.Count > 0)) kept.Add(note);
         }
         report.GenerationNotesKept = kept.Count;
         return kept;

@@ -211,6 +211,21 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void NotesOfOnlyCharactersTheTokenizerDropsAreDroppedLikeEmptyOnes()
+    {
+        var good = SyntheticNotes.Pairs(6);
+        var words = good.SelectMany(p => new[] { p.First, p.Second }).SelectMany(n => n.Hashtags.Concat([n.Title, n.Content, n.Category!]));
+        using var model = NoteLLMModel.CreateFromScratch(TinyModels.Config(hidden: 32, layers: 1, heads: 4, kvHeads: 2, tied: true), embeddingDimension: 16,
+            tokenizer: TokenizerFiles.WordPieceOf(words), seed: 0);
+        var invisible = new NoteText("\u200B", "\0\u0001\uFEFF", ["t"], "c"); // WordPiece drops control and zero-width characters
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 16, BatchSize = 4, MaxSteps = 1, ValidationFraction = 0 };
+        var result = new NoteLLMTrainer(model, options).Train([.. good, new("i", invisible, "n1a", good[1].First)], generationNotes: [invisible]);
+        Assert.Equal(1, result.Data.PairsWithEmptyNote);
+        Assert.Equal(6, result.Data.PairsKept);
+        Assert.Equal(0, result.Data.GenerationNotesKept);
+    }
+
+    [Fact]
     public void GenerationLabelsAreOutputTokensOnlyWhateverThePrompt()
     {
         using var model = TinyModels.NoteLLM();
