@@ -76,7 +76,7 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
              "categories (illegal 0 by construction); free Acc/Ill: the same model decoding freely, as the paper measures it. Legal categories: those of the train notes");
         Line($"- Budget of this report: `{settings.Budget}`; a row recorded with another budget is listed but left out of the tables");
         Line("- Kernels: on this AMD CPU, rows recorded before commit ebd5b61 (2026-12-05) ran f32 matrix products on oneMKL's AVX2 kernels, later ones on its AVX-512 kernels (Runtime/CpuMatrixProducts.cs); the computation is the same up to rounding, and the quick start's tables came out identical under both");
-        Line("- Untrained tasks: rows recorded before commit b9c578f (2026-12-05) generated for a task their training never taught (w/o CSFT: both; w/o GCL at r=0%: the hashtags; at r=100%: the category), so those cells are an untrained output layer's; a row recorded since leaves such an output empty (NoteLLMModel.LearnedTasks), which scores category accuracy 0 with illegal rate 100%, as the paper's Table 4 reports w/o CSFT");
+        Line("- Untrained tasks: since commit b9c578f (2026-12-05) a row whose training never taught a task (w/o CSFT: both; w/o GCL at r=0%: the hashtags; at r=100%: the category) leaves that output empty (NoteLLMModel.LearnedTasks), which scores category accuracy 0 with illegal rate 100%, as the paper's Table 4 reports w/o CSFT, and hashtag scores 0; in a row recorded before it (see its commit below) those cells are an untrained output layer's");
         Line();
 
         string Caps(int corpus) => string.Join("", Cutoffs.Select(k => $" R@{Short(k)}{(k > corpus ? "*" : "")} |"));
