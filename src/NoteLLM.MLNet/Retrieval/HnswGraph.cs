@@ -10,8 +10,9 @@ namespace NoteLLM.MLNet.Retrieval;
 /// <remarks>
 /// The package's managed <c>USearchIndex</c> is not used because it cannot change the search expansion (ef) of a built
 /// graph, so tuning recall against speed would mean rebuilding the graph (minutes per million vectors). Keys are <see cref="NoteIndex"/> row numbers.
-/// Concurrent <see cref="Search"/> calls are safe, from at most <see cref="MaxThreads"/> threads at once (USearch keeps
-/// one scratch space per thread); everything else must be called from one thread at a time.
+/// Concurrent <see cref="Search"/> calls are safe from any number of threads: USearch keeps <see cref="MaxThreads"/>
+/// scratch spaces and takes one per search without waiting when all are in use (it would then index past them), so
+/// a search waits here for a free one. Everything else must be called from one thread at a time.
 /// </remarks>
 internal sealed unsafe partial class HnswGraph : IDisposable
 {
@@ -21,6 +22,8 @@ internal sealed unsafe partial class HnswGraph : IDisposable
 
     private readonly GraphHandle handle;
     private readonly int dimensions;
+    private readonly SemaphoreSlim searchSlots = new(MaxThreads, MaxThreads); // one per USearch scratch space
+    private readonly object expansionChange = new();
 
     public HnswGraph(int dimensions, int connectivity, int expansionAdd, int expansionSearch)
     {
@@ -38,6 +41,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         Check(error, "create the HNSW graph");
         this.handle = new GraphHandle(handle);
         this.dimensions = dimensions;
+        ReserveSearchScratch();
     }
 
     /// <summary>
@@ -67,6 +71,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
                 nint error = 0;
                 usearch_load(graph.Handle, temp, &error);
                 Check(error, "load the stored HNSW graph");
+                graph.ReserveSearchScratch();
                 int stored = (int)graph.Call(&usearch_dimensions, "read the stored graph's dimensions");
                 if (stored != dimensions) throw new InvalidDataException($"the stored HNSW graph holds {stored}-dimensional vectors, not {dimensions}-dimensional ones");
                 // Loading restores the expansions the graph was saved with; the caller's options win.
@@ -136,15 +141,28 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     /// <summary>Vectors the graph can hold before it must grow.</summary>
     public int Capacity => (int)Call(&usearch_capacity, "read the graph's capacity");
 
-    /// <summary>Candidate list size while searching (ef); takes effect at the next search.</summary>
+    /// <summary>Candidate list size while searching (ef); waits for the searches under way, and takes effect at the next one.</summary>
     public int ExpansionSearch
     {
         get => (int)Call(&usearch_expansion_search, "read the search expansion");
         set
         {
-            nint error = 0;
-            usearch_change_expansion_search(Handle, (nuint)value, &error);
-            Check(error, $"set the search expansion to {value}");
+            // Holding every scratch space keeps searches out while the setting changes; one change at a time, so
+            // that two changes cannot each hold some of them and wait for the rest.
+            lock (expansionChange)
+            {
+                for (int i = 0; i < MaxThreads; i++) searchSlots.Wait();
+                try
+                {
+                    nint error = 0;
+                    usearch_change_expansion_search(Handle, (nuint)value, &error);
+                    Check(error, $"set the search expansion to {value}");
+                }
+                finally
+                {
+                    searchSlots.Release(MaxThreads);
+                }
+            }
         }
     }
 
@@ -154,6 +172,16 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         nint error = 0;
         usearch_reserve(Handle, (nuint)capacity, &error);
         Check(error, $"reserve room for {capacity:N0} vectors");
+        ReserveSearchScratch();
+    }
+
+    // USearch sizes its scratch spaces by std::thread::hardware_concurrency() whenever it reserves (init, load,
+    // reserve); .NET's processor count is usually no more than that, but DOTNET_PROCESSOR_COUNT can raise it.
+    private void ReserveSearchScratch()
+    {
+        nint error = 0;
+        usearch_change_threads_search(Handle, (nuint)MaxThreads, &error);
+        Check(error, $"make room for {MaxThreads} concurrent searches");
     }
 
     /// <summary>Inserts a vector under <paramref name="key"/>; growing the capacity first if needed is the caller's job.</summary>
@@ -172,10 +200,18 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         if (distances.Length < keys.Length) throw new ArgumentException("distances is shorter than keys", nameof(distances));
         nint error = 0;
         nuint found;
-        fixed (float* data = query)
-        fixed (ulong* keyData = keys)
-        fixed (float* distanceData = distances)
-            found = usearch_search(Handle, data, ScalarFloat32, (nuint)keys.Length, keyData, distanceData, &error);
+        searchSlots.Wait();
+        try
+        {
+            fixed (float* data = query)
+            fixed (ulong* keyData = keys)
+            fixed (float* distanceData = distances)
+                found = usearch_search(Handle, data, ScalarFloat32, (nuint)keys.Length, keyData, distanceData, &error);
+        }
+        finally
+        {
+            searchSlots.Release();
+        }
         Check(error, "search the graph");
         return (int)found;
     }
@@ -196,7 +232,11 @@ internal sealed unsafe partial class HnswGraph : IDisposable
         Check(error, $"rename vector {from} to {to}");
     }
 
-    public void Dispose() => handle.Dispose();
+    public void Dispose()
+    {
+        handle.Dispose();
+        searchSlots.Dispose();
+    }
 
     private nint Handle => handle.IsClosed ? throw new ObjectDisposedException(nameof(HnswGraph)) : handle.DangerousGetHandle();
 
@@ -254,6 +294,7 @@ internal sealed unsafe partial class HnswGraph : IDisposable
     [LibraryImport(Library)] private static partial nuint usearch_expansion_search(nint index, nint* error);
     [LibraryImport(Library)] private static partial void usearch_change_expansion_add(nint index, nuint expansion, nint* error);
     [LibraryImport(Library)] private static partial void usearch_change_expansion_search(nint index, nuint expansion, nint* error);
+    [LibraryImport(Library)] private static partial void usearch_change_threads_search(nint index, nuint threads, nint* error);
     [LibraryImport(Library)] private static partial void usearch_add(nint index, ulong key, float* vector, int kind, nint* error);
     [LibraryImport(Library)] private static partial nuint usearch_search(nint index, float* query, int kind, nuint count, ulong* keys, float* distances, nint* error);
     [LibraryImport(Library)] private static partial nuint usearch_remove(nint index, ulong key, nint* error);
