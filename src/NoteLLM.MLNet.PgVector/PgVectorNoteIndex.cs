@@ -214,7 +214,7 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
             return results;
         }
         // Ask for one more when a note is excluded, then drop it (it is usually the query's own note).
-        int limit = k + (excludeIds is null ? 0 : 1);
+        long limit = (long)k + (excludeIds is null ? 0 : 1);
         int batches = (queries.Count + Options.QueryBatchSize - 1) / Options.QueryBatchSize;
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Options.SearchConnections };
         Parallel.For(0, batches, parallel, batch =>
@@ -225,7 +225,7 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
         return results;
     }
 
-    private void SearchBatch(float[][] queries, int start, int count, int limit, int k, IReadOnlyList<string?>? excludeIds, IReadOnlyList<RelatedNote>[] results)
+    private void SearchBatch(float[][] queries, int start, int count, long limit, int k, IReadOnlyList<string?>? excludeIds, IReadOnlyList<RelatedNote>[] results)
     {
         using var connection = dataSource.OpenConnection();
         using var transaction = connection.BeginTransaction();
@@ -244,9 +244,9 @@ public sealed partial class PgVectorNoteIndex : INoteIndex
             $"(SELECT id, -(t.embedding <#> q.embedding) AS score FROM {table} t ORDER BY t.embedding <#> q.embedding LIMIT $2) n " +
             "ORDER BY q.ord, n.score DESC", connection, transaction);
         command.Parameters.Add(new NpgsqlParameter { Value = queries.AsSpan(start, count).ToArray().Select(q => new Vector(q)).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter { Value = limit, NpgsqlDbType = NpgsqlDbType.Bigint });
         var lists = new List<RelatedNote>[count];
-        for (int q = 0; q < count; q++) lists[q] = new List<RelatedNote>(k);
+        for (int q = 0; q < count; q++) lists[q] = new List<RelatedNote>(); // grows with the rows: k may be int.MaxValue for "all"
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())

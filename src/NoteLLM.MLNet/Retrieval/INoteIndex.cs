@@ -102,6 +102,8 @@ public static class NoteIndexChecks
         for (int i = 0; i < ids.Count; i++)
         {
             string id = ids[i] ?? throw new ArgumentException($"id at position {i} is null", nameof(ids));
+            if (LoneSurrogateAt(id) is int at and >= 0)
+                throw new ArgumentException($"note id at position {i} has a lone UTF-16 surrogate at character {at}: ids are stored as UTF-8, which cannot hold it", nameof(ids));
             if (!batch.Add(id))
                 throw new ArgumentException($"note id '{id}' (position {i}) appears twice in the batch", nameof(ids));
             if (isStored is not null && isStored(id))
@@ -126,6 +128,17 @@ public static class NoteIndexChecks
         return normalised;
     }
 
+    // The index of the first surrogate that is not half of a pair, or -1.
+    private static int LoneSurrogateAt(string text)
+    {
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
+            else if (char.IsSurrogate(text[i])) return i;
+        }
+        return -1;
+    }
+
     /// <summary>The embedding divided by its L2 norm; <paramref name="what"/> names it in the error.</summary>
     /// <exception cref="ArgumentException">Null, not <paramref name="dimensions"/> long, not finite, or all zeros.</exception>
     public static float[] Normalise(float[]? embedding, int dimensions, string what)
@@ -133,11 +146,19 @@ public static class NoteIndexChecks
         if (embedding is null) throw new ArgumentException($"{what} is null");
         if (embedding.Length != dimensions)
             throw new ArgumentException($"{what} has {embedding.Length} values, expected {dimensions}");
-        float norm = TensorPrimitives.Norm(embedding);
-        if (!float.IsFinite(norm)) throw new ArgumentException($"{what} contains NaN or infinite values");
-        if (norm == 0f) throw new ArgumentException($"{what} is all zeros and cannot be normalised");
         var result = new float[dimensions];
-        TensorPrimitives.Divide(embedding, norm, result);
+        float norm = TensorPrimitives.Norm(embedding);
+        if (float.IsFinite(norm) && norm >= 1e-18f) // squares below float's smallest normal (1.2e-38) lose bits
+        {
+            TensorPrimitives.Divide(embedding, norm, result);
+            return result;
+        }
+        // The sum of squares overflowed or underflowed: values near 1e20 or 1e-23 are finite and have a direction.
+        float largest = Math.Abs(TensorPrimitives.MaxMagnitude(embedding));
+        if (!float.IsFinite(largest)) throw new ArgumentException($"{what} contains NaN or infinite values");
+        if (largest == 0f) throw new ArgumentException($"{what} is all zeros and cannot be normalised");
+        TensorPrimitives.Divide(embedding, largest, result);
+        TensorPrimitives.Divide(result, TensorPrimitives.Norm(result), result);
         return result;
     }
 }

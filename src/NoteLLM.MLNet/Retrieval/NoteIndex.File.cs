@@ -63,6 +63,11 @@ public sealed partial class NoteIndex
             throw new InvalidDataException($"'{path}' has note index format version {version}; this library reads versions 1 and {FormatVersion}");
         int dimensions = reader.ReadInt32(), count = reader.ReadInt32();
         if (dimensions < 1 || count < 0) throw new InvalidDataException($"'{path}' has an invalid header ({dimensions} dimensions, {count} notes)");
+        // The checksum proves the bytes are as written, not that a header was written by Save: check the sizes it
+        // claims against the file before allocating for them.
+        long embeddingBytes = (long)count * dimensions * sizeof(float);
+        if (embeddingBytes + count > file.Length - file.Position)
+            throw new InvalidDataException($"'{path}' claims {count:N0} notes of {dimensions:N0} dimensions ({embeddingBytes:N0} bytes of embeddings) but holds {file.Length:N0} bytes");
 
         options ??= new NoteIndexOptions();
         var index = new NoteIndex(dimensions, new NoteIndexOptions

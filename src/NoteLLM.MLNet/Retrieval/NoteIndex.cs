@@ -30,7 +30,7 @@ public sealed partial class NoteIndex : INoteIndex
         Options = options ?? new NoteIndexOptions();
         Options.Validate();
         Dimensions = dimensions;
-        blockSize = Options.BlockSize;
+        blockSize = Math.Min(Options.BlockSize, Array.MaxLength / dimensions); // a block is one float array
         if (Options.Mode == NoteSearchMode.Approximate) graph = NewGraph();
     }
 
@@ -47,7 +47,7 @@ public sealed partial class NoteIndex : INoteIndex
     public IReadOnlyList<string> Ids => ids;
 
     /// <inheritdoc/>
-    public bool Contains(string id) => rowOf.ContainsKey(id);
+    public bool Contains(string id) => rowOf.ContainsKey(id ?? throw new ArgumentNullException(nameof(id)));
 
     /// <inheritdoc/>
     public float[] GetEmbedding(string id) => Row(RowOf(id, nameof(id))).ToArray();
@@ -92,6 +92,7 @@ public sealed partial class NoteIndex : INoteIndex
     /// <inheritdoc/>
     public bool Remove(string id)
     {
+        ArgumentNullException.ThrowIfNull(id);
         if (!rowOf.TryGetValue(id, out int row)) return false;
         int last = Count - 1;
         graph?.Remove((ulong)row);
@@ -113,9 +114,11 @@ public sealed partial class NoteIndex : INoteIndex
     public IReadOnlyList<RelatedNote>[] Search(IReadOnlyList<float[]> queries, int k, IReadOnlyList<string?>? excludeIds = null)
     {
         var normalised = NoteIndexChecks.CheckQueries(queries, k, excludeIds, Dimensions);
+        Options.Validate(); // the options may have been changed since the index was made (ExpansionSearch, say)
 
-        // Ask for one more when a note is excluded, then drop it (it is usually the query's own note).
-        int wanted = Math.Min(Count, k + (excludeIds is null ? 0 : 1));
+        // Ask for one more when a note is excluded, then drop it (it is usually the query's own note). A k above the
+        // index's size (int.MaxValue for "all of them") asks for every note.
+        int wanted = (int)Math.Min(Count, (long)k + (excludeIds is null ? 0 : 1));
         var results = new IReadOnlyList<RelatedNote>[queries.Count];
         if (wanted == 0)
         {
@@ -128,7 +131,7 @@ public sealed partial class NoteIndex : INoteIndex
         for (int q = 0; q < queries.Count; q++)
         {
             string? excluded = excludeIds?[q];
-            var list = new List<RelatedNote>(k);
+            var list = new List<RelatedNote>(rows[q].Length);
             for (int j = 0; j < rows[q].Length && list.Count < k; j++)
             {
                 string id = ids[rows[q][j]];

@@ -19,7 +19,8 @@ public sealed class NoteIndexOptions
     /// <summary>
     /// Corpus rows per storage block; exact search multiplies the queries by one block at a time, so the score
     /// matrix held at once is at most <see cref="QueryBatchSize"/> x <see cref="BlockSize"/> floats.
-    /// Default: 65,536 (32 MiB of 128-dimensional embeddings per block).
+    /// Default: 65,536 (32 MiB of 128-dimensional embeddings per block). A block is one float array, so an index of
+    /// very long embeddings takes fewer rows per block: at most <see cref="Array.MaxLength"/> floats.
     /// </summary>
     public int BlockSize { get; set; } = 65_536;
 

@@ -83,6 +83,18 @@ public abstract class NoteIndexContractTests : IDisposable
     }
 
     [Fact]
+    public void VeryLargeOrVerySmallValuesStillHaveADirection()
+    {
+        // the squares of 1e20 overflow a float and those of 1e-23 underflow to zero; the vectors are fine
+        var index = New(2);
+        index.Add(new[] { "large", "small" }, new[] { new[] { 3e20f, 4e20f }, new[] { 4e-23f, -3e-23f } });
+
+        Assert.Equal(new[] { 0.6f, 0.8f }, index.GetEmbedding("large"), new ToleranceComparer(1e-6f));
+        Assert.Equal(new[] { 0.8f, -0.6f }, index.GetEmbedding("small"), new ToleranceComparer(1e-6f));
+        Assert.Equal("large", index.Search(new[] { 3e20f, 4e20f }, 1)[0].Id);
+    }
+
+    [Fact]
     public void RelatedNotesNeverReturnTheNoteItself()
     {
         var vectors = RandomUnitVectors(100, 8, seed: 3);
@@ -124,6 +136,18 @@ public abstract class NoteIndexContractTests : IDisposable
         Assert.Equal(3, index.Search(new[] { 1f, 0f }, 50).Count);
         Assert.Empty(index.Search(new[] { 1f, 0f }, 0));
         Assert.Empty(New(2).Search(new[] { 1f, 0f }, 5));
+    }
+
+    [Theory]
+    [InlineData(NoteSearchMode.Exact)]
+    [InlineData(NoteSearchMode.Approximate)]
+    public void KOfIntMaxValueAsksForEveryNote(NoteSearchMode mode)
+    {
+        var index = New(2, mode);
+        index.Add(new[] { "a", "b", "c" }, new[] { new[] { 1f, 0f }, new[] { 0f, 1f }, new[] { 1f, 1f } });
+
+        Assert.Equal(new[] { "c", "b" }, index.RelatedNotes("a", int.MaxValue).Select(r => r.Id));
+        Assert.Equal(new[] { "a", "c", "b" }, index.Search(new[] { 1f, 0f }, int.MaxValue).Select(r => r.Id));
     }
 
     [Fact]
@@ -178,6 +202,11 @@ public abstract class NoteIndexContractTests : IDisposable
         Assert.Contains("has 2 values, expected 3", Assert.Throws<ArgumentException>(() => index.Add("c", new[] { 1f, 2f })).Message);
         Assert.Contains("all zeros", Assert.Throws<ArgumentException>(() => index.Add("c", new float[3])).Message);
         Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => index.Add("c", new[] { float.NaN, 0f, 1f })).Message);
+        Assert.Contains("NaN or infinite", Assert.Throws<ArgumentException>(() => index.Add("c", new[] { float.PositiveInfinity, 0f, 1f })).Message);
+        Assert.Contains("all zeros", Assert.Throws<ArgumentException>(() => index.Add("c", new[] { -0f, 0f, 0f })).Message);
+        // stored as UTF-8, a lone surrogate would come back as U+FFFD: another id, or the same as another one
+        Assert.Contains("position 1 has a lone UTF-16 surrogate at character 1", Assert.Throws<ArgumentException>(() =>
+            index.Add(new[] { "b", "c\uD800" }, new[] { new[] { 0f, 1f, 0f }, new[] { 0f, 0f, 1f } })).Message);
         Assert.Contains("query 0 has 4 values, expected 3", Assert.Throws<ArgumentException>(() => index.Search(new[] { 1f, 0f, 0f, 0f }, 3)).Message);
         Assert.Throws<KeyNotFoundException>(() => index.RelatedNotes("missing", 3));
         Assert.Equal(1, index.Count);

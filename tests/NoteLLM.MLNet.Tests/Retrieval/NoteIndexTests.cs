@@ -56,6 +56,30 @@ public class NoteIndexTests
     }
 
     [Fact]
+    public void AHeaderClaimingMoreThanTheFileHoldsIsRefusedBeforeAnythingIsAllocated()
+    {
+        // a well-formed file with a valid checksum whose header claims one note of a million dimensions (4 GB of
+        // blocks would be allocated before reading found the file short)
+        var body = new MemoryStream();
+        using (var writer = new BinaryWriter(body, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write("NOTEIDX\0"u8);
+            writer.Write(2);
+            writer.Write(1_000_000);
+            writer.Write(1);
+            writer.Write("a");
+            writer.Write(false);
+        }
+        string path = Path.Combine(Path.GetTempPath(), $"noteindex-test-{Guid.NewGuid():N}.idx");
+        try
+        {
+            File.WriteAllBytes(path, [.. body.ToArray(), .. System.IO.Hashing.Crc64.Hash(body.ToArray())]);
+            Assert.Contains("claims 1 notes of", Assert.Throws<InvalidDataException>(() => NoteIndex.Load(path)).Message);
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Fact]
     public void ChangingExpansionSearchTakesEffectWithoutRebuildingTheGraph()
     {
         // 32-dimensional random vectors with a sparse graph (M = 4): a one-candidate search misses many neighbours.
@@ -77,6 +101,59 @@ public class NoteIndexTests
         Assert.True(wide >= 0.99, $"recall@10 at ef 3000: {wide}");
         Assert.True(narrow < 0.8, $"recall@10 at ef 1: {narrow}");
         Assert.Equal(narrow, Recall());
+    }
+
+    [Fact]
+    public void SearchesFromMoreThreadsThanCoresGetWhatOneThreadGets()
+    {
+        // USearch has one scratch space per core and does not wait for a free one; a web server searches from as many
+        // threads as it has requests. A search expansion of the corpus size makes the answers exact, whichever of the
+        // two expansions the threads keep switching between is in force.
+        var vectors = RandomUnitVectors(1000, 16, seed: 21);
+        var queries = RandomUnitVectors(64, 16, seed: 22);
+        var options = new NoteIndexOptions { Mode = NoteSearchMode.Approximate, ExpansionSearch = 1000 };
+        using var index = new NoteIndex(16, options);
+        index.Add(Ids(1000), vectors);
+        using var exact = new NoteIndex(16);
+        exact.Add(Ids(1000), vectors);
+        var expected = exact.Search(queries, 10);
+
+        int threadCount = 8 * Environment.ProcessorCount;
+        var failures = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var start = new Barrier(threadCount);
+        var threads = Enumerable.Range(0, threadCount).Select(t => new Thread(() =>
+        {
+            start.SignalAndWait();
+            for (int round = 0; round < 10; round++)
+            {
+                // a change of the expansion waits for the searches under way
+                if (t % 4 == 0) options.ExpansionSearch = 1000 + round % 2;
+                IReadOnlyList<RelatedNote>[] results;
+                try { results = index.Search(queries, 10); }
+                catch (Exception e)
+                {
+                    failures.Add($"thread {t}, round {round}: {e.GetBaseException().Message}");
+                    continue;
+                }
+                for (int q = 0; q < queries.Length; q++)
+                    if (!results[q].Select(r => r.Id).SequenceEqual(expected[q].Select(r => r.Id)))
+                        failures.Add($"thread {t}, round {round}, query {q}: [{string.Join(", ", results[q].Select(r => r.Id))}]");
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        Assert.Empty(failures);
+    }
+
+    [Fact]
+    public void ChangedOptionsAreCheckedAtTheNextSearch()
+    {
+        var options = new NoteIndexOptions();
+        using var index = new NoteIndex(2, options);
+        index.Add(new[] { "a" }, new[] { new[] { 1f, 0f } });
+        options.QueryBatchSize = 0; // was an out-of-range error from deep inside the search that named no option
+        Assert.Contains("QueryBatchSize", Assert.Throws<ArgumentOutOfRangeException>(() => index.Search(new[] { 1f, 0f }, 1)).Message);
     }
 
     [Fact]
