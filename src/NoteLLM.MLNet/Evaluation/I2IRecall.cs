@@ -8,8 +8,8 @@ namespace NoteLLM.MLNet.Evaluation;
 /// </summary>
 /// <remarks>
 /// <list type="number">
-/// <item>Walk the test pairs in order; keep a pair only if neither note appeared in an earlier kept pair. The first
-/// note is the query, the second its single ground truth.</item>
+/// <item>Walk the test pairs in order; keep a pair only if neither note appeared in an earlier kept pair (and the two
+/// notes differ). The first note is the query, the second its single ground truth.</item>
 /// <item>Corpus = every test note minus every query note (so a ground truth is always in the corpus).</item>
 /// <item>Rank the corpus by the dot product of L2-normalised embeddings; Recall@k = share of queries whose ground
 /// truth ranks within the top min(k, corpus size).</item>
@@ -30,7 +30,8 @@ public static class I2IRecall
         var kept = new List<(string, string)>();
         foreach (var (id, related) in pairs)
         {
-            if (seen.Contains(id) || seen.Contains(related)) continue;
+            // A note paired with itself has no other note to find, and would stand as both query and ground truth.
+            if (string.Equals(id, related, StringComparison.Ordinal) || seen.Contains(id) || seen.Contains(related)) continue;
             seen.Add(id);
             seen.Add(related);
             kept.Add((id, related));
@@ -70,7 +71,9 @@ public static class I2IRecall
         {
             queryRows[q] = RowOf(rowOf, queries[q].Query, q, "query");
             int truthRow = RowOf(rowOf, queries[q].GroundTruth, q, "ground truth");
-            truthCorpusIndex[q] = corpusIndexOfRow[truthRow];
+            truthCorpusIndex[q] = corpusIndexOfRow.TryGetValue(truthRow, out int corpusIndex)
+                ? corpusIndex
+                : throw new ArgumentException($"kept test pair {q}: the ground truth note '{queries[q].GroundTruth}' is also a query, so it is not in the corpus (SelectQueries keeps no such pair)", nameof(queries));
         }
 
         using var scope = NewDisposeScope();

@@ -174,19 +174,30 @@ public static class NoteLLMEvaluator
     /// <summary>
     /// Mean cosine similarity of <paramref name="pairs"/> random pairs of distinct embeddings (seeded, so repeatable): how
     /// spread out an embedding space is. Near 1 means the embeddings have collapsed together; trained sentence encoders
-    /// sit far below (all-MiniLM-L6-v2 gives about 0.17 on the Debian notes).
+    /// sit far below (all-MiniLM-L6-v2 gives about 0.17 on the Debian notes). A pair with an all-zero embedding (what
+    /// <see cref="TfIdfEmbedder"/> gives a note without a known word) has no angle and counts as 0.
     /// </summary>
     public static double MeanRandomPairCosine(IReadOnlyList<float[]> embeddings, int pairs = 2000, int seed = 0)
     {
         ArgumentNullException.ThrowIfNull(embeddings);
         if (embeddings.Count < 2) throw new ArgumentException($"needs at least 2 embeddings, got {embeddings.Count}", nameof(embeddings));
+        ArgumentOutOfRangeException.ThrowIfLessThan(pairs, 1);
+        int dimensions = embeddings[0]?.Length ?? 0;
+        for (int i = 0; i < embeddings.Count; i++)
+        {
+            var embedding = embeddings[i] ?? throw new ArgumentException($"embedding {i} is null", nameof(embeddings));
+            if (embedding.Length != dimensions)
+                throw new ArgumentException($"embedding {i} has {embedding.Length} values, embedding 0 {dimensions}", nameof(embeddings));
+            if (!embedding.All(float.IsFinite)) throw new ArgumentException($"embedding {i} holds NaN or infinite values", nameof(embeddings));
+        }
         var random = new Random(seed);
         double sum = 0;
         for (int i = 0; i < pairs; i++)
         {
             int a = random.Next(embeddings.Count), b = random.Next(embeddings.Count - 1);
             if (b >= a) b++;
-            sum += System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(embeddings[a], embeddings[b]);
+            float cosine = System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(embeddings[a], embeddings[b]);
+            sum += float.IsNaN(cosine) ? 0 : cosine; // finite embeddings: NaN only from a zero vector
         }
         return sum / pairs;
     }

@@ -50,6 +50,42 @@ public class NoteLLMEvaluatorTests
     }
 
     [Fact]
+    public void ANotePairedWithItselfIsNoQuery()
+    {
+        // (a, a) would make a both the query, which leaves the corpus, and its own ground truth.
+        var pairs = new[] { ("a", "a"), ("a", "b"), ("d", "d") };
+        Assert.Equal(new[] { ("a", "b") }, I2IRecall.SelectQueries(pairs));
+
+        var context = new MLContext(seed: 1);
+        var metrics = NoteLLMEvaluator.Evaluate(context.Data.LoadFromEnumerable(Notes()), pairs);
+        Assert.Equal(1, metrics.Recall.QueryCount);
+    }
+
+    [Fact]
+    public void AGroundTruthThatIsAlsoAQueryIsNamed()
+    {
+        var notes = Notes();
+        var error = Assert.Throws<ArgumentException>(() => I2IRecall.GroundTruthRanks(notes.Select(n => n.Id).ToArray(),
+            notes.Select(n => n.Embedding).ToArray(), new[] { ("a", "b"), ("b", "c") }, out _));
+        Assert.Contains("pair 0: the ground truth note 'b' is also a query", error.Message);
+    }
+
+    [Fact]
+    public void MeanRandomPairCosineCountsAZeroVectorAsNoSimilarityAndRefusesWhatItCannotScore()
+    {
+        // a note without a known word gets TF-IDF's zero vector: the pairs with it score 0, not NaN
+        var embeddings = new[] { new[] { 1f, 0f }, new[] { 1f, 0f }, new[] { 0f, 0f } };
+        double mean = NoteLLMEvaluator.MeanRandomPairCosine(embeddings, pairs: 600);
+        Assert.True(mean > 0.2 && mean < 0.5, $"mean {mean}: a third of the pairs score 1, the rest 0");
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => NoteLLMEvaluator.MeanRandomPairCosine(embeddings, pairs: 0));
+        Assert.Contains("embedding 1 has 3 values",
+            Assert.Throws<ArgumentException>(() => NoteLLMEvaluator.MeanRandomPairCosine(new[] { new[] { 1f, 0f }, new[] { 1f, 0f, 0f } })).Message);
+        Assert.Contains("embedding 0 holds NaN",
+            Assert.Throws<ArgumentException>(() => NoteLLMEvaluator.MeanRandomPairCosine(new[] { new[] { float.NaN, 0f }, new[] { 1f, 0f } })).Message);
+    }
+
+    [Fact]
     public void RanksFollowTheProtocolWithStableTies()
     {
         var notes = Notes();
