@@ -68,10 +68,19 @@ public static class NotesJsonlFile
         mlContext.Data.LoadFromEnumerable(Read(path).ToList());
 
     /// <summary>Writes <paramref name="notes"/> to <paramref name="path"/> (atomically; gzip when it ends in <c>.gz</c>).</summary>
+    /// <exception cref="ArgumentException">A note <see cref="Read"/> would refuse (null, no id, a null hashtag), named by
+    /// its position; no file is written.</exception>
     public static void Write(string path, IEnumerable<NoteRecord> notes) =>
         DataFile.WriteAtomically(path, writer =>
         {
+            int position = 0;
             foreach (var note in notes)
+            {
+                if (note is null) throw new ArgumentException($"note {position} is null", nameof(notes));
+                if (string.IsNullOrEmpty(note.Id)) throw new ArgumentException($"note {position} has no id: every note needs one", nameof(notes));
+                if (note.Hashtags is { } tags && Array.Exists(tags, t => t is null))
+                    throw new ArgumentException($"note {position} ('{note.Id}') has a null hashtag", nameof(notes));
+                position++;
                 writer.WriteLine(JsonSerializer.Serialize(new Line
                 {
                     Id = note.Id,
@@ -82,6 +91,7 @@ public static class NotesJsonlFile
                     Exposure = note.Exposure,
                     Split = note.Split,
                 }, WriteOptions));
+            }
         });
 
     private static InvalidDataException Bad(string path, int line, string detail) =>

@@ -40,20 +40,23 @@ public static class RelatedPairJoin
     public static RelatedPairJoinResult Join(MLContext mlContext, IDataView notes, IDataView pairs,
         UnknownNoteHandling unknownNotes = UnknownNoteHandling.Skip)
     {
-        RequireColumns(notes, nameof(notes), "Id", "Title", "Content", "Hashtags", "Category");
-        RequireColumns(pairs, nameof(pairs), "NoteId", "RelatedNoteId");
+        notes = OnlyColumns(mlContext, notes, nameof(notes), "Id", "Title", "Content", "Hashtags", "Category");
+        pairs = OnlyColumns(mlContext, pairs, nameof(pairs), "NoteId", "RelatedNoteId");
         return Join(mlContext,
             mlContext.Data.CreateEnumerable<NoteRecord>(notes, reuseRowObject: false, ignoreMissingColumns: true),
             mlContext.Data.CreateEnumerable<RelatedNotePair>(pairs, reuseRowObject: false, ignoreMissingColumns: true),
             unknownNotes);
     }
 
-    private static void RequireColumns(IDataView view, string name, params string[] columns)
+    // The view with just the columns the join reads: another column of a name NoteRecord or RelatedNotePair also has
+    // (an Exposure a text loader reads as Single, a Score of Double) is not bound, so its type does not matter.
+    private static IDataView OnlyColumns(MLContext mlContext, IDataView view, string name, params string[] columns)
     {
         var missing = columns.Where(c => view.Schema.GetColumnOrNull(c) is null).ToList();
         if (missing.Count > 0)
             throw new ArgumentException(
                 $"The {name} lack column(s) {string.Join(", ", missing)} (they have: {string.Join(", ", view.Schema.Select(c => c.Name))}).", name);
+        return mlContext.Transforms.SelectColumns(columns).Fit(view).Transform(view);
     }
 
     /// <summary>Joins <paramref name="pairs"/> with <paramref name="notes"/>.</summary>

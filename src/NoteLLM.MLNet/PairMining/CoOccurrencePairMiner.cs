@@ -174,7 +174,9 @@ public sealed class CoOccurrencePairMiner
         private int sessionEvents;
         private readonly HashSet<int> sessionNotes = [];
         private readonly HashSet<long> sessionTransitions = new(TransitionKeyComparer.Instance);
-        private readonly (int Note, long Ticks)[] lookBack = new (int, long)[options.MaxLookBack];
+        // A ring of the session's last events, oldest overwritten; it grows with the longest session up to MaxLookBack,
+        // so that a look-back of int.MaxValue ("every earlier event") costs only what the sessions hold.
+        private (int Note, long Ticks)[] lookBack = new (int, long)[Math.Min(options.MaxLookBack, 16)];
         private int lookBackCount, lookBackNext;
 
         public void Add(ReadOnlySpan<char> user, ReadOnlySpan<char> note, long? ticks, ReadOnlySpan<char> kind)
@@ -213,6 +215,7 @@ public sealed class CoOccurrencePairMiner
                     if (t - sourceTicks > maxGapTicks) break;   // older entries are further away still
                     if (source != noteIndex) sessionTransitions.Add(Key(source, noteIndex));
                 }
+            if (lookBackCount == lookBack.Length && lookBack.Length < options.MaxLookBack) GrowLookBack();
             lookBack[lookBackNext] = (noteIndex, t);
             lookBackNext = (lookBackNext + 1) % lookBack.Length;
             lookBackCount = Math.Min(lookBackCount + 1, lookBack.Length);
@@ -223,6 +226,15 @@ public sealed class CoOccurrencePairMiner
 
         public void Add(string? user, string? note, long ticks, string? kind) =>
             Add(user.AsSpan(), note.AsSpan(), ticks, kind.AsSpan());
+
+        // Called when the ring is full, so lookBackNext is its oldest entry: the entries move over oldest first.
+        private void GrowLookBack()
+        {
+            var grown = new (int Note, long Ticks)[(int)Math.Min(options.MaxLookBack, 2L * lookBack.Length)];
+            for (int i = 0; i < lookBackCount; i++) grown[i] = lookBack[(lookBackNext + i) % lookBack.Length];
+            lookBack = grown;
+            lookBackNext = lookBackCount;
+        }
 
         private static long FloorDivide(long x, long y) => x / y - (x % y < 0 ? 1 : 0);
 

@@ -38,7 +38,8 @@ public sealed class CoOccurrencePairMinerOptions
     /// <summary>
     /// How many of a user's previous events can be the source A of a transition to the current event B
     /// (bounded look-back: a user with 100k events costs at most this many transitions per event). Default 1:
-    /// only consecutive events ("viewed A then clicked B").
+    /// only consecutive events ("viewed A then clicked B"); <see cref="int.MaxValue"/>: every earlier event of the
+    /// session (memory grows with the longest session, not with this value).
     /// </summary>
     public int MaxLookBack { get; set; } = 1;
 

@@ -34,6 +34,25 @@ public sealed class NoteFilesTests : IDisposable
     private static string Describe(NoteRecord n) => $"{n.Id}|{n.Title}|{n.Content}|{string.Join(";", n.Hashtags)}|{n.Category}|{n.Exposure}|{n.Split}";
 
     [Fact]
+    public void WriteRefusesNotesReadWouldRefuseAndWritesNothing()
+    {
+        NotesJsonlFile.Write(PathOf("notes.jsonl"), Notes);
+        var before = File.ReadAllBytes(PathOf("notes.jsonl"));
+        foreach (var (bad, message) in new (NoteRecord?, string)[]
+        {
+            (null, "note 3 is null"),
+            (new NoteRecord { Id = "" }, "note 3 has no id"),
+            (new NoteRecord { Id = "d", Hashtags = ["x", null!] }, "note 3 ('d') has a null hashtag"),
+        })
+        {
+            var error = Assert.Throws<ArgumentException>(() => NotesJsonlFile.Write(PathOf("notes.jsonl"), [.. Notes, bad!]));
+            Assert.StartsWith(message, error.Message);
+            Assert.Equal(before, File.ReadAllBytes(PathOf("notes.jsonl"))); // the earlier file stands
+            Assert.Single(directory.GetFiles());
+        }
+    }
+
+    [Fact]
     public void NotesLoadAsAnIDataViewWithTheSharedColumnTypes()
     {
         NotesJsonlFile.Write(PathOf("notes.jsonl"), Notes);
@@ -108,6 +127,40 @@ public sealed class NoteFilesTests : IDisposable
         Assert.Equal(["x"], rows[1].RelatedHashtags);
         Assert.Equal(["Id", "Title", "Content", "Hashtags", "Category", "RelatedId", "RelatedTitle", "RelatedContent", "RelatedHashtags", "RelatedCategory"],
             result.Rows.Schema.Select(c => c.Name));
+    }
+
+    // What a text loader gives for a notes file: Exposure as Single and Split as Boolean, where NoteRecord has an int
+    // and a string; a pairs file's Score as Double. The join reads none of them.
+    private sealed class LoadedNote
+    {
+        public string Id { get; set; } = "";
+        public string Title { get; set; } = "";
+        public string Content { get; set; } = "";
+        public string[] Hashtags { get; set; } = [];
+        public string Category { get; set; } = "";
+        public float Exposure { get; set; }
+        public bool Split { get; set; }
+    }
+
+    private sealed class LoadedPair
+    {
+        public string NoteId { get; set; } = "";
+        public string RelatedNoteId { get; set; } = "";
+        public double Score { get; set; }
+    }
+
+    [Fact]
+    public void JoinIgnoresOtherColumnsWhateverTheirTypes()
+    {
+        var notes = Notes.Select(n => new LoadedNote { Id = n.Id, Title = n.Title, Content = n.Content, Hashtags = n.Hashtags, Category = n.Category, Exposure = 2.5f, Split = true });
+        var pairs = Pairs.Select(p => new LoadedPair { NoteId = p.NoteId, RelatedNoteId = p.RelatedNoteId, Score = 0.5 });
+
+        var result = RelatedPairJoin.Join(ml, ml.Data.LoadFromEnumerable(notes), ml.Data.LoadFromEnumerable(pairs));
+
+        var expected = RelatedPairJoin.Join(ml, Notes, Pairs);
+        Assert.Equal((expected.PairsRead, expected.PairsJoined), (result.PairsRead, result.PairsJoined));
+        Assert.Equal(ml.Data.CreateEnumerable<RelatedPairRow>(expected.Rows, false).Select(r => (r.Id, r.RelatedId, r.RelatedTitle)),
+            ml.Data.CreateEnumerable<RelatedPairRow>(result.Rows, false).Select(r => (r.Id, r.RelatedId, r.RelatedTitle)));
     }
 
     [Fact]

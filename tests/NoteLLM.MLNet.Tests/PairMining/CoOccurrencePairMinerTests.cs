@@ -108,6 +108,23 @@ public class CoOccurrencePairMinerTests
     }
 
     [Fact]
+    public void AnUnboundedLookBackTakesEveryEarlierEventOfTheSession()
+    {
+        // 40 sessions of 60 events over 30 notes: the ring that holds the look-back has to grow past its first size
+        var random = new Random(3);
+        var events = Enumerable.Range(0, 40).SelectMany(u => Enumerable.Range(0, 60)
+            .Select(i => new BehaviorEvent($"u{u}", $"n{random.Next(30)}", T0.AddMinutes(i)))).ToList();
+
+        var unbounded = Mine(events, new() { MaxLookBack = int.MaxValue, TopK = 100 }, out _);
+        var sessionLong = Mine(events, new() { MaxLookBack = 60, TopK = 100 }, out _);
+        var shorter = Mine(events, new() { MaxLookBack = 20, TopK = 100 }, out _);
+
+        AssertPairs(sessionLong, unbounded);
+        Assert.NotEqual(sessionLong.Select(p => p.Score), shorter.Select(p => p.Score));
+        AssertPairs(Mine(Example(), new() { MaxLookBack = 2 }, out _), Mine(Example(), new() { MaxLookBack = int.MaxValue }, out _)); // 2 covers its sessions
+    }
+
+    [Fact]
     public void MaxTransitionGapDropsSlowTransitions()
     {
         // u2's A->B took 5 minutes; the others one.
