@@ -61,8 +61,37 @@ public sealed class ServingCommand : Command<ServingSettings>
         if (index is null && !TryOpenPostgres(settings.Postgres!, settings.PostgresTable ?? DefaultPostgresTable, dimensions, out index, out string? error))
             return Fail(error);
         using (index)
-            Serve(mlContext, transformer, index, notes, NotesJsonlFile.Read(indexNotesPath).ToDictionary(n => n.Id, n => n.Title), settings);
+        {
+            if (index.Dimensions != dimensions)
+                return Fail($"The model's embeddings have {dimensions} dimensions but the index at '{indexPath}' holds {index.Dimensions}: they come from different runs; rerun the quick start to write them again.");
+            if (!TryReadTitles(indexNotesPath, out var titles, out string? titlesError))
+                return Fail(titlesError);
+            Serve(mlContext, transformer, index, notes, titles, settings);
+        }
         return 0;
+    }
+
+    // The titles of the indexed notes, shown beside their ids; a damaged file or a repeated id is the error line.
+    private static bool TryReadTitles(string path, [NotNullWhen(true)] out Dictionary<string, string>? titles, [NotNullWhen(false)] out string? error)
+    {
+        titles = new Dictionary<string, string>(StringComparer.Ordinal);
+        error = null;
+        try
+        {
+            foreach (var note in NotesJsonlFile.Read(path))
+            {
+                if (titles.TryAdd(note.Id, note.Title)) continue;
+                error = $"'{path}' lists note '{note.Id}' twice: rerun the quick start to write it again.";
+                break;
+            }
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
+        {
+            error = $"Could not read '{path}' ({e.Message}): rerun the quick start to write it again.";
+        }
+        if (error is null) return true;
+        titles = null;
+        return false;
     }
 
     private static void Serve(MLContext mlContext, ITransformer transformer, INoteIndex index, List<NoteRecord> notes,

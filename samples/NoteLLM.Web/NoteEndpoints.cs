@@ -16,8 +16,8 @@ public static class NoteEndpoints
     /// <summary>The most notes one listing may return (<c>limit</c>), and how many it returns when it does not say.</summary>
     public const int MaxLimit = 500, DefaultLimit = 50;
 
-    /// <summary>The longest title or content accepted, in characters, and the most hashtags.</summary>
-    public const int MaxTextLength = 10_000, MaxHashtags = 50;
+    /// <summary>The longest title or content accepted, in characters, the most hashtags, and the longest hashtag.</summary>
+    public const int MaxTextLength = 10_000, MaxHashtags = 50, MaxHashtagLength = 200;
 
     public static void MapNoteEndpoints(this IEndpointRouteBuilder app)
     {
@@ -73,6 +73,8 @@ public static class NoteEndpoints
             return BadRequest($"The note has {note.Hashtags.Length} hashtags; at most {MaxHashtags} are accepted.");
         if (note.Hashtags?.Any(h => h is null) == true)
             return BadRequest("A hashtag is null: hashtags must be strings.");
+        if (note.Hashtags?.FirstOrDefault(h => h.Length > MaxHashtagLength) is { } longHashtag)
+            return BadRequest(string.Create(CultureInfo.InvariantCulture, $"A hashtag is {longHashtag.Length:N0} characters long; at most {MaxHashtagLength} are accepted."));
         return null;
     }
 

@@ -82,6 +82,40 @@ public class ServingTests(NoteLLMFixture fixture) : IClassFixture<NoteLLMFixture
     }
 
     [Fact]
+    public void AnIndexOfAnotherRunOrADamagedTitlesFileIsOneLine()
+    {
+        using var output = new QuickStartOutput(fixture);
+        string[] args = ["--model", QuickStartCommand.ModelFile, "--notes", QuickStartOutput.QueryFile];
+        string indexNotes = output.Folder.File(QuickStartCommand.IndexNotesFile);
+        File.WriteAllText(indexNotes, "{\"id\":\"a\"}\nnot json\n");
+        string line = SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.Serving, output.Folder.Path, Timeout, args));
+        Assert.Contains($"Could not read '{indexNotes}' ({indexNotes} line 2: expected a JSON object", line);
+
+        File.WriteAllText(indexNotes, "{\"id\":\"a\"}\n{\"id\":\"a\"}\n");
+        line = SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.Serving, output.Folder.Path, Timeout, args));
+        Assert.Contains("lists note 'a' twice", line);
+
+        using (var other = new NoteIndex(NoteLLMFixture.EmbeddingDimension + 1))
+        {
+            other.Add("a", Enumerable.Repeat(1f, NoteLLMFixture.EmbeddingDimension + 1).ToArray());
+            other.Save(output.Folder.File(QuickStartCommand.IndexFile));
+        }
+        line = SampleApp.AssertOneLineError(SampleApp.Run(SampleApp.Serving, output.Folder.Path, Timeout, args));
+        Assert.Contains($"The model's embeddings have {NoteLLMFixture.EmbeddingDimension} dimensions but the index at '{output.Folder.File(QuickStartCommand.IndexFile)}' holds {NoteLLMFixture.EmbeddingDimension + 1}", line);
+    }
+
+    [Fact]
+    public void ATopAboveTheIndexSizeListsEveryOtherNote()
+    {
+        using var output = new QuickStartOutput(fixture);
+        var (exit, stdout, stderr) = SampleApp.Run(SampleApp.Serving, output.Folder.Path, Timeout,
+            "--model", QuickStartCommand.ModelFile, "--notes", QuickStartOutput.QueryFile, "--top", int.MaxValue.ToString(System.Globalization.CultureInfo.InvariantCulture), "--json");
+        Assert.True(exit == 0, $"exit {exit}: {stderr}");
+        var first = JsonNode.Parse(stdout.Split('\n')[0])!.AsObject();
+        Assert.Equal(output.Index.Count - 1, first["related"]!.AsArray().Count);
+    }
+
+    [Fact]
     public void MissingModelFileSaysToRunTheQuickStartFirst()
     {
         using var dir = new TempFolder();

@@ -124,6 +124,7 @@ public class NoteWebTests(NoteWebFixture fixture) : IClassFixture<NoteWebFixture
         { "POST", "/api/related", $$"""{"title": "{{new string('x', NoteEndpoints.MaxTextLength + 1)}}"}""", "title is 10,001 characters long" },
         { "POST", "/api/embed", $$"""{"title": "vim", "hashtags": [{{string.Join(',', Enumerable.Repeat("\"t\"", NoteEndpoints.MaxHashtags + 1))}}]}""", "51 hashtags" },
         { "POST", "/api/embed", """{"title": "vim", "hashtags": ["a", null]}""", "hashtags must be strings" },
+        { "POST", "/api/embed", $$"""{"title": "vim", "hashtags": ["a", "{{new string('x', NoteEndpoints.MaxHashtagLength + 1)}}"]}""", "A hashtag is 201 characters long; at most 200 are accepted." },
         { "GET", "/api/notes/n0a/related?k=-3", null, "k must be from 1 to 100; got -3." },
         { "GET", "/api/notes?limit=501", null, "limit must be from 1 to 500; got 501." },
     };
