@@ -34,7 +34,10 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
         if (options.Backbone == NoteLLMBackbone.HuggingFaceCheckpoint && options.HuggingFaceCheckpoint is null)
             throw new ArgumentException("NoteLLMOptions.Backbone is HuggingFaceCheckpoint but NoteLLMOptions.HuggingFaceCheckpoint names no folder.", nameof(options));
         options.ResolvedTraining.Validate();
+        options.PromptLimits.Validate($"{nameof(NoteLLMOptions)}.{nameof(NoteLLMOptions.PromptLimits)}");
+        options.EmbeddingPromptLimits?.Validate($"{nameof(NoteLLMOptions)}.{nameof(NoteLLMOptions.EmbeddingPromptLimits)}");
         settings = NoteLLMTransformer.Settings.From(options);
+        settings.Validate(); // before training, not after it
         settings.OutputColumns(options.ResolvedTraining.EmbeddingDimension); // refuses "no outputs" up front
     }
 
@@ -76,6 +79,9 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
         };
         try
         {
+            // a prompt past BERT's 512 learned positions would fail in torch after training, or in its first step
+            var embeddingPrompts = options.EmbeddingPromptLimits is { } limits ? new NotePromptBuilder(model.Tokenizer, model.Prompts.Templates, limits) : null;
+            model.CheckPromptsFitPositions(settings.MaxNewTokens, embeddingPrompts, Math.Max(settings.GeneratedHashtagCount, training.MaxHashtagsPerPrompt));
             if (model.Backbone.Dtype != dtype) model.Network.to(dtype);
             if (device.type != DeviceType.CPU) model.Network.to(device);
             new NoteLLMTrainer(model, training, ch.Info, options.Progress) { CheckAlive = host.CheckAlive }.Train(pairs, validation, report: report, generationNotes: generationNotes);

@@ -42,6 +42,20 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
             o.EmbeddingColumnName, o.GeneratedHashtagsColumnName, o.GeneratedCategoryColumnName, o.Outputs,
             o.InferenceBatchSize, o.MaxNewTokens, o.RepetitionPenalty, o.GeneratedHashtagCount, o.ConstrainCategories);
 
+        /// <summary>Throws, naming the option, when an inference setting is out of range.</summary>
+        public void Validate()
+        {
+            if (Problem() is { } problem) throw new ArgumentOutOfRangeException(nameof(NoteLLMOptions), problem);
+        }
+
+        /// <summary>What is wrong with the inference settings, or null.</summary>
+        public string? Problem() =>
+            BatchSize < 1 ? $"NoteLLMOptions.{nameof(NoteLLMOptions.InferenceBatchSize)} is {BatchSize}; expected 1 or more."
+            : MaxNewTokens < 1 ? $"NoteLLMOptions.{nameof(NoteLLMOptions.MaxNewTokens)} is {MaxNewTokens}; expected 1 or more."
+            : GeneratedHashtagCount < 1 ? $"NoteLLMOptions.{nameof(NoteLLMOptions.GeneratedHashtagCount)} is {GeneratedHashtagCount}; expected 1 or more."
+            : !double.IsFinite(RepetitionPenalty) || RepetitionPenalty <= 0 ? $"NoteLLMOptions.{nameof(NoteLLMOptions.RepetitionPenalty)} is {RepetitionPenalty}; expected a positive number (1: no penalty)."
+            : null;
+
         /// <summary>The note columns the transformer reads; with a prefix, the related note's columns of a pair row.</summary>
         public IReadOnlyList<InputColumn> Inputs(string prefix = "") => HashtagsColumn is null
             ? [InputColumn.Text(prefix + TitleColumn), InputColumn.Text(prefix + ContentColumn)]
@@ -152,7 +166,14 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
                 reader.ReadString()!, reader.ReadString()!, reader.ReadString()!, (NoteOutputs)reader.ReadInt32(),
                 reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadInt32(),
                 ConstrainCategories: reader.Version >= ConstrainedCategoriesVersion && reader.ReadInt32() != 0);
+            if (settings.Problem() is { } problem) throw new InvalidDataException($"The saved transformer's settings are invalid: {problem}");
             var model = NoteLLMModelFiles.Load(new ZipModelFileSource(reader, ModelFolder));
+            try { model.CheckPromptsFitPositions(settings.MaxNewTokens, hashtagCounts: settings.GeneratedHashtagCount); }
+            catch (ArgumentOutOfRangeException e)
+            {
+                model.Dispose();
+                throw new InvalidDataException($"The saved model's prompt limits do not fit its backbone: {e.Message}", e);
+            }
             using var ch = env.Register(nameof(NoteLLMTransformer)).Start("load");
             var device = TorchDevice.Select((env as IHostEnvironmentInternal)?.GpuDeviceId, (env as IHostEnvironmentInternal)?.FallbackToCpu ?? false, ch.Warning);
             if (CpuMatrixProducts.TakeAdvice(device, model.Backbone.Dtype) is { } advice) ch.Info($"NoteLLM: {advice}");

@@ -59,6 +59,37 @@ public sealed class NoteLLMModel : IDisposable
         EmbeddingPrompts = limits == Prompts.Limits ? Prompts : new NotePromptBuilder(Tokenizer, Prompts.Templates, limits);
     }
 
+    /// <summary>
+    /// Throws when a prompt of the model (its generation prompts with <paramref name="maxNewTokens"/> generated after
+    /// them, then its embedding prompts) could run past the backbone's learned positions (BERT's 512). Rotary
+    /// backbones have no such end.
+    /// </summary>
+    /// <param name="maxNewTokens">Tokens generated at most after a prompt.</param>
+    /// <param name="embeddingPrompts">The embedding prompts to check, when not yet the model's.</param>
+    /// <param name="hashtagCounts">The j of the hashtag prompts used (default: 1 to 5, training's range).</param>
+    /// <exception cref="ArgumentOutOfRangeException">Says how long a prompt can be, and which limit to lower.</exception>
+    public void CheckPromptsFitPositions(int maxNewTokens, NotePromptBuilder? embeddingPrompts = null, int hashtagCounts = 5)
+    {
+        if (Backbone.MaxPositions is not int positions) return;
+        foreach (var (prompts, generated, limits) in new[]
+        {
+            (Prompts, maxNewTokens, "NoteLLMOptions.PromptLimits"),
+            (embeddingPrompts ?? EmbeddingPrompts, 0, "NoteLLMOptions.EmbeddingPromptLimits"),
+        })
+        {
+            // a prompt is its template around the note, whose part is at most MaxNoteTokens: the template's length is
+            // that of an empty note's prompt, so this bounds every prompt (by a few tokens too much at most)
+            var empty = new NoteText("", "", [], null);
+            int template = Enumerable.Range(1, hashtagCounts).Select(j => prompts.Build(empty, PromptTask.Hashtags(j), null).Ids.Length)
+                .Append(prompts.Build(empty, PromptTask.Category, null).Ids.Length).Max();
+            int longest = template + prompts.Limits.MaxNoteTokens + generated;
+            if (longest > positions)
+                throw new ArgumentOutOfRangeException(limits, $"A prompt can be {longest} tokens long ({prompts.Limits.MaxNoteTokens} of note, {template} of template" +
+                    (generated > 0 ? $", {generated} generated" : "") + $") but the backbone learned {positions} positions: lower {limits}.MaxNoteTokens" +
+                    (generated > 0 ? " or NoteLLMOptions.MaxNewTokens." : "."));
+        }
+    }
+
     public LanguageBackbone Backbone => Network.Backbone;
     public int EmbeddingDimension => Network.EmbeddingDimension;
 

@@ -377,6 +377,8 @@ public sealed class BertPrefixLM : LanguageBackbone
     public override int HiddenSize => Config.HiddenSize;
     public override int VocabularySize => Config.VocabSize;
     public override bool BidirectionalPrompt => true;
+
+    public override int? MaxPositions => Config.MaxPositionEmbeddings;
     public override Embedding TokenEmbedding => bert.Embeddings.WordEmbeddings;
     public override string ToHuggingFaceJson() => Config.ToHuggingFaceJson();
 
@@ -422,6 +424,9 @@ public sealed class BertPrefixLM : LanguageBackbone
     {
         using var scope = NewDisposeScope();
         long b = inputIds.shape[0], t = inputIds.shape[1], past = cache?.Length ?? 0;
+        if (past + t > Config.MaxPositionEmbeddings) // torch would fail on the position lookup, naming nothing
+            throw new InvalidOperationException($"A sequence of {past + t} tokens is longer than the {Config.MaxPositionEmbeddings} positions this encoder learned: " +
+                "lower NotePromptLimits.MaxNoteTokens or NoteLLMOptions.MaxNewTokens (in training, the longest hashtag lists also count).");
         var device = inputIds.device;
         Tensor positions;
         Tensor? mask = null;

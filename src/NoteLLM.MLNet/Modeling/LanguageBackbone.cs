@@ -28,6 +28,12 @@ public abstract class LanguageBackbone : nn.Module
     /// </summary>
     public abstract bool BidirectionalPrompt { get; }
 
+    /// <summary>
+    /// The longest sequence the backbone can read, when it has learned absolute positions (BERT: 512); null for rotary
+    /// positions, which have no hard end.
+    /// </summary>
+    public virtual int? MaxPositions => null;
+
     /// <summary>The input token embedding [V, D].</summary>
     public abstract Embedding TokenEmbedding { get; }
 

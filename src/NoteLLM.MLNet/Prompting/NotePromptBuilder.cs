@@ -32,9 +32,9 @@ public sealed record NotePrompt(int[] Ids, int EmbeddingPosition, int OutputStar
 /// <summary>Limits applied while building prompts. Defaults suit English notes; the paper's values are for Chinese.</summary>
 public sealed record NotePromptLimits
 {
-    /// <summary>Title characters kept (default 64; the authors' code: 20 Chinese characters).</summary>
+    /// <summary>Title characters kept (default 64; the authors' code: 20 Chinese characters; 0 leaves titles out).</summary>
     public int MaxTitleCharacters { get; init; } = 64;
-    /// <summary>Content characters kept (default 320; the authors' code: 80 Chinese characters).</summary>
+    /// <summary>Content characters kept (default 320; the authors' code: 80 Chinese characters; 0 leaves contents out).</summary>
     public int MaxContentCharacters { get; init; } = 320;
     /// <summary>
     /// Tokens of the input-note part at most (default 140, as in the authors' code). A longer note keeps its title; its
@@ -44,6 +44,20 @@ public sealed record NotePromptLimits
     public int MaxNoteTokens { get; init; } = 140;
     /// <summary>Hashtags a prompt shows or trains on, the note's first ones (default 10: the authors' code keeps at most 10 per note).</summary>
     public int MaxHashtags { get; init; } = 10;
+
+    /// <summary>Throws when a limit is out of range: characters and hashtags 0 or more, note tokens 1 or more.</summary>
+    /// <param name="name">How the caller names these limits in the error (an option, a file's field).</param>
+    /// <exception cref="ArgumentOutOfRangeException">Names the limit and its value.</exception>
+    public NotePromptLimits Validate(string name = nameof(NotePromptLimits)) =>
+        Problem(name) is { } problem ? throw new ArgumentOutOfRangeException(name, problem) : this;
+
+    /// <summary>What is wrong with these limits, or null; <paramref name="name"/> names them.</summary>
+    internal string? Problem(string name) =>
+        MaxTitleCharacters < 0 ? $"{name}.{nameof(MaxTitleCharacters)} is {MaxTitleCharacters}; expected 0 (no title) or more."
+        : MaxContentCharacters < 0 ? $"{name}.{nameof(MaxContentCharacters)} is {MaxContentCharacters}; expected 0 (no content) or more."
+        : MaxNoteTokens < 1 ? $"{name}.{nameof(MaxNoteTokens)} is {MaxNoteTokens}; expected 1 or more."
+        : MaxHashtags < 0 ? $"{name}.{nameof(MaxHashtags)} is {MaxHashtags}; expected 0 (no hashtags) or more."
+        : null;
 }
 
 /// <summary>
@@ -62,7 +76,7 @@ public sealed class NotePromptBuilder
     {
         this.tokenizer = tokenizer;
         Templates = (templates ?? new NotePromptTemplates()).Validate();
-        Limits = limits ?? new NotePromptLimits();
+        Limits = (limits ?? new NotePromptLimits()).Validate();
     }
 
     /// <summary>
@@ -194,7 +208,7 @@ public sealed class NotePromptBuilder
         cut = s.Length > max;
         if (!cut) return s;
         int end = max;
-        if (char.IsHighSurrogate(s[end - 1])) end--; // never split a surrogate pair
+        if (end > 0 && char.IsHighSurrogate(s[end - 1])) end--; // never split a surrogate pair
         return s[..end];
     }
 }

@@ -5,6 +5,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using NoteLLM.MLNet.Evaluation;
 using NoteLLM.MLNet.Generation;
+using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Runtime;
 using NoteLLM.MLNet.Tests.DataViews;
 using NoteLLM.MLNet.Tests.TestSupport;
@@ -176,6 +177,31 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
         Assert.Contains("Column 'Title' not found", atTransform.Message);
         var shape = Assert.ThrowsAny<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).GetOutputSchema(SchemaShape.Create(noTitle.Schema)));
         Assert.Contains("Column 'Title' not found", shape.Message);
+    }
+
+    [Theory]
+    [InlineData("InferenceBatchSize", "NoteLLMOptions.InferenceBatchSize is 0; expected 1 or more")]
+    [InlineData("MaxNewTokens", "NoteLLMOptions.MaxNewTokens is 0; expected 1 or more")]
+    [InlineData("GeneratedHashtagCount", "NoteLLMOptions.GeneratedHashtagCount is 0; expected 1 or more")]
+    [InlineData("RepetitionPenalty", "NoteLLMOptions.RepetitionPenalty is NaN")]
+    [InlineData("PromptLimits", "NoteLLMOptions.PromptLimits.MaxNoteTokens is 0; expected 1 or more")]
+    [InlineData("EmbeddingPromptLimits", "NoteLLMOptions.EmbeddingPromptLimits.MaxHashtags is -1")]
+    public void OutOfRangeOptionsAreRefusedBeforeTraining(string option, string expected)
+    {
+        // these were found only when the transformer was made after training (and the trained model discarded), or
+        // never: a MaxNewTokens of 0 gave every note empty hashtags
+        var options = NoteLLMFixture.Options();
+        switch (option)
+        {
+            case "InferenceBatchSize": options.InferenceBatchSize = 0; break;
+            case "MaxNewTokens": options.MaxNewTokens = 0; break;
+            case "GeneratedHashtagCount": options.GeneratedHashtagCount = 0; break;
+            case "RepetitionPenalty": options.RepetitionPenalty = double.NaN; break;
+            case "PromptLimits": options.PromptLimits = new NotePromptLimits { MaxNoteTokens = 0 }; break;
+            default: options.EmbeddingPromptLimits = new NotePromptLimits { MaxHashtags = -1 }; break;
+        }
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ML.Transforms.NoteLLM(options));
+        Assert.Contains(expected, error.Message);
     }
 
     [Fact]

@@ -37,6 +37,27 @@ public sealed class PretrainedBackboneTests
         ml.Data.CreateEnumerable<Output>(model.Transform(ml.Data.LoadFromEnumerable(notes)), reuseRowObject: false).ToList();
 
     [Fact]
+    public void PromptsLongerThanTheEncodersPositionsAreRefusedBeforeTraining()
+    {
+        // MiniLM learned 512 positions; torch failed on the position lookup with "index out of range", after training
+        // when only the embedding prompts were too long
+        var ml = new MLContext(seed: 1);
+        var options = Options;
+        options.EmbeddingPromptLimits = new NotePromptLimits { MaxNoteTokens = 600, MaxContentCharacters = 10_000 };
+        var pairs = ml.Data.LoadFromEnumerable(NoteLLMFixture.CreatePairs());
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.NoteLLM(options).Fit(pairs));
+        Assert.Contains("of note", error.Message);
+        Assert.Contains("the backbone learned 512 positions: lower NoteLLMOptions.EmbeddingPromptLimits.MaxNoteTokens", error.Message);
+
+        options.EmbeddingPromptLimits = null;
+        options.PromptLimits = new NotePromptLimits { MaxNoteTokens = 500 };
+        options.MaxNewTokens = 24;
+        error = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.NoteLLM(options).Fit(pairs));
+        Assert.Contains("24 generated) but the backbone learned 512 positions: lower NoteLLMOptions.PromptLimits.MaxNoteTokens or NoteLLMOptions.MaxNewTokens", error.Message);
+    }
+
+    [Fact]
     public void ModelFittedOnTheShippedMiniLMLoadsInAnAppWithoutTheWeightsPackage()
     {
         var ml = new MLContext(seed: 1);

@@ -27,6 +27,17 @@ public class BertPrefixLMTests
         Enumerable.Range(0, a.GetLength(1)).Max(d => Math.Abs(a[row, d] - b[row, d]));
 
     [Fact]
+    public void ASequenceLongerThanTheLearnedPositionsSaysWhichLimitsToLower()
+    {
+        using var model = TinyModels.CreateBert(); // 128 positions
+        using var _ = no_grad();
+        Assert.Equal(128, model.MaxPositions);
+        using (model.Forward(ones(1, 128, dtype: ScalarType.Int64))) { } // the last position is fine
+        var error = Assert.Throws<InvalidOperationException>(() => model.Forward(ones(1, 129, dtype: ScalarType.Int64)));
+        Assert.Contains("A sequence of 129 tokens is longer than the 128 positions this encoder learned: lower NotePromptLimits.MaxNoteTokens", error.Message);
+    }
+
+    [Fact]
     public void ChangingAnOutputTokenNeverChangesAPromptPosition()
     {
         using var model = TinyModels.CreateBert();

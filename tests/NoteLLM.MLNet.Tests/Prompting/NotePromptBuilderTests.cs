@@ -26,6 +26,20 @@ public class NotePromptBuilderTests
     }
 
     [Fact]
+    public void ZeroCharactersLeaveAFieldOutAndOutOfRangeLimitsAreNamed()
+    {
+        // a limit of 0 read the character before the string's start
+        var builder = new NotePromptBuilder(Tokenizer, limits: new NotePromptLimits { MaxTitleCharacters = 0, MaxContentCharacters = 0 });
+        var (text, truncated) = builder.PromptText(Vim, PromptTask.Category);
+        Assert.True(truncated);
+        Assert.DoesNotContain("Vi IMproved", text);
+        Assert.DoesNotContain("compatible", text);
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new NotePromptBuilder(Tokenizer, limits: new NotePromptLimits { MaxNoteTokens = -5 }));
+        Assert.Contains("NotePromptLimits.MaxNoteTokens is -5; expected 1 or more", error.Message);
+    }
+
+    [Fact]
     public void EmbeddingPositionIsTheTokenBeforeEmb()
     {
         var prompt = new NotePromptBuilder(Tokenizer).Build(Vim, PromptTask.Category, "editors");
