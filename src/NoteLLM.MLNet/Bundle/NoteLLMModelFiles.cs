@@ -63,34 +63,59 @@ public static class NoteLLMModelFiles
             ?? throw new InvalidDataException("notellm.json is empty.");
         if (manifest.FormatVersion > FormatVersion)
             throw new InvalidDataException($"This model was saved in format version {manifest.FormatVersion}; this NoteLLM.MLNet reads up to version {FormatVersion}. Update the package.");
+        var dtype = Check(manifest);
         var decoder = storage.Read("config.json", s => LanguageBackbone.FromHuggingFaceJson(new StreamReader(s).ReadToEnd()));
-        var files = manifest.TokenizerFiles.ToDictionary(f => f, f => storage.Read("tokenizer/" + f, s => { var m = new MemoryStream(); s.CopyTo(m); return m.ToArray(); }));
-        var tokenizer = NoteTokenizer.FromFiles(manifest.TokenizerKind, files);
-
-        var adapted = decoder.named_modules().ToDictionary(m => m.name, m => m.module);
-        foreach (var adapter in manifest.Lora ?? [])
-        {
-            if (!adapted.TryGetValue(adapter.Module, out var module) || module is not DecoderLinear linear)
-                throw new InvalidDataException($"notellm.json names a LoRA adapter on '{adapter.Module}', which the decoder does not have.");
-            linear.AddLora(adapter.Rank, adapter.Alpha);
-        }
-        var network = new NoteLLMNetwork(decoder, manifest.EmbeddingDimension, readout: manifest.Readout);
+        NoteLLMNetwork? network = null;
         try
         {
-            if (Enum.Parse<ScalarType>(manifest.Dtype) is var dtype && dtype != ScalarType.Float32) network.to(dtype);
+            var files = manifest.TokenizerFiles.ToDictionary(f => f, f => storage.Read("tokenizer/" + f, s => { var m = new MemoryStream(); s.CopyTo(m); return m.ToArray(); }));
+            var tokenizer = NoteTokenizer.FromFiles(manifest.TokenizerKind, files);
+
+            var adapted = decoder.named_modules().ToDictionary(m => m.name, m => m.module);
+            foreach (var adapter in manifest.Lora ?? [])
+            {
+                if (!adapted.TryGetValue(adapter.Module, out var module) || module is not DecoderLinear linear)
+                    throw new InvalidDataException($"notellm.json names a LoRA adapter on '{adapter.Module}', which the decoder does not have.");
+                linear.AddLora(adapter.Rank, adapter.Alpha);
+            }
+            network = new NoteLLMNetwork(decoder, manifest.EmbeddingDimension, readout: manifest.Readout);
+            if (dtype != ScalarType.Float32) network.to(dtype);
             // safetensors needs random access; a zip entry is a forward-only stream, so stage it in a temp file
             string staged = Path.Combine(Path.GetTempPath(), $"notellm-weights-{Guid.NewGuid():N}.safetensors");
             try
             {
                 storage.Read("model.safetensors", s => { using var f = File.Create(staged); s.CopyTo(f); return 0; });
-                HuggingFaceCheckpoint.LoadSafetensorsFile(network, staged, "The saved model's weights");
+                HuggingFaceCheckpoint.LoadSafetensorsFile(network, staged, "The saved model's weights", shownAs: "model.safetensors");
             }
             finally { File.Delete(staged); }
+            var model = new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, manifest.Templates, manifest.Limits), manifest.Categories);
+            if (manifest.EmbeddingLimits is { } embedding) model.UseEmbeddingPromptLimits(embedding);
+            if (manifest.LearnedTasks is { } learned) model.LearnedTasks = learned; // absent before it was recorded: both
+            return model;
         }
-        catch { network.Dispose(); throw; }
-        var model = new NoteLLMModel(network, tokenizer, new NotePromptBuilder(tokenizer, manifest.Templates, manifest.Limits), manifest.Categories);
-        if (manifest.EmbeddingLimits is { } embedding) model.UseEmbeddingPromptLimits(embedding);
-        if (manifest.LearnedTasks is { } learned) model.LearnedTasks = learned; // absent before it was recorded: both
-        return model;
+        catch
+        {
+            // the network owns the decoder once made; before that the decoder is disposed alone
+            if (network is not null) network.Dispose();
+            else decoder.Dispose();
+            throw;
+        }
+    }
+
+    // The manifest's own fields, checked before anything is built from them; returns the weights' dtype.
+    private static ScalarType Check(Manifest manifest)
+    {
+        static InvalidDataException Bad(string what) => new($"notellm.json {what}.");
+        if (manifest.TokenizerFiles is not { } files) throw Bad("lacks its list of tokenizer files"); // empty for GPT-2, which ships in its package
+        // the names become paths under tokenizer/: a file name only, never a way out of the model's folder
+        if (files.FirstOrDefault(f => string.IsNullOrEmpty(f) || f is "." or ".." || f.IndexOfAny(['/', '\\', ':']) >= 0) is { } badName)
+            throw Bad($"lists the tokenizer file '{badName}', which is not a plain file name");
+        if (manifest.EmbeddingDimension is < 1 or > 65_536) throw Bad($"gives an embedding dimension of {manifest.EmbeddingDimension}; expected 1 to 65,536");
+        if (!Enum.IsDefined(manifest.Readout)) throw Bad($"gives an unknown embedding read-out ({(int)manifest.Readout})");
+        if (!Enum.TryParse<ScalarType>(manifest.Dtype, out var dtype) || dtype is not (ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16))
+            throw Bad($"gives the weights' dtype as '{manifest.Dtype}'; expected Float32, BFloat16 or Float16");
+        if (manifest.Templates is null || manifest.Limits is null || manifest.Categories is null) throw Bad("lacks its prompt templates, limits or categories");
+        if ((manifest.Limits.Problem("Limits") ?? manifest.EmbeddingLimits?.Problem("EmbeddingLimits")) is { } limits) throw Bad($"has invalid prompt limits: {limits}");
+        return dtype;
     }
 }

@@ -46,6 +46,9 @@ public sealed record DecoderConfig
         Require(NumAttentionHeads % NumKeyValueHeads == 0, $"num_attention_heads ({NumAttentionHeads}) must be a multiple of num_key_value_heads ({NumKeyValueHeads}).");
         Require(HeadDim > 0 || HiddenSize % NumAttentionHeads == 0, $"hidden_size ({HiddenSize}) must be divisible by num_attention_heads ({NumAttentionHeads}) when head_dim is not given.");
         Require(ResolvedHeadDim % 2 == 0, $"head dimension ({ResolvedHeadDim}) must be even for rotary embeddings.");
+        // 0, a negative or NaN theta gives infinite rotary frequencies, and such an epsilon divides by zero: every output NaN
+        Require(double.IsFinite(RopeTheta) && RopeTheta > 0, $"rope_theta must be a positive number (got {RopeTheta}).");
+        Require(double.IsFinite(RmsNormEps) && RmsNormEps > 0, $"rms_norm_eps must be a positive number (got {RmsNormEps}).");
         RopeScaling?.Validate();
         return this;
     }
@@ -60,13 +63,20 @@ public sealed record DecoderConfig
         string modelType = root["model_type"]?.GetValue<string>()
             ?? throw new InvalidDataException($"{source} has no 'model_type'; expected llama, mistral or qwen2.");
         int Int(string key, int? fallback = null) =>
-            root[key] is JsonNode n ? n.GetValue<int>() : fallback ?? throw new InvalidDataException($"{source} is missing '{key}'.");
+            root[key] is JsonNode n ? Whole(n, key) : fallback ?? throw new InvalidDataException($"{source} is missing '{key}'.");
         int? OptionalId(string key) => root[key] switch
         {
             null => null,
-            JsonArray a => a.Count > 0 ? a[0]!.GetValue<int>() : null, // several EOS ids: the first ends generation
-            JsonNode n => n.GetValue<int>(),
+            JsonArray a => a.Count > 0 ? Whole(a[0], key) : null, // several EOS ids: the first ends generation
+            JsonNode n => Whole(n, key),
         };
+        // a whole number, also when written 4096.0 (some exporters do); anything else names the key
+        int Whole(JsonNode? n, string key) =>
+            n is JsonValue v && (v.TryGetValue(out int i) ? i : v.TryGetValue(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue ? (int?)d : null) is int value
+                ? value : throw new InvalidDataException($"{source}: '{key}' is {n?.ToJsonString() ?? "null"}, not a whole number.");
+        double Number(string key, double fallback) =>
+            root[key] is not JsonNode n ? fallback
+            : n is JsonValue v && v.TryGetValue(out double d) ? d : throw new InvalidDataException($"{source}: '{key}' is {n.ToJsonString()}, not a number.");
 
         int heads = Int("num_attention_heads");
         return new DecoderConfig
@@ -80,8 +90,8 @@ public sealed record DecoderConfig
             NumKeyValueHeads = Int("num_key_value_heads", heads),
             HeadDim = Int("head_dim", 0),
             MaxPositionEmbeddings = Int("max_position_embeddings", 4096),
-            RmsNormEps = root["rms_norm_eps"]?.GetValue<double>() ?? 1e-6,
-            RopeTheta = root["rope_theta"]?.GetValue<double>() ?? 10000.0,
+            RmsNormEps = Number("rms_norm_eps", 1e-6),
+            RopeTheta = Number("rope_theta", 10000.0),
             RopeScaling = root["rope_scaling"] is JsonObject rs ? RopeScaling.FromJson(rs, source) : null,
             TieWordEmbeddings = root["tie_word_embeddings"]?.GetValue<bool>() ?? false,
             AttentionBias = root["attention_bias"]?.GetValue<bool>() ?? modelType == "qwen2",
@@ -131,7 +141,9 @@ public sealed record RopeScaling(string Type, double Factor, double LowFreqFacto
     {
         if (Type is not ("linear" or "llama3"))
             throw new NotSupportedException($"rope_scaling type '{Type}' is not supported; supported types are 'linear' and 'llama3'. Remove rope_scaling or use a checkpoint without it.");
-        if (Factor <= 0) throw new InvalidOperationException($"rope_scaling factor must be positive (got {Factor}).");
+        if (!double.IsFinite(Factor) || Factor <= 0) throw new InvalidOperationException($"rope_scaling factor must be a positive number (got {Factor}).");
+        if (Type == "llama3" && !(double.IsFinite(LowFreqFactor) && double.IsFinite(HighFreqFactor) && LowFreqFactor > 0 && HighFreqFactor > LowFreqFactor && OriginalMaxPositionEmbeddings > 0))
+            throw new InvalidOperationException($"rope_scaling llama3 needs 0 < low_freq_factor < high_freq_factor and a positive original_max_position_embeddings (got {LowFreqFactor}, {HighFreqFactor}, {OriginalMaxPositionEmbeddings}).");
     }
 
     internal static RopeScaling FromJson(JsonObject o, string source)

@@ -52,22 +52,26 @@ public static class HuggingFaceCheckpoint
     /// </summary>
     public static void LoadWeights(nn.Module model, string folder) => LoadShards(model, ListShards(folder), $"Checkpoint '{folder}'");
 
-    /// <summary>Loads every tensor of one safetensors file into <paramref name="model"/> (same checks as <see cref="LoadWeights"/>).</summary>
-    internal static void LoadSafetensorsFile(nn.Module model, string file, string description)
+    /// <summary>
+    /// Loads every tensor of one safetensors file into <paramref name="model"/> (same checks as <see cref="LoadWeights"/>);
+    /// errors name the file <paramref name="shownAs"/> (the name it has for the user: a zip entry staged in a temp file).
+    /// </summary>
+    internal static void LoadSafetensorsFile(nn.Module model, string file, string description, string shownAs)
     {
         using var s = File.OpenRead(file);
-        LoadShards(model, [(file, ReadHeader(s, file).Keys.ToList())], description);
+        LoadShards(model, [(file, ReadHeader(s, shownAs).Keys.ToList())], description, shownAs);
     }
 
-    private static void LoadShards(nn.Module model, List<(string File, List<string> Names)> shards, string description)
+    private static void LoadShards(nn.Module model, List<(string File, List<string> Names)> shards, string description, string? shownAs = null)
     {
         var target = model.state_dict();
         bool tied = model is LlamaForCausalLM lm && lm.Config.TieWordEmbeddings;
         var loaded = new HashSet<string>();
 
-        foreach (var (file, names) in shards)
+        foreach (var (path, names) in shards)
         {
-            using var stream = File.OpenRead(file);
+            string file = shownAs ?? path;
+            using var stream = File.OpenRead(path);
             var header = ReadHeader(stream, file);
             var wanted = new List<(string Name, long Bytes)>();
             foreach (string name in names)
@@ -204,16 +208,59 @@ public static class HuggingFaceCheckpoint
         catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new InvalidDataException($"'{file}' has a corrupt safetensors header: {e.Message}", e); }
         long dataLength = stream.Length - 8 - length;
         var result = new Dictionary<string, HeaderEntry>();
+        var spans = new List<(long Begin, long End, string Name)>();
         foreach (var (name, node) in root)
         {
             if (name == "__metadata__") continue;
-            var offsets = node!["data_offsets"]!.AsArray().Select(o => o!.GetValue<long>()).ToArray();
+            InvalidDataException Bad(string what) => new($"Tensor '{name}' in '{file}' {what}; the file is damaged or not safetensors.");
+            string dtype;
+            long[] shape, offsets;
+            try
+            {
+                dtype = node!["dtype"]!.GetValue<string>();
+                shape = node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray();
+                offsets = node["data_offsets"]!.AsArray().Select(o => o!.GetValue<long>()).ToArray();
+            }
+            catch (Exception e) when (e is NullReferenceException or InvalidOperationException or FormatException)
+            {
+                throw Bad("lacks a string \"dtype\", an integer array \"shape\" or \"data_offsets\"");
+            }
+            if (offsets.Length != 2 || offsets[0] < 0 || offsets[1] < offsets[0])
+                throw Bad($"has data_offsets [{string.Join(", ", offsets)}], not [begin, end] with 0 <= begin <= end");
             if (offsets[1] > dataLength)
                 throw new InvalidDataException($"Tensor '{name}' in '{file}' extends past the end of the file; the file is truncated.");
-            result[name] = new HeaderEntry(node["dtype"]!.GetValue<string>(), node["shape"]!.AsArray().Select(d => d!.GetValue<long>()).ToArray(), offsets[1] - offsets[0]);
+            if (shape.Any(d => d < 0)) throw Bad($"has a negative dimension in shape [{string.Join(", ", shape)}]");
+            // the bytes must be what the shape and dtype say; otherwise torch copies a wrong-sized buffer or a neighbour's bytes
+            if (SafetensorsElementSize(dtype) is long elementSize
+                && (offsets[1] - offsets[0]) / elementSize is var stored && (stored * elementSize != offsets[1] - offsets[0] || stored != Elements(shape)))
+                throw Bad($"holds {offsets[1] - offsets[0]:N0} bytes where its shape [{string.Join(", ", shape)}] of {dtype} takes {Elements(shape) * elementSize:N0}");
+            spans.Add((offsets[0], offsets[1], name));
+            result[name] = new HeaderEntry(dtype, shape, offsets[1] - offsets[0]);
         }
+        spans.Sort((a, b) => a.Begin.CompareTo(b.Begin));
+        for (int i = 1; i < spans.Count; i++)
+            if (spans[i].Begin < spans[i - 1].End)
+                throw new InvalidDataException($"Tensors '{spans[i - 1].Name}' and '{spans[i].Name}' in '{file}' share bytes; the file is damaged or not safetensors.");
         return result;
     }
+
+    // Elements of a shape; a product past long's range cannot match any file, so it saturates.
+    private static long Elements(long[] shape)
+    {
+        long n = 1;
+        foreach (long d in shape) n = d != 0 && n > long.MaxValue / d ? long.MaxValue : n * d;
+        return n;
+    }
+
+    // Bytes per element of the safetensors dtypes (the format's own names), or null for one this reader does not know.
+    private static long? SafetensorsElementSize(string dtype) => dtype switch
+    {
+        "F64" or "I64" or "U64" => 8,
+        "F32" or "I32" or "U32" => 4,
+        "F16" or "BF16" or "I16" or "U16" => 2,
+        "I8" or "U8" or "BOOL" or "F8_E4M3" or "F8_E5M2" => 1,
+        _ => null,
+    };
 
     private static IEnumerable<List<string>> Chunk(List<(string Name, long Bytes)> tensors)
     {

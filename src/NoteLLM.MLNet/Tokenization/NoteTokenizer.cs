@@ -131,7 +131,34 @@ public sealed class NoteTokenizer
     }
 
     /// <summary>Rebuilds a tokenizer from its <see cref="Kind"/> and <see cref="Files"/> (as saved in a model).</summary>
+    /// <exception cref="InvalidDataException">A file the kind needs is missing, empty, a Git LFS pointer or unreadable;
+    /// the message names it.</exception>
     public static NoteTokenizer FromFiles(string kind, IReadOnlyDictionary<string, byte[]> files)
+    {
+        string[] needed = kind switch
+        {
+            "sentencepiece" => ["tokenizer.model"],
+            "bpe" => ["vocab.json", "merges.txt"],
+            "wordpiece" => ["vocab.txt"],
+            _ => [],
+        };
+        foreach (string name in needed)
+            if (!files.ContainsKey(name)) throw new InvalidDataException($"The {kind} tokenizer needs {name}, which is missing.");
+        foreach (var (name, bytes) in files)
+        {
+            if (bytes.Length == 0) throw new InvalidDataException($"The tokenizer file {name} is empty.");
+            // a clone made without git-lfs holds ~130-byte text pointers where the large files should be
+            if (bytes.Length < 1024 && System.Text.Encoding.ASCII.GetString(bytes).StartsWith("version https://git-lfs.github.com/spec/", StringComparison.Ordinal))
+                throw new InvalidDataException($"The tokenizer file {name} is a Git LFS pointer, not the file itself: fetch it with 'git lfs pull'.");
+        }
+        try { return Build(kind, files); }
+        catch (Exception e) when (e is not InvalidDataException and not OutOfMemoryException)
+        {
+            throw new InvalidDataException($"Could not read the {kind} tokenizer from {string.Join(", ", files.Keys)}: {e.Message}", e);
+        }
+    }
+
+    private static NoteTokenizer Build(string kind, IReadOnlyDictionary<string, byte[]> files)
     {
         var added = AddedTokensFromConfig(files);
         switch (kind)
@@ -165,12 +192,15 @@ public sealed class NoteTokenizer
             case "bpe":
                 {
                     var vocab = ReadVocabulary(files["vocab.json"]);
+                    if (vocab.Count == 0) throw new InvalidDataException("vocab.json holds no tokens.");
                     int baseSize = vocab.Values.Max() + 1;
                     var specials = new Dictionary<string, int>(added);
                     AddNoteLLMTokens(specials, Math.Max(baseSize, specials.Count > 0 ? specials.Values.Max() + 1 : 0), vocab);
                     string pattern = PreTokenizerPattern(files) ?? Gpt2Pattern;
                     var merges = System.Text.Encoding.UTF8.GetString(files["merges.txt"]).Split('\n')
                         .Where(l => l.Length > 0 && !l.StartsWith("#version")).ToList();
+                    // without merges every word falls apart into bytes: the model would train on a vocabulary it never used
+                    if (merges.Count == 0) throw new InvalidDataException("merges.txt holds no merges.");
                     var options = new BpeOptions(vocab)
                     {
                         Merges = merges,
@@ -274,20 +304,26 @@ public sealed class NoteTokenizer
     private static Dictionary<string, int> AddedTokensFromConfig(IReadOnlyDictionary<string, byte[]> files)
     {
         var result = new Dictionary<string, int>();
-        if (files.TryGetValue("tokenizer.json", out var tj) && JsonNode.Parse(tj)?["added_tokens"] is JsonArray list)
+        if (files.TryGetValue("tokenizer.json", out var tj) && ParseJson(tj, "tokenizer.json")?["added_tokens"] is JsonArray list)
             foreach (var t in list)
                 if (t?["content"]?.GetValue<string>() is { } content && t["id"] is { } id) result[content] = id.GetValue<int>();
-        if (files.TryGetValue("tokenizer_config.json", out var tc) && JsonNode.Parse(tc)?["added_tokens_decoder"] is JsonObject decoder)
+        if (files.TryGetValue("tokenizer_config.json", out var tc) && ParseJson(tc, "tokenizer_config.json")?["added_tokens_decoder"] is JsonObject decoder)
             foreach (var (id, t) in decoder)
                 if (t?["content"]?.GetValue<string>() is { } content) result[content] = int.Parse(id);
         return result;
+    }
+
+    private static JsonNode? ParseJson(byte[] json, string name)
+    {
+        try { return JsonNode.Parse(json); }
+        catch (JsonException e) { throw new InvalidDataException($"The tokenizer file {name} is not valid JSON: {e.Message}", e); }
     }
 
     private static int? EosFromConfig(IReadOnlyDictionary<string, byte[]> files, Dictionary<string, int> specials)
     {
         if (files.TryGetValue("tokenizer_config.json", out var tc))
         {
-            var eos = JsonNode.Parse(tc)?["eos_token"];
+            var eos = ParseJson(tc, "tokenizer_config.json")?["eos_token"];
             string? name = eos is JsonObject o ? o["content"]?.GetValue<string>() : eos?.GetValue<string>();
             if (name is not null && specials.TryGetValue(name, out int id)) return id;
         }
@@ -298,7 +334,7 @@ public sealed class NoteTokenizer
     private static string? PreTokenizerPattern(IReadOnlyDictionary<string, byte[]> files)
     {
         if (!files.TryGetValue("tokenizer.json", out var tj)) return null;
-        var pre = JsonNode.Parse(tj)?["pre_tokenizer"];
+        var pre = ParseJson(tj, "tokenizer.json")?["pre_tokenizer"];
         var steps = pre?["pretokenizers"] is JsonArray seq ? seq.ToList() : [pre];
         foreach (var step in steps)
             if (step?["type"]?.GetValue<string>() == "Split" && step["pattern"]?["Regex"]?.GetValue<string>() is { } regex)

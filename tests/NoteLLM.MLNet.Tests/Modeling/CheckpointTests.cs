@@ -126,6 +126,49 @@ public class CheckpointTests
         Assert.Contains("model-00002-of-", missingShard.Message);
     }
 
+    // Rewrites the JSON header of a safetensors file through edit, keeping its data bytes.
+    private static void EditHeader(string file, Action<System.Text.Json.Nodes.JsonObject> edit)
+    {
+        var bytes = File.ReadAllBytes(file);
+        long length = BitConverter.ToInt64(bytes, 0);
+        var header = System.Text.Json.Nodes.JsonNode.Parse(bytes.AsSpan(8, (int)length))!.AsObject();
+        edit(header);
+        var json = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString());
+        File.WriteAllBytes(file, [.. BitConverter.GetBytes((long)json.Length), .. json, .. bytes.AsSpan(8 + (int)length)]);
+    }
+
+    [Theory]
+    [InlineData("half", "holds 64 bytes where its shape [32] of F32 takes 128")]
+    [InlineData("reversed", "not [begin, end] with 0 <= begin <= end")]
+    [InlineData("shared", "share bytes")]
+    [InlineData("no offsets", "lacks a string \"dtype\"")]
+    public void SafetensorsHeadersWhoseOffsetsDoNotFitTheirTensorsAreRefused(string damage, string expected)
+    {
+        // the shapes still match the model: only the byte ranges are wrong, which torch copied wrong or failed on unnamed
+        using var dir = new TempFolder();
+        using (var model = TinyModels.Create(TinyModels.Config()))
+            HuggingFaceCheckpoint.Save(model, dir.Path);
+        EditHeader(dir.File("model.safetensors"), header =>
+        {
+            var norm = header["model.norm.weight"]!.AsObject();
+            long begin = norm["data_offsets"]![0]!.GetValue<long>();
+            // another tensor of the same 32 floats: the first layer's input norm
+            var other = header["model.layers.0.input_layernorm.weight"]!["data_offsets"]!.AsArray();
+            norm["data_offsets"] = damage switch
+            {
+                "half" => new System.Text.Json.Nodes.JsonArray(begin, begin + 64),
+                "reversed" => new System.Text.Json.Nodes.JsonArray(begin + 128, begin),
+                "shared" => new System.Text.Json.Nodes.JsonArray(other[0]!.GetValue<long>(), other[1]!.GetValue<long>()),
+                _ => null,
+            };
+            if (damage == "no offsets") norm.Remove("data_offsets");
+        });
+
+        var error = Assert.Throws<InvalidDataException>(() => HuggingFaceCheckpoint.Load(dir.Path));
+        Assert.Contains(expected, error.Message);
+        if (damage != "shared") Assert.Contains("'model.norm.weight'", error.Message);
+    }
+
     [Fact]
     public void FolderWithoutWeightsSaysWhatIsExpected()
     {

@@ -43,6 +43,13 @@ public class DecoderConfigTests
     }
 
     [Fact]
+    public void WholeNumbersWrittenAsFloatsAreRead()
+    {
+        var config = DecoderConfig.FromHuggingFaceJson(Qwen2Json.Replace("\"hidden_size\": 896", "\"hidden_size\": 896.0"));
+        Assert.Equal(896, config.HiddenSize);
+    }
+
+    [Fact]
     public void RoundTripsThroughHuggingFaceJson()
     {
         var c = DecoderConfig.FromHuggingFaceJson(Qwen2Json);
@@ -53,6 +60,12 @@ public class DecoderConfigTests
     [InlineData("\"model_type\": \"qwen2\"", "\"model_type\": \"gpt2\"", "model_type 'gpt2'")]
     [InlineData("\"num_key_value_heads\": 2", "\"num_key_value_heads\": 3", "multiple of num_key_value_heads")]
     [InlineData("\"vocab_size\": 151936,", "", "missing 'vocab_size'")]
+    [InlineData("\"vocab_size\": 151936", "\"vocab_size\": \"151936\"", "'vocab_size' is \"151936\", not a whole number")]
+    [InlineData("\"hidden_size\": 896", "\"hidden_size\": 896.5", "'hidden_size' is 896.5, not a whole number")]
+    [InlineData("\"rope_theta\": 1000000.0", "\"rope_theta\": 0", "rope_theta must be a positive number (got 0)")]
+    [InlineData("\"rope_theta\": 1000000.0", "\"rope_theta\": \"big\"", "'rope_theta' is \"big\", not a number")]
+    [InlineData("\"rms_norm_eps\": 1e-06", "\"rms_norm_eps\": -1e-06", "rms_norm_eps must be a positive number")]
+    [InlineData("\"rope_theta\": 1000000.0,", "\"rope_theta\": 1000000.0, \"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8, \"low_freq_factor\": 4, \"high_freq_factor\": 1},", "0 < low_freq_factor < high_freq_factor")]
     public void InvalidConfigsNameTheField(string find, string replace, string expected)
     {
         var e = Assert.ThrowsAny<Exception>(() => DecoderConfig.FromHuggingFaceJson(Qwen2Json.Replace(find, replace)));

@@ -111,6 +111,32 @@ public class NoteTokenizerTests
         Assert.Equal(original.VocabularySize, rebuilt.VocabularySize);
     }
 
+    [Theory]
+    [InlineData("lfs", "The tokenizer file tokenizer.model is a Git LFS pointer, not the file itself: fetch it with 'git lfs pull'.")]
+    [InlineData("empty config", "The tokenizer file tokenizer_config.json is empty.")]
+    [InlineData("bad config", "The tokenizer file tokenizer_config.json is not valid JSON")]
+    [InlineData("empty vocab", "vocab.json holds no tokens.")]
+    [InlineData("no merges", "merges.txt holds no merges.")]
+    public void DamagedCheckpointTokenizerFilesAreNamed(string damage, string expected)
+    {
+        // a clone without git-lfs, a truncated download: raw protobuf and JSON errors or "Sequence contains no
+        // elements" named no file, and a BPE without merges trained silently on single bytes
+        using var dir = new TempFolder();
+        if (damage == "lfs")
+            File.WriteAllText(dir.File("tokenizer.model"), "version https://git-lfs.github.com/spec/v1\noid sha256:4d5f...\nsize 499723\n");
+        else
+            TokenizerFiles.WriteByteLevelBpe(dir.Path);
+        switch (damage)
+        {
+            case "empty config": File.WriteAllText(dir.File("tokenizer_config.json"), ""); break;
+            case "bad config": File.WriteAllText(dir.File("tokenizer_config.json"), "{\"eos_token\": "); break;
+            case "empty vocab": File.WriteAllText(dir.File("vocab.json"), "{}"); break;
+            case "no merges": File.WriteAllText(dir.File("merges.txt"), "#version: 0.2\n"); break;
+        }
+        var error = Assert.Throws<InvalidDataException>(() => NoteTokenizer.FromHuggingFaceFolder(dir.Path));
+        Assert.StartsWith(expected, error.Message);
+    }
+
     [Fact]
     public void FolderWithoutTokenizerFilesSaysWhatIsExpected()
     {
