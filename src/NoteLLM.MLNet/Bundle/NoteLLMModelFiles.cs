@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using NoteLLM.MLNet.Data;
 using NoteLLM.MLNet.Modeling;
 using NoteLLM.MLNet.Prompting;
 using NoteLLM.MLNet.Tokenization;
@@ -53,7 +54,24 @@ public static class NoteLLMModelFiles
         storage.Write("model.safetensors", s => HuggingFaceCheckpoint.WriteSafetensors(s, model.Network.state_dict()));
     }
 
-    public static void Save(NoteLLMModel model, string folder) => Save(model, new FolderModelStorage(folder));
+    /// <summary>
+    /// Saves <paramref name="model"/> to <paramref name="folder"/>: written whole to a staging folder beside it first, so
+    /// a save that fails (a full disk, a bad weight) leaves the folder's earlier model as it was, never its new
+    /// notellm.json beside its old weights. Other files in the folder stay; the earlier model's tokenizer files go.
+    /// </summary>
+    public static void Save(NoteLLMModel model, string folder) =>
+        AtomicFile.WriteFolder(folder, staging => Save(model, new FolderModelStorage(staging)), staging =>
+        {
+            Directory.CreateDirectory(folder);
+            string tokenizer = Path.Combine(folder, "tokenizer");
+            if (Directory.Exists(tokenizer)) Directory.Delete(tokenizer, recursive: true); // another tokenizer has other files
+            foreach (string file in Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories))
+            {
+                string target = Path.Combine(folder, Path.GetRelativePath(staging, file));
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                File.Move(file, target, overwrite: true);
+            }
+        });
 
     public static NoteLLMModel Load(string folder) => Load(new FolderModelStorage(folder));
 

@@ -54,6 +54,29 @@ public class NoteLLMModelFilesTests
     }
 
     [Fact]
+    public void ASaveThatFailsLeavesTheEarlierModelAsItWas()
+    {
+        using var dir = SavedModel();
+        var before = Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories).ToDictionary(f => f, File.ReadAllBytes);
+        // another model whose tokenizer holds a file that cannot be written (a NUL in its name): saving fails after
+        // notellm.json and config.json
+        var vocabulary = TokenizerFiles.WordPieceOf(["games science"]).Files["vocab.txt"];
+        var tokenizer = NoteLLM.MLNet.Tokenization.NoteTokenizer.FromFiles("wordpiece", new Dictionary<string, byte[]> { ["vocab.txt"] = vocabulary, ["bad\0name"] = [1] });
+        using (var other = NoteLLMModel.CreateFromScratch(TinyModels.Config(), embeddingDimension: 8, tokenizer: tokenizer))
+        {
+            other.Categories = ["games"];
+            Assert.ThrowsAny<ArgumentException>(() => NoteLLMModelFiles.Save(other, dir.Path));
+        }
+
+        // before, its new notellm.json (with the category) stood beside the earlier weights, and loaded
+        Assert.Equal(before.Keys.Order(), Directory.GetFiles(dir.Path, "*", SearchOption.AllDirectories).Order());
+        Assert.All(before, file => Assert.Equal(file.Value, File.ReadAllBytes(file.Key)));
+        Assert.False(Directory.Exists(dir.Path + ".partial"));
+        using var loaded = NoteLLMModelFiles.Load(dir.Path);
+        Assert.Empty(loaded.Categories);
+    }
+
+    [Fact]
     public void WeightsOfAnotherModelAreReportedUnderTheirOwnFileName()
     {
         using var dir = SavedModel();
