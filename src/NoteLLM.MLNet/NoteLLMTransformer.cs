@@ -168,17 +168,21 @@ public sealed class NoteLLMTransformer : BatchedTransformerBase
                 ConstrainCategories: reader.Version >= ConstrainedCategoriesVersion && reader.ReadInt32() != 0);
             if (settings.Problem() is { } problem) throw new InvalidDataException($"The saved transformer's settings are invalid: {problem}");
             var model = NoteLLMModelFiles.Load(new ZipModelFileSource(reader, ModelFolder));
-            try { model.CheckPromptsFitPositions(settings.MaxNewTokens, hashtagCounts: settings.GeneratedHashtagCount); }
-            catch (ArgumentOutOfRangeException e)
+            try
             {
-                model.Dispose();
-                throw new InvalidDataException($"The saved model's prompt limits do not fit its backbone: {e.Message}", e);
+                try { model.CheckPromptsFitPositions(settings.MaxNewTokens, hashtagCounts: settings.GeneratedHashtagCount); }
+                catch (ArgumentOutOfRangeException e) { throw new InvalidDataException($"The saved model's prompt limits do not fit its backbone: {e.Message}", e); }
+                using var ch = env.Register(nameof(NoteLLMTransformer)).Start("load");
+                var device = TorchDevice.Select((env as IHostEnvironmentInternal)?.GpuDeviceId, (env as IHostEnvironmentInternal)?.FallbackToCpu ?? false, ch.Warning);
+                if (CpuMatrixProducts.TakeAdvice(device, model.Backbone.Dtype) is { } advice) ch.Info($"NoteLLM: {advice}");
+                if (device.type != DeviceType.CPU) model.Network.to(device);
+                return new NoteLLMTransformer(env, model, settings);
             }
-            using var ch = env.Register(nameof(NoteLLMTransformer)).Start("load");
-            var device = TorchDevice.Select((env as IHostEnvironmentInternal)?.GpuDeviceId, (env as IHostEnvironmentInternal)?.FallbackToCpu ?? false, ch.Warning);
-            if (CpuMatrixProducts.TakeAdvice(device, model.Backbone.Dtype) is { } advice) ch.Info($"NoteLLM: {advice}");
-            if (device.type != DeviceType.CPU) model.Network.to(device);
-            return new NoteLLMTransformer(env, model, settings);
+            catch
+            {
+                model.Dispose(); // its native tensors: an app that retries loads would hold them until finalizers ran
+                throw;
+            }
         });
 
     protected override void ReleaseResources() => Model.Dispose();
