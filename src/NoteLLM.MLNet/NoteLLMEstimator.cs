@@ -84,7 +84,7 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
             model.CheckPromptsFitPositions(settings.MaxNewTokens, embeddingPrompts, Math.Max(settings.GeneratedHashtagCount, training.MaxHashtagsPerPrompt));
             if (model.Backbone.Dtype != dtype) model.Network.to(dtype);
             if (device.type != DeviceType.CPU) model.Network.to(device);
-            new NoteLLMTrainer(model, training, ch.Info, options.Progress) { CheckAlive = host.CheckAlive }.Train(pairs, validation, report: report, generationNotes: generationNotes);
+            new NoteLLMTrainer(model, training, ch.Info, options.Progress) { CheckAlive = host.CheckAlive, FingerprintsStartingWeights = true }.Train(pairs, validation, report: report, generationNotes: generationNotes);
             WarnOfUnlearnedOutputs(ch, model.LearnedTasks, training);
             if (options.EmbeddingPromptLimits is { } embedding && embedding != options.PromptLimits)
             {

@@ -10,8 +10,9 @@ namespace NoteLLM.MLNet.Training;
 /// <see cref="NoteLLMTrainerOptions.CheckpointEverySteps"/> steps and after the last, and one of the steps done when
 /// training is cancelled.
 /// </summary>
+/// <paramref name="fingerprint"/> identifies the run (null without a directory).
 internal sealed class CheckpointSchedule(string? directory, int everySteps, nn.Module network, OptimizerHelper optimizer, MasterWeights masters,
-    string fingerprint)
+    string? fingerprint)
 {
     // the step of the newest checkpoint in the folder, read or written by this run
     private int savedStep;
@@ -21,7 +22,7 @@ internal sealed class CheckpointSchedule(string? directory, int everySteps, nn.M
     /// <summary>The state of the checkpoint to resume from, with the network, optimizer and master weights loaded; null when none fits.</summary>
     public TrainingCheckpoint.State? TryResume()
     {
-        if (directory is null || TrainingCheckpoint.TryLoad(directory, network, optimizer, masters, fingerprint) is not { } state) return null;
+        if (directory is null || TrainingCheckpoint.TryLoad(directory, network, optimizer, masters, fingerprint!) is not { } state) return null;
         savedStep = state.Step;
         return state;
     }
@@ -44,7 +45,7 @@ internal sealed class CheckpointSchedule(string? directory, int everySteps, nn.M
 
     private void Save(int done, BestWeightsKeeper best, List<TrainingProgress> history)
     {
-        TrainingCheckpoint.Save(directory!, network, optimizer, masters, new TrainingCheckpoint.State(done, fingerprint, best.BestLoss, best.BestStep, history));
+        TrainingCheckpoint.Save(directory!, network, optimizer, masters, new TrainingCheckpoint.State(done, fingerprint!, best.BestLoss, best.BestStep, history));
         savedStep = done;
     }
 }

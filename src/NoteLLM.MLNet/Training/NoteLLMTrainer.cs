@@ -43,6 +43,14 @@ public sealed class NoteLLMTrainer
     internal Action? CheckAlive { get; init; }
 
     /// <summary>
+    /// Whether a checkpoint is resumed only by a run that starts from the same weights (their bytes are hashed into
+    /// its fingerprint). The estimator sets it: its starting model is a function of its options (another encoder or
+    /// checkpoint of the same shape is another run). Off by default, so that a model with any weights can resume, all
+    /// of which the checkpoint replaces.
+    /// </summary>
+    internal bool FingerprintsStartingWeights { get; init; }
+
+    /// <summary>
     /// Trains on <paramref name="pairs"/>, and CSFT also on <paramref name="generationNotes"/> when given (notes that generate
     /// their category and hashtags and take no part in GCL, <see cref="NoteLLMTrainerOptions.GenerationNotesPerMicroBatch"/>
     /// per micro-batch; empty ones and ones with neither category nor hashtags are counted and skipped). Without
@@ -330,13 +338,44 @@ public sealed class NoteLLMTrainer
         return (optimizer, [options.PretrainedLearningRateShare, 1.0]);
     }
 
-    private string Fingerprint(List<NotePair> train, List<NotePair> heldOut, List<NoteText> generationNotes)
+    // What a checkpoint was written for, so that no other run resumes it: the options; every note as training reads it
+    // (text, hashtags, category: an edited category changes the run); and the model training started from (backbone
+    // config, tokenizer, prompts, read-out, dtype: other prompt limits or another precision are other runs), with its
+    // starting weights when FingerprintsStartingWeights says so. Hashed as it goes; null without a checkpoint folder.
+    private string? Fingerprint(List<NotePair> train, List<NotePair> heldOut, List<NoteText> generationNotes)
     {
-        var relevant = options with { CheckpointDirectory = null, LogEverySteps = 1, CheckpointEverySteps = 1 };
-        var text = new StringBuilder(JsonSerializer.Serialize(relevant));
-        foreach (var p in train.Concat(heldOut)) text.Append('\n').Append(TrainingData.Key(p.FirstId, p.First)).Append('|').Append(TrainingData.Key(p.SecondId, p.Second));
-        foreach (var n in generationNotes) text.Append("\ngeneration:").Append(TrainingData.Key(null, n)).Append('|').Append(n.Category).Append('|').Append(string.Join(',', n.Hashtags));
-        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        if (options.CheckpointDirectory is null) return null;
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        void Add(string text)
+        {
+            hash.AppendData(Encoding.UTF8.GetBytes(text));
+            hash.AppendData("\n"u8);
+        }
+        static string Note(string? id, NoteText n) => $"{TrainingData.Key(id, n)}|{n.Title}|{n.Content}|{string.Join('\t', n.Hashtags)}|{n.Category}";
+
+        Add(JsonSerializer.Serialize(options with { CheckpointDirectory = null, LogEverySteps = 1, CheckpointEverySteps = 1 }));
+        foreach (var p in train) Add($"pair {Note(p.FirstId, p.First)} {Note(p.SecondId, p.Second)}");
+        foreach (var p in heldOut) Add($"validation {Note(p.FirstId, p.First)} {Note(p.SecondId, p.Second)}");
+        foreach (var n in generationNotes) Add($"generation {Note(null, n)}");
+
+        Add(model.Backbone.ToHuggingFaceJson());
+        Add($"tokenizer {model.Tokenizer.Kind}");
+        foreach (var (name, bytes) in model.Tokenizer.Files.OrderBy(f => f.Key, StringComparer.Ordinal))
+        {
+            Add(name);
+            hash.AppendData(bytes);
+        }
+        Add(JsonSerializer.Serialize(model.Prompts.Templates));
+        Add($"{model.Prompts.Limits} {model.Network.Readout} {model.Backbone.Dtype} {model.EmbeddingDimension}");
+        if (FingerprintsStartingWeights)
+            using (no_grad())
+                foreach (var (name, tensor) in model.Network.state_dict())
+                {
+                    Add(name);
+                    using var host = tensor.detach().cpu().contiguous();
+                    hash.AppendData(host.bytes);
+                }
+        return Convert.ToHexString(hash.GetHashAndReset());
     }
 
     internal static int Mix(int seed, int value) => (int)(StableHash(seed, value.ToString()) & 0x7fffffff);

@@ -46,16 +46,31 @@ internal static class TrainingCheckpoint
     {
         string? folder = new[] { Current, Previous }.Select(n => Path.Combine(directory, n)).FirstOrDefault(f => File.Exists(Path.Combine(f, "state.json")));
         if (folder is null) return null;
-        var state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(folder, "state.json")))
-            ?? throw new InvalidDataException($"Checkpoint '{folder}' has an empty state.json.");
+        State state;
+        try
+        {
+            state = JsonSerializer.Deserialize<State>(File.ReadAllText(Path.Combine(folder, "state.json"))) ?? throw new JsonException("it holds null");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"The checkpoint in '{folder}' has a damaged state.json ({e.Message}); delete the folder to train from the start.", e);
+        }
         if (state.Fingerprint != fingerprint)
             throw new InvalidOperationException(
-                $"The checkpoint in '{directory}' was written for other training data or options (step {state.Step}); " +
+                $"The checkpoint in '{directory}' was written for other training data, options or starting model (step {state.Step}); " +
                 "resuming it would not continue the same run. Use another CheckpointDirectory or delete this one.");
-        using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "weights.bin")))) network.load(r);
-        using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "optimizer.bin")))) optimizer.load_state_dict(r);
-        if (masters.AreCopies)
-            using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, MastersFile)))) masters.Load(r);
+        try
+        {
+            using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "weights.bin")))) network.load(r);
+            using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, "optimizer.bin")))) optimizer.load_state_dict(r);
+            if (masters.AreCopies)
+                using (var r = new BinaryReader(File.OpenRead(Path.Combine(folder, MastersFile)))) masters.Load(r);
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidDataException or InvalidOperationException)
+        {
+            // EndOfStreamException (a truncated file) is an IOException; TorchSharp reports mismatched tensors as ArgumentException
+            throw new InvalidDataException($"The checkpoint in '{folder}' could not be read ({e.Message}): a file of it is damaged or missing; delete the folder to train from the start.", e);
+        }
         return state;
     }
 

@@ -99,6 +99,6 @@ public class GenerationNotesTests
         // other generation notes are other training data: the checkpoint is not resumed
         using var other = TinyModels.NoteLLM();
         var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(other, withCheckpoints).Train(pairs, generationNotes: notes.Take(3)));
-        Assert.Contains("other training data or options", e.Message);
+        Assert.Contains("other training data, options or starting model", e.Message);
     }
 }

@@ -177,7 +177,50 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         using (var model = TinyModels.NoteLLM()) new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8));
         using var other = TinyModels.NoteLLM();
         var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(other, options).Train(SyntheticNotes.Pairs(10)));
-        Assert.Contains("other training data or options", e.Message);
+        Assert.Contains("other training data, options or starting model", e.Message);
+    }
+
+    [Theory]
+    [InlineData("prompt limits")]
+    [InlineData("starting weights")]
+    [InlineData("an edited category")]
+    public void ACheckpointOfAnotherStartingModelOrEditedNotesIsNotResumed(string change)
+    {
+        // each of these resumed silently: a finished run's checkpoint came back as the "new" model at once
+        using var dir = new TempFolder();
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0, CheckpointDirectory = dir.Path };
+        var pairs = SyntheticNotes.Pairs(8);
+        using (var model = TinyModels.NoteLLM()) new NoteLLMTrainer(model, options).Train(pairs);
+
+        using var other = change switch
+        {
+            "starting weights" => TinyModels.NoteLLM(seed: 1),
+            // TinyModels.NoteLLM's model, weights and all, with another note-token limit
+            "prompt limits" => NoteLLMModel.CreateFromScratch(TinyModels.Config(hidden: 64, layers: 2, heads: 4, kvHeads: 2, tied: true), embeddingDimension: 32,
+                limits: new NotePromptLimits { MaxNoteTokens = 100 }, seed: 0),
+            _ => TinyModels.NoteLLM(),
+        };
+        var edited = change == "an edited category" ? pairs.Take(1).Select(p => p with { First = p.First with { Category = "renamed" } }).Concat(pairs.Skip(1)).ToList() : pairs;
+
+        var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(other, options) { FingerprintsStartingWeights = change == "starting weights" }.Train(edited));
+        Assert.Contains("other training data, options or starting model", e.Message);
+    }
+
+    [Theory]
+    [InlineData("weights.bin")]
+    [InlineData("state.json")]
+    public void ADamagedCheckpointIsNamed(string file)
+    {
+        using var dir = new TempFolder();
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0, CheckpointDirectory = dir.Path };
+        using (var model = TinyModels.NoteLLM()) new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8));
+        string path = Path.Combine(dir.Path, "checkpoint", file);
+        File.WriteAllBytes(path, File.ReadAllBytes(path)[..(file == "state.json" ? 0 : 1000)]);
+
+        using var again = TinyModels.NoteLLM();
+        var e = Assert.Throws<InvalidDataException>(() => new NoteLLMTrainer(again, options).Train(SyntheticNotes.Pairs(8)));
+        Assert.Contains($"The checkpoint in '{Path.Combine(dir.Path, "checkpoint")}'", e.Message);
+        Assert.Contains("delete the folder to train from the start", e.Message);
     }
 
     [Fact]
