@@ -124,9 +124,20 @@ public sealed class NoteLLMEstimator : IEstimator<NoteLLMTransformer>
     {
         string related = options.RelatedColumnPrefix;
         var columns = NoteColumns("").Concat(NoteColumns(related)).ToList();
-        foreach (var column in columns) column.Check(data.Schema);
-        bool hasIds = data.Schema.GetColumnOrNull(options.IdColumnName) is { Type: TextDataViewType }
-                      && data.Schema.GetColumnOrNull(related + options.IdColumnName) is { Type: TextDataViewType };
+        try
+        {
+            foreach (var column in columns) column.Check(data.Schema);
+        }
+        catch (ArgumentOutOfRangeException e) when (what != "training")
+        {
+            throw new ArgumentOutOfRangeException(e.ParamName, $"The {what} data: {e.Message.Replace($" (Parameter '{e.ParamName}')", "")}");
+        }
+        // an id column of another type (a long from a text loader) was ignored without a word, and notes were told apart by text
+        foreach (string name in new[] { options.IdColumnName, related + options.IdColumnName })
+            if (data.Schema.GetColumnOrNull(name) is { } id && id.Type is not TextDataViewType)
+                throw new ArgumentOutOfRangeException(name, $"The {what} data's column '{name}' is {id.Type}; note ids must be Text " +
+                    $"(convert it, e.g. with mlContext.Transforms.Conversion.ConvertType, or name another column in NoteLLMOptions.{nameof(NoteLLMOptions.IdColumnName)}).");
+        bool hasIds = data.Schema.GetColumnOrNull(options.IdColumnName) is not null && data.Schema.GetColumnOrNull(related + options.IdColumnName) is not null;
         if (hasIds) columns.AddRange([InputColumn.Text(options.IdColumnName), InputColumn.Text(related + options.IdColumnName)]);
 
         var pairs = new List<NotePair>();

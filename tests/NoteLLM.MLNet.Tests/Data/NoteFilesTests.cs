@@ -98,7 +98,13 @@ public sealed class NoteFilesTests : IDisposable
     [Theory]
     [InlineData("Note,Related\na,b\n", "line 1: expected a header with columns NoteId,RelatedNoteId[,Score]")]
     [InlineData("NoteId,RelatedNoteId\na,b\n\nc,\n", "line 4: expected non-empty NoteId and RelatedNoteId")]
-    [InlineData("NoteId,RelatedNoteId,Score\na,b,1\na,c,high\n", "line 3: expected a number in column Score, got 'high'")]
+    [InlineData("NoteId,RelatedNoteId,Score\na,b,1\na,c,high\n", "line 3: expected a finite number in column Score, got 'high'")]
+    // these were read: a NaN or infinite score, a repeated column (the first one won), and a quote never closed, which
+    // made the rest of the file one id
+    [InlineData("NoteId,RelatedNoteId,Score\na,b,NaN\n", "line 2: expected a finite number in column Score, got 'NaN'")]
+    [InlineData("NoteId,RelatedNoteId,Score\na,b,1e99\n", "line 2: expected a finite number in column Score, got '1e99'")]
+    [InlineData("NoteId,RelatedNoteId,NoteId\na,b,c\n", "line 1: the header names column NoteId twice")]
+    [InlineData("NoteId,RelatedNoteId\na,\"b\nc,d\ne,f\n", "line 2: Malformed")]
     public void BadPairLinesNameFileAndLine(string text, string expected)
     {
         File.WriteAllText(PathOf("bad.csv"), text);

@@ -172,6 +172,13 @@ public class NoteLLMEstimatorTests(NoteLLMFixture fixture) : IClassFixture<NoteL
         var mistyped = Assert.ThrowsAny<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).Fit(floatHashtags));
         Assert.Contains("Column 'Hashtags' has type Single", mistyped.Message);
 
+        // the validation view is named as such; an id column that is not Text was ignored without a word
+        var validation = Assert.ThrowsAny<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).Fit(ML.Data.LoadFromEnumerable(fixture.Pairs), noRelatedTitle));
+        Assert.StartsWith("The validation data: Column 'RelatedTitle' not found", validation.Message);
+        var longIds = ML.Data.LoadFromEnumerable(fixture.Pairs.Select((p, i) => new { Id = (long)i, p.Title, p.Content, p.Hashtags, p.Category, RelatedId = (long)i + 1000, p.RelatedTitle, p.RelatedContent, p.RelatedHashtags, p.RelatedCategory }));
+        var ids = Assert.ThrowsAny<ArgumentException>(() => ML.Transforms.NoteLLM(NoteLLMFixture.Options()).Fit(longIds));
+        Assert.Contains("The training data's column 'Id' is Int64; note ids must be Text", ids.Message);
+
         var noTitle = ML.Data.LoadFromEnumerable(fixture.Notes.Select(n => new { n.Content, n.Hashtags }));
         var atTransform = Assert.ThrowsAny<ArgumentException>(() => fixture.Model.Transform(noTitle));
         Assert.Contains("Column 'Title' not found", atTransform.Message);
