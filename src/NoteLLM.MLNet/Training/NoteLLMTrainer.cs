@@ -88,6 +88,7 @@ public sealed class NoteLLMTrainer
             $"{totalSteps} steps, {trainable.Sum(p => p.numel()):N0} trainable parameters on {device.type}, {model.Backbone.Dtype}" +
             (masters.AreCopies ? " with float32 master weights" : ""));
 
+        using var folderLock = TrainingCheckpoint.Lock(options.CheckpointDirectory);
         var checkpoints = new CheckpointSchedule(options.CheckpointDirectory, options.CheckpointEverySteps, network, optimizer, masters, Fingerprint(train, heldOut, extraNotes));
         var history = new List<TrainingProgress>();
         var resumedState = checkpoints.TryResume();

@@ -74,6 +74,26 @@ internal static class TrainingCheckpoint
         return state;
     }
 
+    /// <summary>
+    /// Holds <paramref name="directory"/> for one training run (null: no folder, nothing to hold): two fits sharing a
+    /// folder would write over each other's checkpoints and best weights. The lock is a file opened unshared, which
+    /// .NET enforces between processes too, and goes with the process.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another run holds the folder.</exception>
+    public static IDisposable? Lock(string? directory)
+    {
+        if (directory is null) return null;
+        Directory.CreateDirectory(directory);
+        try
+        {
+            return new FileStream(Path.Combine(directory, "training.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose);
+        }
+        catch (IOException e)
+        {
+            throw new InvalidOperationException($"Another training run is using the checkpoint folder '{directory}': give each run its own CheckpointDirectory.", e);
+        }
+    }
+
     public static void SaveBest(string directory, nn.Module network)
     {
         Directory.CreateDirectory(directory); // validation can keep best weights before the first checkpoint creates the folder

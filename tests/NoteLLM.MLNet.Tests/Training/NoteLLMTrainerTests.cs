@@ -206,6 +206,22 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
         Assert.Contains("other training data, options or starting model", e.Message);
     }
 
+    [Fact]
+    public void TwoRunsCannotShareACheckpointFolder()
+    {
+        // they wrote over each other's checkpoints and best weights
+        using var dir = new TempFolder();
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, Epochs = 1, ValidationFraction = 0, CheckpointDirectory = dir.Path };
+        using var model = TinyModels.NoteLLM();
+        using (TrainingCheckpoint.Lock(dir.Path)) // what a run in another thread or process holds while it trains
+        {
+            var e = Assert.Throws<InvalidOperationException>(() => new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8)));
+            Assert.Contains($"Another training run is using the checkpoint folder '{dir.Path}'", e.Message);
+        }
+        new NoteLLMTrainer(model, options).Train(SyntheticNotes.Pairs(8)); // free again once it ends
+        Assert.False(File.Exists(Path.Combine(dir.Path, "training.lock")));
+    }
+
     [Theory]
     [InlineData("weights.bin")]
     [InlineData("state.json")]
