@@ -21,7 +21,8 @@ internal sealed class BestWeightsKeeper(nn.Module network, bool keepWeights, str
     /// <summary>Records the validation loss after step <paramref name="step"/>, keeping the weights when it is the lowest.</summary>
     public void Offer(double validationLoss, int step)
     {
-        if (BestLoss is not null && !(validationLoss < BestLoss)) return;
+        // a NaN loss is never the best: kept as the best, no later loss would compare below it
+        if (double.IsNaN(validationLoss) || BestLoss is not null && !(validationLoss < BestLoss)) return;
         BestLoss = validationLoss; BestStep = step;
         if (keepWeights && checkpointDirectory is not null) TrainingCheckpoint.SaveBest(checkpointDirectory, network);
         else if (keepWeights) Snapshot();

@@ -65,7 +65,7 @@ public sealed class NoteLLMTrainer
         var (cleaned, dataReport) = TrainingData.Clean(pairs, report, model.Prompts.HasNoText);
         var extraNotes = TrainingData.CleanGenerationNotes(generationNotes ?? [], dataReport, model.Prompts.HasNoText);
         log($"training data: {dataReport}");
-        var (train, heldOut) = validation is not null ? (cleaned, TrainingData.Clean(validation, hasNoText: model.Prompts.HasNoText).Kept) : HoldOut(cleaned);
+        var (train, heldOut) = validation is not null ? (cleaned, CleanValidation(validation)) : HoldOut(cleaned);
         if (train.Count < 2)
             throw new InvalidOperationException($"NoteLLM needs at least 2 related-note pairs to train (GCL uses in-batch negatives); after cleaning {train.Count} remain ({dataReport}).");
 
@@ -343,6 +343,17 @@ public sealed class NoteLLMTrainer
     // (text, hashtags, category: an edited category changes the run); and the model training started from (backbone
     // config, tokenizer, prompts, read-out, dtype: other prompt limits or another precision are other runs), with its
     // starting weights when FingerprintsStartingWeights says so. Hashed as it goes; null without a checkpoint folder.
+    // The validation pairs given, cleaned as the training pairs are; what cleaning dropped is logged, and so is a set
+    // too small to validate on (the loss needs 2 pairs: one is the other's in-batch negative).
+    private List<NotePair> CleanValidation(IEnumerable<NotePair> validation)
+    {
+        var (kept, report) = TrainingData.Clean(validation, hasNoText: model.Prompts.HasNoText);
+        log($"validation data: {report}");
+        if (kept.Count < 2)
+            log($"warning: {kept.Count} validation pair(s) remain after cleaning; at least 2 are needed, so there is no validation loss and no best weights are kept");
+        return kept;
+    }
+
     private string? Fingerprint(List<NotePair> train, List<NotePair> heldOut, List<NoteText> generationNotes)
     {
         if (options.CheckpointDirectory is null) return null;

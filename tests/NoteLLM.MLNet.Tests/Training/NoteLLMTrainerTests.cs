@@ -207,6 +207,34 @@ public class NoteLLMTrainerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AValidationSetThatCleansToNothingUsableIsReported()
+    {
+        // one pair left (the other pairs its note with itself): no validation loss can be computed, which was silent
+        var pairs = SyntheticNotes.Pairs(10);
+        var validation = new List<NotePair> { pairs[8], new("x", pairs[9].First, "x", pairs[9].First) };
+        var log = new List<string>();
+        var options = NoteLLMTrainerOptions.ForSmallModelFromScratch with { EmbeddingDimension = 32, BatchSize = 4, MaxSteps = 2 };
+        using var model = TinyModels.NoteLLM();
+        var result = new NoteLLMTrainer(model, options, log.Add).Train(pairs[..8], validation);
+
+        Assert.Contains(log, l => l.StartsWith("validation data: pairs in 2, kept 1; dropped: self 1"));
+        Assert.Contains(log, l => l.StartsWith("warning: 1 validation pair(s) remain after cleaning"));
+        Assert.Null(result.BestValidationStep);
+    }
+
+    [Fact]
+    public void ANaNValidationLossIsNeverTheBest()
+    {
+        // kept as the best, no later loss compared below it, and the weights of a NaN step would have been restored
+        using var model = TinyModels.NoteLLM();
+        using var best = new BestWeightsKeeper(model.Network, keepWeights: false, checkpointDirectory: null, bestLoss: null, bestStep: null);
+        best.Offer(double.NaN, 1);
+        best.Offer(0.7, 2);
+        best.Offer(0.9, 3);
+        Assert.Equal((0.7, 2), (best.BestLoss, best.BestStep));
+    }
+
+    [Fact]
     public void TwoRunsCannotShareACheckpointFolder()
     {
         // they wrote over each other's checkpoints and best weights
