@@ -52,6 +52,8 @@ internal sealed class ResultsReport(ResultsSettings settings, ResultsDataset dat
         // the budget options that differ from the defaults, which assemble needs to pick the same records
         static IEnumerable<string> Options(string budget) => budget.Split(" --", StringSplitOptions.RemoveEmptyEntries).Select(o => "--" + o.TrimStart('-'));
         string assemble = "results assemble" + string.Concat(Options(settings.Budget).Except(Options(defaults.Budget)).Select(o => " " + o))
+            // the budget leaves out an embedding window equal to the training one, which is not the default
+            + (settings.EmbeddingNoteTokens != defaults.EmbeddingNoteTokens && settings.EmbeddingNoteTokens == settings.NoteTokens ? $" --embedding-note-tokens {settings.NoteTokens}" : "")
             + (settings.RowsDirectory != defaults.RowsDirectory ? $" --rows-dir {settings.RowsDirectory}" : "")
             + (settings.Output != defaults.Output ? $" --output {settings.Output}" : "");
         Line($"Written by the `results` benchmark (`dotnet run -c Release --project tests/NoteLLM.MLNet.Benchmarks -- {assemble}`) from the rows " +
