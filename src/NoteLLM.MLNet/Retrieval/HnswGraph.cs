@@ -11,8 +11,8 @@ namespace NoteLLM.MLNet.Retrieval;
 /// The package's managed <c>USearchIndex</c> is not used because it cannot change the search expansion (ef) of a built
 /// graph, so tuning recall against speed would mean rebuilding the graph (minutes per million vectors). Keys are <see cref="NoteIndex"/> row numbers.
 /// Concurrent <see cref="Search"/> calls are safe from any number of threads: USearch keeps <see cref="MaxThreads"/>
-/// scratch spaces and takes one per search without waiting when all are in use (it would then index past them), so
-/// a search waits here for a free one. Everything else must be called from one thread at a time.
+/// scratch spaces, takes one per search and does not wait for one (2.26.6 fails the search: "Reserve capacity ahead
+/// of searches!"), so a search waits here for a free one. Everything else must be called from one thread at a time.
 /// </remarks>
 internal sealed unsafe partial class HnswGraph : IDisposable
 {
