@@ -71,9 +71,15 @@ public sealed record DecoderConfig
             JsonNode n => Whole(n, key),
         };
         // a whole number, also when written 4096.0 (some exporters do); anything else names the key
-        int Whole(JsonNode? n, string key) =>
-            n is JsonValue v && (v.TryGetValue(out int i) ? i : v.TryGetValue(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue ? (int?)d : null) is int value
-                ? value : throw new InvalidDataException($"{source}: '{key}' is {n?.ToJsonString() ?? "null"}, not a whole number.");
+        int Whole(JsonNode? n, string key)
+        {
+            if (n is JsonValue v)
+            {
+                if (v.TryGetValue(out int i)) return i;
+                if (v.TryGetValue(out double d) && d == Math.Floor(d) && d is >= int.MinValue and <= int.MaxValue) return (int)d;
+            }
+            throw new InvalidDataException($"{source}: '{key}' is {n?.ToJsonString() ?? "null"}, not a whole number.");
+        }
         double Number(string key, double fallback) =>
             root[key] is not JsonNode n ? fallback
             : n is JsonValue v && v.TryGetValue(out double d) ? d : throw new InvalidDataException($"{source}: '{key}' is {n.ToJsonString()}, not a number.");

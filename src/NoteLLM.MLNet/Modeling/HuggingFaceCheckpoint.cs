@@ -231,11 +231,11 @@ public static class HuggingFaceCheckpoint
                 throw new InvalidDataException($"Tensor '{name}' in '{file}' extends past the end of the file; the file is truncated.");
             if (shape.Any(d => d < 0)) throw Bad($"has a negative dimension in shape [{string.Join(", ", shape)}]");
             // the bytes must be what the shape and dtype say; otherwise torch copies a wrong-sized buffer or a neighbour's bytes
-            if (SafetensorsElementSize(dtype) is long elementSize
-                && (offsets[1] - offsets[0]) / elementSize is var stored && (stored * elementSize != offsets[1] - offsets[0] || stored != Elements(shape)))
-                throw Bad($"holds {offsets[1] - offsets[0]:N0} bytes where its shape [{string.Join(", ", shape)}] of {dtype} takes {Elements(shape) * elementSize:N0}");
+            long bytes = offsets[1] - offsets[0];
+            if (SafetensorsElementSize(dtype) is long elementSize && (bytes % elementSize != 0 || bytes / elementSize != Elements(shape)))
+                throw Bad($"holds {bytes:N0} bytes where its shape [{string.Join(", ", shape)}] of {dtype} takes {Elements(shape) * elementSize:N0}");
             spans.Add((offsets[0], offsets[1], name));
-            result[name] = new HeaderEntry(dtype, shape, offsets[1] - offsets[0]);
+            result[name] = new HeaderEntry(dtype, shape, bytes);
         }
         spans.Sort((a, b) => a.Begin.CompareTo(b.Begin));
         for (int i = 1; i < spans.Count; i++)

@@ -102,8 +102,12 @@ public static class NoteIndexChecks
         for (int i = 0; i < ids.Count; i++)
         {
             string id = ids[i] ?? throw new ArgumentException($"id at position {i} is null", nameof(ids));
-            if (LoneSurrogateAt(id) is int at and >= 0)
-                throw new ArgumentException($"note id at position {i} has a lone UTF-16 surrogate at character {at}: ids are stored as UTF-8, which cannot hold it", nameof(ids));
+            // ids are stored as UTF-8, which cannot hold a lone surrogate: it would come back as U+FFFD
+            try { StrictUtf8.GetByteCount(id); }
+            catch (System.Text.EncoderFallbackException e)
+            {
+                throw new ArgumentException($"note id at position {i} has a lone UTF-16 surrogate at character {e.Index}: ids are stored as UTF-8, which cannot hold it", nameof(ids), e);
+            }
             if (!batch.Add(id))
                 throw new ArgumentException($"note id '{id}' (position {i}) appears twice in the batch", nameof(ids));
             if (isStored is not null && isStored(id))
@@ -128,16 +132,7 @@ public static class NoteIndexChecks
         return normalised;
     }
 
-    // The index of the first surrogate that is not half of a pair, or -1.
-    private static int LoneSurrogateAt(string text)
-    {
-        for (int i = 0; i < text.Length; i++)
-        {
-            if (char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])) i++;
-            else if (char.IsSurrogate(text[i])) return i;
-        }
-        return -1;
-    }
+    private static readonly System.Text.UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The embedding divided by its L2 norm; <paramref name="what"/> names it in the error.</summary>
     /// <exception cref="ArgumentException">Null, not <paramref name="dimensions"/> long, not finite, or all zeros.</exception>
